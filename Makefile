@@ -1,0 +1,41 @@
+# linux-cr driver Makefile: project tooling, not part of the kernel tree.
+# See README.md.  Everything it builds goes to build/ (ignored by git).
+
+H := harness
+EXTRA ?=
+CMD ?=
+
+.PHONY: all check demo kernel vm-run checkpatch clean help
+
+all: kernel
+
+help:
+	@sed -n 's/^## //p' README.md 2>/dev/null | head -n 20
+
+## make check     build, boot the debug kernel, run every test (the CI command)
+check:
+	@$(H)/check.sh
+
+## make demo      build, boot, and run the demo
+demo:
+	@$(H)/demo.sh
+
+## make kernel    install packages, build kernel, tests and the guest initramfs
+kernel:
+	@$(H)/deps.sh
+	@$(H)/build-kernel.sh build
+	@$(H)/userspace.sh
+
+## make vm-run EXTRA=dir CMD='...'   run CMD in the test guest, DIR at /extra
+vm-run: kernel
+	@test -n "$(CMD)" || { echo "usage: make vm-run [EXTRA=dir] CMD='shell command'" >&2; exit 2; }
+	@$(H)/vm.sh $(if $(EXTRA),-x "$(abspath $(EXTRA))") -- '$(subst ','\'',$(CMD))'
+
+## make checkpatch   checkpatch --strict, W=1 and sparse over our kernel code
+checkpatch:
+	@$(H)/deps.sh
+	@$(H)/build-kernel.sh config
+	@$(H)/static-checks.sh
+
+clean:
+	rm -rf build
