@@ -17,6 +17,8 @@ if [ -f "$REPO/tools/checkpoint/Makefile" ]; then
 		KHDR_INCLUDES="$hdr" all
 fi
 
+gcc -static -O2 -Wall -o "$BUILD/tools/cr-counter" "$REPO/harness/demo/counter.c"
+
 mkdir -p "$BUILD/harness-selftest"
 for c in "$REPO"/harness/selftest/*.c; do
 	gcc -static -O2 -Wall -I "$SRC/tools/testing/selftests" \

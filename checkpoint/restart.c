@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * restart(): read and check the whole image, collect what each record
+ * asks for (opening files, checking every field), and only then, past the
+ * point of no return, turn the caller into the restored process.
+ */
+
+#define pr_fmt(fmt) "restart: " fmt
+
+#include <linux/checkpoint.h>
+#include <linux/fdtable.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/nsproxy.h>
+#include <linux/path.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/utsname.h>
+
+#include "abi_hash.h"
+
+/**
+ * cr_check_head() - may this kernel restart the image?
+ * @ctx: restart context
+ * @head: the image's first record, its length checked
+ *
+ * Return: 0, -ENOEXEC (another arch or page size), -EPROTO (another
+ * format version or ABI hash) or -EBADMSG (bad field).
+ */
+int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head)
+{
+	if (head->version != CR_IMAGE_VERSION)
+		return cr_err(ctx, -EPROTO,
+			      "image format version %u, this kernel reads version %u",
+			      head->version, CR_IMAGE_VERSION);
+	if (head->abi_hash != CR_ABI_HASH)
+		return cr_err(ctx, -EPROTO,
+			      "image ABI hash %016llx differs from this kernel's %016llx (image written by %.64s)",
+			      head->abi_hash, (unsigned long long)CR_ABI_HASH,
+			      head->release);
+	if (head->page_size != PAGE_SIZE)
+		return cr_err(ctx, -ENOEXEC, "image page size %u, this kernel's is %lu",
+			      head->page_size, PAGE_SIZE);
+	if (head->h.tag || head->h.ptag || head->__pad)
+		return cr_err(ctx, -EBADMSG, "record 0 (head) at offset 0: reserved fields not zero");
+	if (!memchr(head->release, 0, CR_UTS_LEN) ||
+	    !memchr(head->nodename, 0, CR_UTS_LEN) ||
+	    !memchr(head->domainname, 0, CR_UTS_LEN))
+		return cr_err(ctx, -EBADMSG, "record 0 (head) at offset 0: unterminated string");
+	return cr_arch_check_head(ctx, head);
+}
+
+static int cr_read_tree(struct cr_ctx *ctx)
+{
+	const struct cr_hdr_tree *h;
+	const struct cr_tree_task *tt;
+
+	h = cr_read_rec(ctx, CR_HDR_TREE, sizeof(*h));
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	if (h->nr_tasks != 1)
+		return cr_rec_err(ctx, -EOPNOTSUPP,
+				  "%u tasks: task trees are not supported yet", h->nr_tasks);
+	if (h->h.len < sizeof(*h) + sizeof(*tt))
+		return cr_rec_err(ctx, -EBADMSG, "too short for %u tasks", h->nr_tasks);
+	tt = (const struct cr_tree_task *)(h + 1);
+	if (tt->pid != 1)
+		return cr_rec_err(ctx, -EOPNOTSUPP,
+				  "the root task had pid %d: only a container init (pid 1) can be restarted yet",
+				  tt->pid);
+	if (tt->tgid != tt->pid || tt->ppid)
+		return cr_rec_err(ctx, -EBADMSG, "root task %d: bad tgid %d or ppid %d",
+				  tt->pid, tt->tgid, tt->ppid);
+	return 0;
+}
+
+/* Everything a task's records ask for, checked; nothing changed yet. */
+static int cr_read_one_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	int ret;
+
+	ret = cr_read_task(ctx, rt);
+	if (!ret)
+		ret = cr_read_fs(ctx, rt);
+	if (!ret)
+		ret = cr_read_files(ctx, rt);
+	if (!ret)
+		ret = cr_read_mm(ctx, rt);
+	if (!ret)
+		ret = cr_read_sighand(ctx, rt);
+	if (!ret)
+		ret = cr_read_cpu(ctx, rt);
+	if (!ret)
+		ret = cr_read_fpu(ctx, rt);
+	if (!ret)
+		ret = cr_read_restart_block(ctx, rt);
+	return ret;
+}
+
+static void cr_rst_task_free(struct cr_rst_task *rt)
+{
+	path_put(&rt->cwd);
+	cr_rst_files_free(rt->files);
+	cr_rst_mm_free(rt->mm);
+}
+
+/* The caller's uts namespace is the new container's: give it its name. */
+static void cr_restore_uts(struct cr_ctx *ctx)
+{
+	const struct cr_hdr_head *head = (const struct cr_hdr_head *)ctx->recs[0].h;
+	struct uts_namespace *uts = current->nsproxy->uts_ns;
+
+	if (uts == &init_uts_ns || !ns_capable(uts->user_ns, CAP_SYS_ADMIN))
+		return;
+	down_write(&uts_sem);
+	strscpy(uts->name.nodename, head->nodename, sizeof(uts->name.nodename));
+	strscpy(uts->name.domainname, head->domainname, sizeof(uts->name.domainname));
+	up_write(&uts_sem);
+}
+
+/* Past the point of no return: become the task of the image. */
+static int cr_become(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	int ret;
+
+	ret = cr_restore_mm(ctx, rt);
+	if (!ret)
+		ret = cr_restore_files(ctx, rt);
+	if (!ret)
+		ret = cr_restore_fs(ctx, rt);
+	if (!ret)
+		ret = cr_restore_sighand(ctx, rt);
+	if (!ret)
+		ret = cr_restore_task(ctx, rt);
+	if (!ret)
+		ret = cr_restore_fpu(ctx, rt);
+	if (!ret)
+		ret = cr_restore_cpu(ctx, rt);
+	if (!ret)
+		cr_restore_uts(ctx);
+	return ret;
+}
+
+/**
+ * cr_do_restart() - turn the caller into the process of the image
+ * @ctx: restart context
+ * @res: filled with how the restored process goes on
+ *
+ * Return: 0 once the caller is the restored process; -errno with nothing
+ * changed if the image is refused; -errno with the caller being killed
+ * if restoring fails past the point of no return.
+ */
+int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
+{
+	struct cr_rst_task rt = {};
+	const struct cr_rec *r;
+	int ret;
+
+	ret = cr_read_image(ctx);
+	if (ret)
+		return ret;
+	ret = cr_read_tree(ctx);
+	if (!ret)
+		ret = cr_read_one_task(ctx, &rt);
+	if (!ret) {
+		r = cr_next_rec(ctx);
+		if (!r || r->h->type != CR_HDR_TAIL)
+			ret = cr_rec_err(ctx, -EBADMSG, "unexpected record after the last task");
+	}
+	/* Files and namespaces the new task needs must be ours alone. */
+	if (!ret && unshare_files())
+		ret = -ENOMEM;
+	if (!ret && unshare_fs_struct())
+		ret = -ENOMEM;
+	if (ret)
+		goto out;
+
+	/* -- point of no return -- */
+	ret = cr_become(ctx, &rt);
+	if (ret) {
+		pr_err("pid %d killed: restoring failed after the point of no return: %s\n",
+		       task_pid_nr(current), ctx->errmsg[0] ? ctx->errmsg : "error");
+		force_fatal_sig(SIGKILL);
+		goto out;
+	}
+	res->ax = rt.cpu->ax;
+	if (rt.rb) {
+		res->kind = rt.rb->kind;
+		res->clockid = rt.rb->clockid;
+		res->remaining_ns = rt.rb->remaining_ns;
+		res->rmtp = rt.rb->rmtp;
+	}
+out:
+	cr_rst_task_free(&rt);
+	return ret;
+}

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * checkpoint() and restart(): argument checks, the per-call context, the
+ * one-line reason of a failure, and /sys/kernel/checkpoint/.
+ */
+
+#define pr_fmt(fmt) "checkpoint: " fmt
+
+#include <linux/capability.h>
+#include <linux/checkpoint.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/kobject.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/syscalls.h>
+#include <linux/sysfs.h>
+
+#include "abi_hash.h"
+
+/* -- the reason of the last failure, per thread ------------------------- */
+
+#define CR_LAST_ERRORS	32
+
+struct cr_last_error {
+	struct pid *pid;
+	char msg[CR_ERRMSG_LEN];
+};
+
+static struct cr_last_error cr_last_errors[CR_LAST_ERRORS];
+static unsigned int cr_last_next;
+static DEFINE_SPINLOCK(cr_last_lock);
+
+static struct cr_last_error *cr_last_find(struct pid *pid)
+{
+	int i;
+
+	for (i = 0; i < CR_LAST_ERRORS; i++)
+		if (cr_last_errors[i].pid == pid)
+			return &cr_last_errors[i];
+	return NULL;
+}
+
+/* Remember @msg as the calling thread's reason; NULL forgets it. */
+static void cr_set_last_error(const char *msg)
+{
+	struct pid *pid = task_pid(current);
+	struct pid *old = NULL;
+	struct cr_last_error *e;
+
+	spin_lock(&cr_last_lock);
+	e = cr_last_find(pid);
+	if (!e && msg) {
+		e = &cr_last_errors[cr_last_next++ % CR_LAST_ERRORS];
+		old = e->pid;
+		e->pid = get_pid(pid);
+	}
+	if (e && msg) {
+		strscpy(e->msg, msg, sizeof(e->msg));
+	} else if (e) {
+		old = e->pid;
+		e->pid = NULL;
+	}
+	spin_unlock(&cr_last_lock);
+	put_pid(old);
+}
+
+/**
+ * cr_err() - record why the call fails
+ * @ctx: the call's context
+ * @err: negative errno
+ * @fmt: printf format of a one-line reason
+ *
+ * The first reason recorded wins: it is the cause, later ones are
+ * consequences.
+ *
+ * Return: @err, so that callers can "return cr_err(...)".
+ */
+int cr_err(struct cr_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list args;
+
+	if (ctx->err)
+		return err;
+	ctx->err = err;
+	va_start(args, fmt);
+	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, args);
+	va_end(args);
+	return err;
+}
+
+/**
+ * cr_rec_err() - record why the record just read is refused
+ * @ctx: restart context
+ * @err: negative errno
+ * @fmt: printf format of the reason
+ *
+ * The reason is prefixed with the record's index, type and offset.
+ *
+ * Return: @err.
+ */
+int cr_rec_err(struct cr_ctx *ctx, int err, const char *fmt, ...)
+{
+	const struct cr_rec *r = ctx->next_rec ? &ctx->recs[ctx->next_rec - 1] : NULL;
+	char why[CR_ERRMSG_LEN];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(why, sizeof(why), fmt, args);
+	va_end(args);
+	if (!r)
+		return cr_err(ctx, err, "%s", why);
+	return cr_err(ctx, err, "record %zu (%s) at offset %#llx: %s",
+		      ctx->next_rec - 1, cr_rec_name(r->h->type), r->offset, why);
+}
+
+/* A failure before there is a context. */
+static long cr_fail(int err, const char *msg)
+{
+	cr_set_last_error(msg);
+	return err;
+}
+
+/* -- the context --------------------------------------------------------- */
+
+/*
+ * The first arena chunk of a checkpoint is sized from the metadata of the
+ * previous checkpoint of the same target, if it is remembered.
+ */
+#define CR_SIZE_HINTS	16
+#define CR_ARENA_FIRST	(1UL << 20)
+#define CR_ARENA_MAX	(16UL << 20)
+
+static struct {
+	u64 key;
+	size_t size;
+} cr_size_hints[CR_SIZE_HINTS];
+static unsigned int cr_size_next;
+static DEFINE_SPINLOCK(cr_size_lock);
+
+static u64 cr_target_key(struct task_struct *t)
+{
+	return t->start_boottime ^ ((u64)task_pid_nr(t) << 40);
+}
+
+static size_t cr_size_hint(struct task_struct *t)
+{
+	u64 key = cr_target_key(t);
+	size_t size = CR_ARENA_FIRST;
+	int i;
+
+	spin_lock(&cr_size_lock);
+	for (i = 0; i < CR_SIZE_HINTS; i++)
+		if (cr_size_hints[i].key == key)
+			size = cr_size_hints[i].size;
+	spin_unlock(&cr_size_lock);
+	return size;
+}
+
+static void cr_size_remember(struct task_struct *t, size_t size)
+{
+	u64 key = cr_target_key(t);
+	int i, slot = -1;
+
+	size = clamp_t(size_t, roundup_pow_of_two(size), CR_ARENA_FIRST / 16, 64UL << 20);
+	spin_lock(&cr_size_lock);
+	for (i = 0; i < CR_SIZE_HINTS; i++)
+		if (cr_size_hints[i].key == key)
+			slot = i;
+	if (slot < 0)
+		slot = cr_size_next++ % CR_SIZE_HINTS;
+	cr_size_hints[slot].key = key;
+	cr_size_hints[slot].size = size;
+	spin_unlock(&cr_size_lock);
+}
+
+/**
+ * cr_arena_first_size() - first chunk size for a checkpoint of @t
+ * @t: the target's root task
+ *
+ * Return: the arena size of the previous checkpoint of @t, or 1 MiB.
+ */
+size_t cr_arena_first_size(struct task_struct *t)
+{
+	return cr_size_hint(t);
+}
+
+static struct cr_ctx *cr_ctx_alloc(struct file *file, unsigned long flags,
+				   bool restart)
+{
+	struct cr_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return NULL;
+	ctx->objhash = cr_objhash_alloc();
+	if (!ctx->objhash) {
+		kfree(ctx);
+		return NULL;
+	}
+	ctx->flags = flags;
+	ctx->restart = restart;
+	ctx->file = get_file(file);
+	ctx->ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
+	ctx->pos = ctx->ppos ? *ctx->ppos : 0;
+	INIT_LIST_HEAD(&ctx->pgarr);
+	cr_arena_init(&ctx->arena, CR_ARENA_FIRST, CR_ARENA_MAX);
+	xxh64_reset(&ctx->csum, 0);
+	return ctx;
+}
+
+/* Free the context; make the reason of a failure readable. */
+static long cr_ctx_done(struct cr_ctx *ctx, long ret)
+{
+	if (ctx->ppos)
+		*ctx->ppos = ctx->pos;
+	if (ret < 0) {
+		if (!ctx->errmsg[0])
+			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s failed: %pe",
+				 ctx->restart ? "restart" : "checkpoint", ERR_PTR(ret));
+		pr_debug("%s[%d]: %s\n", current->comm, task_pid_nr(current),
+			 ctx->errmsg);
+		cr_set_last_error(ctx->errmsg);
+	} else {
+		cr_set_last_error(NULL);
+		if (!ctx->restart && ctx->root)
+			cr_size_remember(ctx->root, ctx->arena.total);
+	}
+	cr_pgarr_release(ctx);
+	cr_objhash_free(ctx->objhash);
+	cr_arena_release(&ctx->arena);
+	kvfree(ctx->recs);
+	if (ctx->root)
+		put_task_struct(ctx->root);
+	fput(ctx->file);
+	kfree(ctx);
+	return ret;
+}
+
+/**
+ * sys_checkpoint - checkpoint a container to a file descriptor
+ * @pid: the container's init, or the root of a process subtree, in the
+ *	caller's pid namespace
+ * @fd: file descriptor open for writing; the image is written at its
+ *	position (or appended to the stream)
+ * @flags: none defined yet, must be 0
+ *
+ * The container's cgroup is frozen while its state is captured and
+ * thawed after (left frozen if it was frozen before).
+ *
+ * Checks, in this order: @flags, @fd, @pid, permission.
+ *
+ * Return: 0 on success; on failure a negative errno, with the reason in
+ * /sys/kernel/checkpoint/error:
+ *  -EINVAL	unknown @flags bits, or @pid names a kernel thread;
+ *  -EBADF	@fd is not open for writing;
+ *  -ESRCH	no process @pid in the caller's pid namespace;
+ *  -EPERM	the caller may not ptrace-attach to a task of the container;
+ *  -EBUSY	the container's cgroup is shared with other tasks, is the
+ *		root cgroup, holds the caller, or did not freeze in time;
+ *  -EOPNOTSUPP	the container uses something not supported yet (named in
+ *		the reason); nothing was changed;
+ *  -EINTR	a fatal signal arrived;
+ *  -ENOMEM	out of memory;
+ *  any error of writing to @fd (-ENOSPC, -EPIPE, -EFBIG, ...).
+ */
+SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
+{
+	struct cr_ctx *ctx;
+	struct fd f;
+	long ret;
+
+	if (flags & ~CHECKPOINT_FLAGS_ALL)
+		return cr_fail(-EINVAL, "checkpoint: unknown flags");
+	f = fdget_pos(fd);
+	if (fd_empty(f))
+		return cr_fail(-EBADF, "checkpoint: fd is not open");
+	if (!(fd_file(f)->f_mode & FMODE_WRITE) || !(fd_file(f)->f_mode & FMODE_CAN_WRITE)) {
+		fdput_pos(f);
+		return cr_fail(-EBADF, "checkpoint: fd is not open for writing");
+	}
+	ctx = cr_ctx_alloc(fd_file(f), flags, false);
+	if (!ctx) {
+		fdput_pos(f);
+		return cr_fail(-ENOMEM, "checkpoint: out of memory");
+	}
+	ret = cr_do_checkpoint(ctx, pid);
+	ret = cr_ctx_done(ctx, ret);
+	fdput_pos(f);
+	return ret;
+}
+
+/**
+ * sys_restart - restart a container from a checkpoint image
+ * @crid: RESTART_CRID_FD (0) to read the image from @fd; a positive crid
+ *	names an in-kernel checkpoint (none exist yet)
+ * @fd: file descriptor open for reading, positioned at the image
+ * @flags: none defined yet, must be 0
+ *
+ * Called by pid 1 of a new pid namespace, single-threaded, with
+ * CAP_CHECKPOINT_RESTORE in the user namespace owning that pid namespace.
+ * The whole image is read and checked first; a failure up to there
+ * returns with nothing changed.  Then the caller becomes the restored
+ * process: on success restart() does not return to the caller's code but
+ * to the restored process, which carries on where it was checkpointed.
+ * A failure after that point kills the caller.  Credentials are never
+ * restored: the restored process runs with the caller's.
+ *
+ * Checks, in this order: @flags, @crid, @fd, permission, caller.
+ *
+ * Return: does not return on success; on failure a negative errno, with
+ * the reason in /sys/kernel/checkpoint/error:
+ *  -EINVAL	unknown @flags bits; or the caller is not pid 1 of a new pid
+ *		namespace, or is multi-threaded or shares its memory;
+ *  -ENOENT	@crid names no in-kernel checkpoint;
+ *  -EBADF	@fd is not open for reading;
+ *  -EPERM	no CAP_CHECKPOINT_RESTORE over the caller's pid namespace;
+ *  -ENOEXEC	not a checkpoint image, or one for another architecture;
+ *  -EPROTO	image of another format version or ABI hash;
+ *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch;
+ *  -ENODATA	truncated image;
+ *  -EOPNOTSUPP	the image needs something this kernel or CPU lacks;
+ *  -ENOENT, -EACCES, -ESTALE, ...	a file of the image cannot be
+ *		reopened as it was;
+ *  -EINTR	a fatal signal arrived;
+ *  -ENOMEM	out of memory;
+ *  any error of reading @fd.
+ */
+SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct cr_resume res = {};
+	struct cr_ctx *ctx;
+	struct fd f;
+	long ret;
+
+	if (flags & ~RESTART_FLAGS_ALL)
+		return cr_fail(-EINVAL, "restart: unknown flags");
+	if (crid != RESTART_CRID_FD)
+		return cr_fail(-ENOENT, "restart: no such in-kernel checkpoint");
+	f = fdget_pos(fd);
+	if (fd_empty(f))
+		return cr_fail(-EBADF, "restart: fd is not open");
+	if (!(fd_file(f)->f_mode & FMODE_READ) || !(fd_file(f)->f_mode & FMODE_CAN_READ)) {
+		ret = cr_fail(-EBADF, "restart: fd is not open for reading");
+		goto out;
+	}
+	if (!ns_capable(ns->user_ns, CAP_CHECKPOINT_RESTORE)) {
+		ret = cr_fail(-EPERM, "restart: needs CAP_CHECKPOINT_RESTORE over the new pid namespace");
+		goto out;
+	}
+	if (ns == &init_pid_ns || task_pid_vnr(current) != 1) {
+		ret = cr_fail(-EINVAL, "restart: the caller must be pid 1 of a new pid namespace");
+		goto out;
+	}
+	if (!thread_group_empty(current) || atomic_read(&current->mm->mm_users) > 1) {
+		ret = cr_fail(-EINVAL, "restart: the caller must be single-threaded and not share its memory");
+		goto out;
+	}
+	ctx = cr_ctx_alloc(fd_file(f), flags, true);
+	if (!ctx) {
+		ret = cr_fail(-ENOMEM, "restart: out of memory");
+		goto out;
+	}
+	ret = cr_do_restart(ctx, &res);
+	/* The fd may be gone with the caller's fd table: ctx holds the file. */
+	fdput_pos(f);
+	ret = cr_ctx_done(ctx, ret);
+	if (ret)
+		return ret;
+	return cr_resume(&res);
+out:
+	fdput_pos(f);
+	return ret;
+}
+
+/* -- /sys/kernel/checkpoint ---------------------------------------------- */
+
+extern const u8 cr_abi_data[];
+extern const u8 cr_abi_data_end[];
+
+static ssize_t abi_hash_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%016llx\n", (unsigned long long)CR_ABI_HASH);
+}
+
+static ssize_t error_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	struct cr_last_error *e;
+	ssize_t n = 0;
+
+	spin_lock(&cr_last_lock);
+	e = cr_last_find(task_pid(current));
+	if (e)
+		n = sysfs_emit(buf, "%s\n", e->msg);
+	spin_unlock(&cr_last_lock);
+	return n;
+}
+
+static struct kobj_attribute cr_abi_hash_attr = __ATTR_RO(abi_hash);
+static struct kobj_attribute cr_error_attr = __ATTR(error, 0444, error_show, NULL);
+
+static ssize_t cr_abi_read(struct file *file, struct kobject *kobj,
+			   struct bin_attribute *attr, char *buf, loff_t off,
+			   size_t len)
+{
+	return memory_read_from_buffer(buf, len, &off, cr_abi_data,
+				       cr_abi_data_end - cr_abi_data);
+}
+
+static struct bin_attribute cr_abi_attr = {
+	.attr = { .name = "abi.h.gz", .mode = 0444 },
+	.read = cr_abi_read,
+};
+
+static struct attribute *cr_attrs[] = {
+	&cr_abi_hash_attr.attr,
+	&cr_error_attr.attr,
+	NULL
+};
+
+static struct bin_attribute *cr_bin_attrs[] = {
+	&cr_abi_attr,
+	NULL
+};
+
+static const struct attribute_group cr_attr_group = {
+	.attrs = cr_attrs,
+	.bin_attrs = cr_bin_attrs,
+};
+
+static int __init cr_sysfs_init(void)
+{
+	struct kobject *kobj;
+	int ret;
+
+	cr_hdr_layout_checks();
+	cr_abi_attr.size = cr_abi_data_end - cr_abi_data;
+	kobj = kobject_create_and_add("checkpoint", kernel_kobj);
+	if (!kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(kobj, &cr_attr_group);
+	if (ret)
+		kobject_put(kobj);
+	return ret;
+}
+late_initcall(cr_sysfs_init);

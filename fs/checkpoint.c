@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Checkpoint/restart of open files, the fd table and the working
+ * directory.
+ *
+ * A file is saved once (objhash) as its path relative to the container's
+ * root, its open flags and its position, and reopened by path at restart
+ * with the restarter's own credentials.  Regular files, directories and
+ * the stateless memory devices (null, zero, full, random, urandom) are
+ * supported; any other kind makes checkpoint fail, naming it.
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/dcache.h>
+#include <linux/fcntl.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/kdev_t.h>
+#include <linux/major.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+
+/* Open flags that are saved and restored; the rest is refused. */
+#define CR_FILE_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_DIRECT | \
+			 O_LARGEFILE | O_NOATIME | __O_SYNC | O_DIRECTORY | O_NOFOLLOW)
+
+static bool cr_mem_chrdev(dev_t rdev)
+{
+	/* drivers/char/mem.c minors without state: null zero full random urandom */
+	return MAJOR(rdev) == MEM_MAJOR &&
+	       (MINOR(rdev) == 3 || MINOR(rdev) == 5 || MINOR(rdev) == 7 ||
+		MINOR(rdev) == 8 || MINOR(rdev) == 9);
+}
+
+/* Path of @path relative to the root of @t, in @buf; ERR_PTR if none. */
+static char *cr_task_path(struct task_struct *t, const struct path *path,
+			  char *buf, int len)
+{
+	struct path root;
+	char *p;
+
+	task_lock(t);
+	if (!t->fs) {
+		task_unlock(t);
+		return ERR_PTR(-ENOENT);
+	}
+	get_fs_root(t->fs, &root);
+	task_unlock(t);
+	p = __d_path(path, &root, buf, len);
+	path_put(&root);
+	if (!p)
+		return ERR_PTR(-EXDEV);
+	return p;
+}
+
+static int cr_file_kind(struct cr_ctx *ctx, struct file *file, u32 *kind)
+{
+	umode_t mode = file_inode(file)->i_mode;
+	const char *what;
+
+	if (file->f_mode & FMODE_PATH) {
+		what = "O_PATH file";
+	} else if (S_ISREG(mode)) {
+		*kind = CR_FILE_REG;
+		return 0;
+	} else if (S_ISDIR(mode)) {
+		*kind = CR_FILE_DIR;
+		return 0;
+	} else if (S_ISCHR(mode) && cr_mem_chrdev(file_inode(file)->i_rdev)) {
+		*kind = CR_FILE_CHR;
+		return 0;
+	} else if (S_ISFIFO(mode)) {
+		what = "pipe";
+	} else if (S_ISSOCK(mode)) {
+		what = "socket";
+	} else if (S_ISCHR(mode)) {
+		what = "character device";
+	} else if (S_ISBLK(mode)) {
+		what = "block device";
+	} else {
+		what = "special file";
+	}
+	return cr_err(ctx, -EOPNOTSUPP, "%s %pD: not supported yet", what, file);
+}
+
+/**
+ * cr_write_file() - tag of an open file; its FILE record if first seen
+ * @ctx: checkpoint context
+ * @file: the file
+ * @tag: set to its tag
+ *
+ * Return: 0, or -EOPNOTSUPP naming a file of a kind not supported yet,
+ * or -errno.
+ */
+int cr_write_file(struct cr_ctx *ctx, struct file *file, u32 *tag)
+{
+	struct cr_hdr_file *h;
+	char *buf, *path;
+	size_t plen, len;
+	u32 kind;
+	bool new;
+	int ret;
+
+	ret = cr_obj_lookup_add(ctx->objhash, file, &cr_obj_file_ops, &new);
+	if (ret < 0)
+		return ret;
+	*tag = ret;
+	if (!new)
+		return 0;
+	ret = cr_file_kind(ctx, file, &kind);
+	if (ret)
+		return ret;
+	if (file->f_flags & (FASYNC | O_PATH | __O_TMPFILE))
+		return cr_err(ctx, -EOPNOTSUPP, "file %pD: open flags %#x are not supported yet",
+			      file, file->f_flags & (FASYNC | O_PATH | __O_TMPFILE));
+	if (d_unlinked(file->f_path.dentry))
+		return cr_err(ctx, -EOPNOTSUPP, "file %pD: deleted files are not supported yet",
+			      file);
+
+	buf = kmalloc(CR_PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	path = cr_task_path(ctx->root, &file->f_path, buf, CR_PATH_MAX);
+	if (IS_ERR(path)) {
+		kfree(buf);
+		return cr_err(ctx, -EOPNOTSUPP, "file %pD is outside the container's root", file);
+	}
+	plen = strlen(path) + 1;
+	len = sizeof(*h) + plen;
+	h = cr_rec_get(ctx, CR_HDR_FILE, len, *tag, 0);
+	if (!h) {
+		kfree(buf);
+		return -ENOMEM;
+	}
+	h->kind = kind;
+	h->f_flags = file->f_flags & CR_FILE_FLAGS;
+	h->pos = kind == CR_FILE_CHR ? 0 : READ_ONCE(file->f_pos);
+	h->size = i_size_read(file_inode(file));
+	h->mode = file_inode(file)->i_mode;
+	if (kind == CR_FILE_CHR)
+		h->rdev = new_encode_dev(file_inode(file)->i_rdev);
+	h->path_len = plen;
+	memcpy(h + 1, path, plen);
+	cr_hbuf_put(ctx, len);
+	kfree(buf);
+	return 0;
+}
+
+static struct file *cr_reopen(struct cr_ctx *ctx, const struct cr_hdr_file *h,
+			      const char *path)
+{
+	int flags = (h->f_flags & CR_FILE_FLAGS) | O_NOFOLLOW | O_LARGEFILE;
+	struct path root;
+	struct file *file;
+	umode_t mode;
+
+	get_fs_root(current->fs, &root);
+	file = file_open_root(&root, path, flags, 0);
+	path_put(&root);
+	if (IS_ERR(file)) {
+		cr_rec_err(ctx, PTR_ERR(file), "cannot reopen %s: %pe", path, file);
+		return file;
+	}
+	mode = file_inode(file)->i_mode;
+	if ((mode & S_IFMT) != (h->mode & S_IFMT) ||
+	    (h->kind == CR_FILE_CHR && new_encode_dev(file_inode(file)->i_rdev) != h->rdev)) {
+		fput(file);
+		cr_rec_err(ctx, -ESTALE, "%s is no longer the file that was checkpointed", path);
+		return ERR_PTR(-ESTALE);
+	}
+	return file;
+}
+
+/**
+ * cr_read_file() - reopen the file of a FILE record
+ * @ctx: restart context
+ * @r: the record, consumed already
+ *
+ * The file joins the objhash under the record's tag.
+ *
+ * Return: 0, -EBADMSG, -ESTALE, or the error of reopening the file.
+ */
+int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
+{
+	const struct cr_hdr_file *h = (const struct cr_hdr_file *)r->h;
+	const char *path = (const char *)(h + 1);
+	struct file *file;
+	loff_t pos;
+	int ret;
+
+	if (h->path_len < 2 || h->path_len > CR_PATH_MAX ||
+	    h->h.len < sizeof(*h) + h->path_len || path[h->path_len - 1] ||
+	    strlen(path) != h->path_len - 1 || path[0] != '/')
+		return cr_rec_err(ctx, -EBADMSG, "bad path");
+	if (h->kind < CR_FILE_REG || h->kind > CR_FILE_DIR)
+		return cr_rec_err(ctx, -EBADMSG, "unknown file kind %u", h->kind);
+	if (h->f_flags & ~CR_FILE_FLAGS)
+		return cr_rec_err(ctx, -EBADMSG, "unknown open flags %#x", h->f_flags);
+	if ((s64)h->pos < 0)
+		return cr_rec_err(ctx, -EBADMSG, "bad position %lld", h->pos);
+	if (!h->h.tag)
+		return cr_rec_err(ctx, -EBADMSG, "no tag");
+
+	file = cr_reopen(ctx, h, path);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	if (h->kind != CR_FILE_CHR && h->pos) {
+		pos = vfs_llseek(file, h->pos, SEEK_SET);
+		if (pos != h->pos) {
+			fput(file);
+			return cr_rec_err(ctx, pos < 0 ? pos : -EINVAL,
+					  "cannot seek %s to %llu", path, h->pos);
+		}
+	}
+	ret = cr_obj_insert(ctx->objhash, h->h.tag, file, &cr_obj_file_ops);
+	fput(file);
+	if (ret == -EEXIST)
+		return cr_rec_err(ctx, -EBADMSG, "tag %u defined twice", h->h.tag);
+	return ret;
+}
+
+/* -- the fd table ---------------------------------------------------------- */
+
+struct cr_rst_fd {
+	int fd;
+	bool cloexec;
+	struct file *file;	/* the objhash holds the reference */
+};
+
+struct cr_rst_files {
+	unsigned int nr;
+	struct cr_rst_fd fds[];
+};
+
+/**
+ * cr_write_files() - write an FD record per open file descriptor of @t
+ * @ctx: checkpoint context
+ * @t: the task, frozen
+ *
+ * Return: 0 or -errno.
+ */
+int cr_write_files(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct files_struct *files;
+	unsigned int fd = 0;
+	struct file *file;
+	int ret = 0;
+
+	task_lock(t);
+	files = t->files;
+	if (files && atomic_read(&files->count) > 1)
+		ret = cr_err(ctx, -EOPNOTSUPP,
+			     "pid %d: fd tables shared with another process are not supported yet",
+			     task_pid_vnr(t));
+	task_unlock(t);
+	if (ret)
+		return ret;
+
+	for (;; fd++) {
+		struct cr_hdr_fd *h;
+		bool cloexec;
+		u32 tag;
+
+		rcu_read_lock();
+		file = task_lookup_next_fdget_rcu(t, &fd);
+		cloexec = false;
+		if (file) {
+			task_lock(t);
+			if (t->files)
+				cloexec = close_on_exec(fd, t->files);
+			task_unlock(t);
+		}
+		rcu_read_unlock();
+		if (!file)
+			break;
+		ret = cr_write_file(ctx, file, &tag);
+		fput(file);
+		if (ret) {
+			if (ctx->err == -EOPNOTSUPP && !strstr(ctx->errmsg, "fd "))
+				snprintf(ctx->errmsg + strlen(ctx->errmsg),
+					 sizeof(ctx->errmsg) - strlen(ctx->errmsg),
+					 " (fd %u)", fd);
+			return ret;
+		}
+		h = cr_rec_get(ctx, CR_HDR_FD, sizeof(*h), 0, 0);
+		if (!h)
+			return -ENOMEM;
+		h->fd = fd;
+		h->file_tag = tag;
+		h->flags = cloexec ? CR_FD_CLOEXEC : 0;
+		cr_hbuf_put(ctx, sizeof(*h));
+	}
+	return 0;
+}
+
+/**
+ * cr_read_files() - read and check the FD records
+ * @ctx: restart context
+ * @rt: what is collected for the task
+ *
+ * Return: 0, -EBADMSG or -ENOMEM.
+ */
+int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	unsigned int max = rlimit(RLIMIT_NOFILE), n = 0, cap = 0;
+	struct cr_rst_files *rf = NULL;
+	const struct cr_rec *r;
+	int prev = -1;
+
+	for (;;) {
+		const struct cr_hdr_fd *h;
+		struct file *file;
+		int ret = cr_read_files_ahead(ctx);
+
+		if (ret)
+			return ret;
+		r = cr_peek_rec(ctx);
+		if (!r || r->h->type != CR_HDR_FD)
+			break;
+		h = cr_read_rec(ctx, CR_HDR_FD, sizeof(*h));
+		if (IS_ERR(h))
+			return PTR_ERR(h);
+		if (h->fd <= prev || h->fd >= max)
+			return cr_rec_err(ctx, h->fd < 0 || h->fd >= max ? -EMFILE : -EBADMSG,
+					  "fd %d out of order or over the fd limit %u", h->fd, max);
+		if (h->flags & ~CR_FD_CLOEXEC)
+			return cr_rec_err(ctx, -EBADMSG, "unknown fd flags %#x", h->flags);
+		file = cr_obj_fetch(ctx->objhash, h->file_tag, &cr_obj_file_ops);
+		if (IS_ERR(file))
+			return cr_rec_err(ctx, -EBADMSG, "file tag %u is not a file of the image",
+					  h->file_tag);
+		if (n == cap) {
+			struct cr_rst_files *nrf;
+
+			cap = cap ? cap * 2 : 16;
+			nrf = kvrealloc(rf, struct_size(rf, fds, cap), GFP_KERNEL_ACCOUNT);
+			if (!nrf) {
+				kvfree(rf);
+				return -ENOMEM;
+			}
+			rf = nrf;
+			rt->files = rf;
+		}
+		rf->fds[n].fd = h->fd;
+		rf->fds[n].cloexec = h->flags & CR_FD_CLOEXEC;
+		rf->fds[n].file = file;
+		rf->nr = ++n;
+		prev = h->fd;
+	}
+	return 0;
+}
+
+/**
+ * cr_rst_files_free() - free what cr_read_files() collected
+ * @rf: it, or NULL
+ */
+void cr_rst_files_free(struct cr_rst_files *rf)
+{
+	kvfree(rf);
+}
+
+/**
+ * cr_restore_files() - replace the caller's fds with the image's
+ * @ctx: restart context
+ * @rt: what was collected
+ *
+ * Return: 0 or -errno.
+ */
+int cr_restore_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	struct cr_rst_files *rf = rt->files;
+	unsigned int i;
+	int ret;
+
+	ret = __close_range(0, ~0U, 0);
+	if (ret)
+		return cr_err(ctx, ret, "cannot close the caller's files");
+	for (i = 0; rf && i < rf->nr; i++) {
+		ret = replace_fd(rf->fds[i].fd, rf->fds[i].file,
+				 rf->fds[i].cloexec ? O_CLOEXEC : 0);
+		if (ret < 0)
+			return cr_err(ctx, ret, "cannot install fd %d", rf->fds[i].fd);
+	}
+	return 0;
+}
+
+/* -- FS: working directory and umask --------------------------------------- */
+
+/**
+ * cr_write_fs() - write the working directory and umask of @t
+ * @ctx: checkpoint context
+ * @t: the task, frozen
+ *
+ * Return: 0 or -errno.
+ */
+int cr_write_fs(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct cr_hdr_fs *h;
+	struct path pwd;
+	char *buf, *path;
+	size_t plen, len;
+	int umask;
+
+	task_lock(t);
+	if (!t->fs) {
+		task_unlock(t);
+		return cr_err(ctx, -ESRCH, "pid %d has no fs", task_pid_vnr(t));
+	}
+	if (t->fs->users > 1) {
+		task_unlock(t);
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d: fs info shared with another process is not supported yet",
+			      task_pid_vnr(t));
+	}
+	get_fs_pwd(t->fs, &pwd);
+	umask = t->fs->umask;
+	task_unlock(t);
+
+	buf = kmalloc(CR_PATH_MAX, GFP_KERNEL);
+	if (!buf) {
+		path_put(&pwd);
+		return -ENOMEM;
+	}
+	path = cr_task_path(t, &pwd, buf, CR_PATH_MAX);
+	path_put(&pwd);
+	if (IS_ERR(path)) {
+		kfree(buf);
+		return cr_err(ctx, -EOPNOTSUPP, "pid %d: working directory outside its root",
+			      task_pid_vnr(t));
+	}
+	plen = strlen(path) + 1;
+	len = sizeof(*h) + plen;
+	h = cr_rec_get(ctx, CR_HDR_FS, len, 0, 0);
+	if (h) {
+		h->umask = umask;
+		h->path_len = plen;
+		memcpy(h + 1, path, plen);
+		cr_hbuf_put(ctx, len);
+	}
+	kfree(buf);
+	return h ? 0 : -ENOMEM;
+}
+
+/**
+ * cr_read_fs() - read the FS record and look the directory up
+ * @ctx: restart context
+ * @rt: what is collected for the task
+ *
+ * Return: 0, -EBADMSG or the lookup's error.
+ */
+int cr_read_fs(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	const struct cr_hdr_fs *h;
+	const char *path;
+	struct path root;
+	int ret;
+
+	h = cr_read_rec(ctx, CR_HDR_FS, sizeof(*h));
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	path = (const char *)(h + 1);
+	if (h->path_len < 2 || h->path_len > CR_PATH_MAX ||
+	    h->h.len < sizeof(*h) + h->path_len || path[h->path_len - 1] ||
+	    strlen(path) != h->path_len - 1 || path[0] != '/')
+		return cr_rec_err(ctx, -EBADMSG, "bad path");
+	if (h->umask & ~0777)
+		return cr_rec_err(ctx, -EBADMSG, "bad umask %#o", h->umask);
+	get_fs_root(current->fs, &root);
+	ret = vfs_path_lookup(root.dentry, root.mnt, path, LOOKUP_FOLLOW | LOOKUP_DIRECTORY,
+			      &rt->cwd);
+	path_put(&root);
+	if (ret) {
+		rt->cwd = (struct path){};
+		return cr_rec_err(ctx, ret, "cannot find the working directory %s", path);
+	}
+	ret = path_permission(&rt->cwd, MAY_EXEC | MAY_CHDIR);
+	if (ret)
+		return cr_rec_err(ctx, ret, "cannot enter the working directory %s", path);
+	rt->fs = h;
+	return 0;
+}
+
+/**
+ * cr_restore_fs() - set the caller's working directory and umask
+ * @ctx: restart context
+ * @rt: what was collected
+ *
+ * Return: 0.
+ */
+int cr_restore_fs(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	set_fs_pwd(current->fs, &rt->cwd);
+	xchg(&current->fs->umask, rt->fs->umask & S_IRWXUGO);
+	return 0;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * linux-cr: in-kernel checkpoint/restart of containers.
+ *
+ * One struct cr_ctx lives for one checkpoint() or restart() call.  On
+ * checkpoint, records are assembled in the ctx's arena (cr_hbuf_get() /
+ * cr_hbuf_put(): "give me room on the buffer"), memory contents travel as
+ * page references on the ctx's pgarr list beside it, and cr_flush()
+ * writes both out, in stream order, through one output path.  On
+ * restart, the whole image is read ahead into the arena and checked, and
+ * records are handed out as pointers into it.
+ */
+#ifndef _LINUX_CHECKPOINT_H
+#define _LINUX_CHECKPOINT_H
+
+#include <linux/checkpoint_hdr.h>
+#include <linux/list.h>
+#include <linux/path.h>
+#include <linux/types.h>
+#include <linux/xxhash.h>
+#include <uapi/linux/checkpoint.h>
+
+struct file;
+struct mm_struct;
+struct page;
+struct task_struct;
+struct cr_objhash;
+
+/* One chunk of the arena: kvmalloc'ed, MiBs. */
+struct cr_chunk {
+	struct list_head list;
+	size_t size;		/* bytes of data[] */
+	size_t used;		/* bytes handed out (checkpoint) or read (restart) */
+	u8 data[];
+};
+
+/**
+ * struct cr_arena - the hbuf: a chain of large chunks freed all at once
+ * @chunks: the chain, oldest first
+ * @cur: chunk that cr_hbuf_get() carves from
+ * @total: bytes handed out over all chunks (stream bytes, checkpoint)
+ * @first_size: size of the first chunk
+ * @max_chunk: chunks never grow beyond this (a single larger request
+ *	still gets a chunk of its own)
+ * @depth: cr_hbuf_get() calls not yet matched by cr_hbuf_put()
+ * @flushed: arena bytes already written out
+ * @flush_chunk: chunk holding the first byte not written out
+ * @flush_off: offset of that byte in @flush_chunk
+ */
+struct cr_arena {
+	struct list_head chunks;
+	struct cr_chunk *cur;
+	size_t total;
+	size_t first_size;
+	size_t max_chunk;
+	unsigned int depth;
+	size_t flushed;
+	struct cr_chunk *flush_chunk;
+	size_t flush_off;
+};
+
+/**
+ * struct cr_pgarr - page references waiting to be written
+ * @list: on cr_ctx.pgarr, in stream order
+ * @arena_pos: the pages follow this many arena bytes in the stream
+ * @nr: pages held
+ * @pages: one reference each, dropped once written
+ */
+struct cr_pgarr {
+	struct list_head list;
+	size_t arena_pos;
+	unsigned int nr;
+	struct page *pages[CR_PAGES_MAX];
+};
+
+/* One record of an image being restarted. */
+struct cr_rec {
+	const struct cr_hdr *h;
+	u64 offset;		/* in the stream */
+};
+
+#define CR_ERRMSG_LEN	192
+
+/**
+ * struct cr_ctx - state of one checkpoint() or restart() call
+ * @flags: the call's flags
+ * @restart: true for restart()
+ * @root: checkpoint: the root task of the container (a reference)
+ * @file: the image file
+ * @ppos: its position, NULL for a stream (pipe, socket)
+ * @pos: position shadow used while the call runs
+ * @objhash: kernel object <-> tag
+ * @arena: records (checkpoint) or the image read ahead (restart)
+ * @pgarr: checkpoint: pages waiting to be written, in stream order
+ * @csum: checksum of the stream so far
+ * @records: records written, or read
+ * @bytes: stream bytes written, or read
+ * @recs: restart: every record of the image, in order
+ * @nr_recs: restart: records in @recs
+ * @next_rec: restart: index of the next record to hand out
+ * @frozen_ns: checkpoint: time the container stayed frozen
+ * @pages: pages of memory saved or restored
+ * @err: first error
+ * @errmsg: its one-line reason
+ */
+struct cr_ctx {
+	unsigned long flags;
+	bool restart;
+	struct task_struct *root;
+	struct file *file;
+	loff_t *ppos;
+	loff_t pos;
+	struct cr_objhash *objhash;
+	struct cr_arena arena;
+	struct list_head pgarr;
+	struct xxh64_state csum;
+	u64 records;
+	u64 bytes;
+	struct cr_rec *recs;
+	size_t nr_recs;
+	size_t next_rec;
+	u64 frozen_ns;
+	u64 pages;
+	int err;
+	char errmsg[CR_ERRMSG_LEN];
+};
+
+/* checkpoint/sys.c */
+__printf(3, 4) int cr_err(struct cr_ctx *ctx, int err, const char *fmt, ...);
+__printf(3, 4) int cr_rec_err(struct cr_ctx *ctx, int err, const char *fmt, ...);
+size_t cr_arena_first_size(struct task_struct *t);
+
+/* checkpoint/arena.c */
+void cr_arena_init(struct cr_arena *arena, size_t first_size, size_t max_chunk);
+void cr_arena_release(struct cr_arena *arena);
+void *cr_arena_alloc(struct cr_arena *arena, size_t len);
+void *cr_hbuf_get(struct cr_ctx *ctx, size_t len);
+void cr_hbuf_put(struct cr_ctx *ctx, size_t len);
+void *cr_rec_get(struct cr_ctx *ctx, u32 type, size_t len, u32 tag, u32 ptag);
+int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr);
+void cr_pgarr_release(struct cr_ctx *ctx);
+int cr_flush(struct cr_ctx *ctx);
+int cr_read_image(struct cr_ctx *ctx);
+const struct cr_rec *cr_next_rec(struct cr_ctx *ctx);
+const struct cr_rec *cr_peek_rec(struct cr_ctx *ctx);
+const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen);
+int cr_read_files_ahead(struct cr_ctx *ctx);
+int cr_check_rec(const struct cr_hdr *h, u64 left, const char **why);
+const char *cr_rec_name(u32 type);
+
+/* checkpoint/objhash.c */
+struct cr_obj_ops {
+	const char *name;
+	void (*grab)(void *ptr);
+	void (*drop)(void *ptr);
+};
+
+extern const struct cr_obj_ops cr_obj_file_ops;
+extern const struct cr_obj_ops cr_obj_mm_ops;
+
+struct cr_objhash *cr_objhash_alloc(void);
+void cr_objhash_free(struct cr_objhash *oh);
+int cr_obj_lookup_add(struct cr_objhash *oh, void *ptr,
+		      const struct cr_obj_ops *ops, bool *new);
+int cr_obj_insert(struct cr_objhash *oh, u32 tag, void *ptr,
+		  const struct cr_obj_ops *ops);
+void *cr_obj_fetch(struct cr_objhash *oh, u32 tag, const struct cr_obj_ops *ops);
+
+/**
+ * struct cr_resume - how the restored task goes on once restart() is done
+ * @ax: what restart() returns, the restored task's rax
+ * @kind: 0, or enum cr_restart_kind: a system call to carry on
+ * @clockid: CR_RESTART_NANOSLEEP: the clock
+ * @remaining_ns: CR_RESTART_NANOSLEEP: the time left to sleep
+ * @rmtp: CR_RESTART_NANOSLEEP: user pointer for the time left, or 0
+ */
+struct cr_resume {
+	long ax;
+	u32 kind;
+	clockid_t clockid;
+	s64 remaining_ns;
+	u64 rmtp;
+};
+
+/* checkpoint/checkpoint.c and checkpoint/restart.c */
+long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid);
+int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res);
+int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head);
+
+/*
+ * What restart() collects from the image of one task before the point
+ * of no return; applied after it.  Pointers point into the arena.
+ */
+struct cr_rst_mm;
+struct cr_rst_files;
+
+struct cr_rst_task {
+	const struct cr_hdr_task *task;
+	const struct cr_hdr_fs *fs;
+	struct path cwd;
+	struct cr_rst_files *files;
+	struct cr_rst_mm *mm;
+	const struct cr_hdr_sighand *sighand;
+	const struct cr_hdr_cpu *cpu;
+	const struct cr_hdr_fpu *fpu;
+	void *xstate;
+	const struct cr_hdr_restart_block *rb;
+};
+
+/* kernel/checkpoint.c: the task, its signals, an interrupted call */
+int cr_write_task(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_task(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_write_sighand(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_write_restart_block(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_restart_block(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_restore_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt);
+long cr_resume(const struct cr_resume *res);
+
+/* arch/x86/checkpoint.c: registers and the XSAVE area */
+int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_cpu(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_write_fpu(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_fpu(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_restore_cpu(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_restore_fpu(struct cr_ctx *ctx, struct cr_rst_task *rt);
+void cr_syscall_state(struct task_struct *t, long *nr, long *ret);
+void cr_arch_head(struct cr_hdr_head *head);
+u64 cr_arch_vdso_hash(void);
+int cr_arch_check_vdso(struct cr_ctx *ctx, u64 vvar_start, u64 vvar_end,
+		       u64 vdso_start, u64 vdso_end);
+int cr_arch_map_vdso(struct cr_ctx *ctx, u64 vvar_start);
+int cr_arch_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head);
+
+/* mm/checkpoint.c: the address space */
+int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_mm(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_restore_mm(struct cr_ctx *ctx, struct cr_rst_task *rt);
+void cr_rst_mm_free(struct cr_rst_mm *rmm);
+
+/* fs/checkpoint.c: open files, the fd table, cwd */
+int cr_write_file(struct cr_ctx *ctx, struct file *file, u32 *tag);
+int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r);
+int cr_write_files(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_write_fs(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_fs(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_restore_files(struct cr_ctx *ctx, struct cr_rst_task *rt);
+int cr_restore_fs(struct cr_ctx *ctx, struct cr_rst_task *rt);
+void cr_rst_files_free(struct cr_rst_files *rf);
+
+#endif /* _LINUX_CHECKPOINT_H */

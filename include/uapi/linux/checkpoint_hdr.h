@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * linux-cr checkpoint image format.  This header is the ABI: its hash is
+ * in every image and restart() refuses an image with another hash.
+ *
+ * An image is a stream of records.  Each record starts with struct cr_hdr
+ * and is cr_hdr.len bytes long, header included; len is a multiple of 8.
+ * All fields are fixed-width little-endian (the image says which arch it
+ * is for), every 64-bit field is 8-byte aligned and every padding is
+ * explicit and zero, so the layout is the same for i386 and x86_64.
+ * Records only ever grow at their end: a reader accepts a longer record
+ * than it knows and ignores the tail, and refuses a shorter one.
+ *
+ * Stream order:
+ *   HEAD, TREE, then per task: TASK, FS, FILE..., FD..., MM, VMA...,
+ *   PAGES..., SIGHAND, CPU, FPU, [RESTART_BLOCK]; then TAIL.
+ * A FILE record comes before the first record that refers to its tag.
+ *
+ * See Documentation/checkpoint/image-format.rst.
+ */
+#ifndef _UAPI_LINUX_CHECKPOINT_HDR_H
+#define _UAPI_LINUX_CHECKPOINT_HDR_H
+
+#include <linux/types.h>
+
+#define CR_IMAGE_MAGIC		"LINUXCR"	/* 8 bytes with the NUL */
+#define CR_IMAGE_VERSION	1
+
+/* Records are at most this long (header included). */
+#define CR_RECORD_MAX		(16U << 20)
+/* Pages in one PAGES record. */
+#define CR_PAGES_MAX		1024
+/* Bytes in a path (with its NUL). */
+#define CR_PATH_MAX		4096
+
+enum cr_arch {
+	CR_ARCH_X86_64 = 1,
+};
+
+enum cr_hdr_type {
+	CR_HDR_HEAD = 1,
+	CR_HDR_TAIL = 2,
+	CR_HDR_TREE = 3,
+
+	CR_HDR_TASK = 16,
+	CR_HDR_CPU = 17,
+	CR_HDR_FPU = 18,
+	CR_HDR_SIGHAND = 19,
+	CR_HDR_RESTART_BLOCK = 20,
+
+	CR_HDR_MM = 32,
+	CR_HDR_VMA = 33,
+	CR_HDR_PAGES = 34,
+
+	CR_HDR_FILE = 48,
+	CR_HDR_FD = 49,
+	CR_HDR_FS = 50,
+
+	CR_HDR_TYPE_MAX
+};
+
+/**
+ * struct cr_hdr - start of every record
+ * @type: enum cr_hdr_type
+ * @len: bytes in the record, this header included; a multiple of 8
+ * @tag: tag of the object this record defines, 0 if none
+ * @ptag: tag of the parent object, 0 if none
+ */
+struct cr_hdr {
+	__u32 type;
+	__u32 len;
+	__u32 tag;
+	__u32 ptag;
+};
+
+#define CR_UTS_LEN	72	/* NUL-terminated strings of at most 64 chars */
+
+/**
+ * struct cr_hdr_head - first record of an image
+ */
+struct cr_hdr_head {
+	struct cr_hdr h;
+	__u8 magic[8];		/* CR_IMAGE_MAGIC */
+	__u32 version;		/* CR_IMAGE_VERSION */
+	__u32 arch;		/* enum cr_arch */
+	__u64 abi_hash;		/* hash of this header file, see the docs */
+	__u64 flags;		/* checkpoint() flags */
+	__u64 time_sec;		/* CLOCK_REALTIME at checkpoint */
+	__u32 time_nsec;
+	__u32 page_size;
+	__u64 xfeatures;	/* XSAVE features of the checkpointing CPU */
+	__u32 xstate_size;	/* its user XSAVE area size */
+	__u32 __pad;
+	char release[CR_UTS_LEN];	/* uname -r of the checkpointing kernel */
+	char nodename[CR_UTS_LEN];	/* the container's uts */
+	char domainname[CR_UTS_LEN];
+};
+
+/**
+ * struct cr_hdr_tail - last record of an image
+ */
+struct cr_hdr_tail {
+	struct cr_hdr h;
+	__u64 records;		/* records before the tail */
+	__u64 bytes;		/* bytes before the tail */
+	__u64 checksum;		/* xxh64 (seed 0) of those bytes */
+};
+
+/**
+ * struct cr_tree_task - one task of the image's task tree
+ */
+struct cr_tree_task {
+	__s32 pid;		/* in the container's pid namespace */
+	__s32 tgid;
+	__s32 ppid;		/* 0 for the root of the tree */
+	__u32 flags;
+};
+
+/**
+ * struct cr_hdr_tree - the tasks, root first
+ * Followed by @nr_tasks struct cr_tree_task.
+ */
+struct cr_hdr_tree {
+	struct cr_hdr h;
+	__u32 nr_tasks;
+	__u32 __pad;
+};
+
+/**
+ * struct cr_hdr_task - a task; its state records follow
+ */
+struct cr_hdr_task {
+	struct cr_hdr h;
+	__s32 pid;
+	__s32 tgid;
+	__u8 comm[16];
+	__u64 blocked;		/* blocked signal mask, bit n-1 = signal n */
+	__u32 uid;		/* credentials at checkpoint: informational, */
+	__u32 gid;		/* restart never restores them */
+	__u32 euid;
+	__u32 egid;
+	__u32 personality;
+	__u32 exit_signal;
+	__u64 robust_list;	/* set_robust_list() */
+	__u64 clear_child_tid;	/* set_tid_address() */
+	__u64 rseq;		/* rseq() registration, 0 if none */
+	__u32 rseq_len;
+	__u32 rseq_sig;
+	__u64 sas_ss_sp;	/* sigaltstack() */
+	__u64 sas_ss_size;
+	__u32 sas_ss_flags;
+	__u32 __pad;
+};
+
+/**
+ * struct cr_hdr_cpu - x86-64 general registers, as struct user_regs_struct
+ */
+struct cr_hdr_cpu {
+	struct cr_hdr h;
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	__u64 ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+	__u64 fs_base, gs_base, ds, es, fs, gs;
+};
+
+/**
+ * struct cr_hdr_fpu - the XSAVE area in standard (uncompacted) format
+ * Followed by @size bytes, then zero padding to a multiple of 8.
+ */
+struct cr_hdr_fpu {
+	struct cr_hdr h;
+	__u64 xfeatures;	/* XSTATE_BV of the saved area */
+	__u32 size;
+	__u32 __pad;
+};
+
+struct cr_sigaction {
+	__u64 handler;
+	__u64 flags;
+	__u64 restorer;
+	__u64 mask;
+};
+
+/**
+ * struct cr_hdr_sighand - signal dispositions
+ * Followed by @nr struct cr_sigaction, for signals 1..nr.
+ */
+struct cr_hdr_sighand {
+	struct cr_hdr h;
+	__u32 nr;
+	__u32 __pad;
+};
+
+enum cr_restart_kind {
+	CR_RESTART_NANOSLEEP = 1,	/* nanosleep, clock_nanosleep (relative) */
+};
+
+/**
+ * struct cr_hdr_restart_block - a system call to resume at restart
+ *
+ * The CPU record then holds the registers of the task inside that call
+ * (orig_ax is its number); restart() carries the call on.
+ */
+struct cr_hdr_restart_block {
+	struct cr_hdr h;
+	__u32 kind;		/* enum cr_restart_kind */
+	__s32 clockid;
+	__s64 remaining_ns;
+	__u64 rmtp;		/* user pointer for the remaining time, or 0 */
+};
+
+/**
+ * struct cr_hdr_mm - an address space; VMA and PAGES records follow
+ * Followed by @nr_auxv __u64 words of the saved auxiliary vector.
+ */
+struct cr_hdr_mm {
+	struct cr_hdr h;
+	__u64 start_code, end_code, start_data, end_data;
+	__u64 start_brk, brk, start_stack;
+	__u64 arg_start, arg_end, env_start, env_end;
+	__u32 exe_file_tag;	/* FILE tag of the executable, 0 if none */
+	__u32 nr_vmas;
+	__u32 nr_auxv;
+	__u32 __pad;
+	__u64 vdso_hash;	/* xxh64 of the kernel's vdso image */
+};
+
+enum cr_vma_kind {
+	CR_VMA_ANON = 1,	/* private anonymous: heap, stack, mmap */
+	CR_VMA_FILE = 2,	/* private file mapping */
+	CR_VMA_VDSO = 3,
+	CR_VMA_VVAR = 4,
+};
+
+/* cr_hdr_vma.flags */
+#define CR_VMA_READ		(1U << 0)
+#define CR_VMA_WRITE		(1U << 1)
+#define CR_VMA_EXEC		(1U << 2)
+#define CR_VMA_GROWSDOWN	(1U << 3)
+#define CR_VMA_DONTCOPY		(1U << 4)	/* MADV_DONTFORK */
+#define CR_VMA_DONTDUMP		(1U << 5)
+#define CR_VMA_WIPEONFORK	(1U << 6)
+#define CR_VMA_HUGEPAGE		(1U << 7)
+#define CR_VMA_NOHUGEPAGE	(1U << 8)
+#define CR_VMA_FLAGS_ALL	((1U << 9) - 1)
+
+/**
+ * struct cr_hdr_vma - a memory area of the MM record it follows
+ *
+ * Its tag is its index in the MM plus 1; the PAGES records of the area
+ * follow it, with that tag as ptag.
+ */
+struct cr_hdr_vma {
+	struct cr_hdr h;
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;		/* file offset in pages (CR_VMA_FILE) */
+	__u32 kind;		/* enum cr_vma_kind */
+	__u32 flags;		/* CR_VMA_* */
+	__u32 file_tag;		/* FILE tag (CR_VMA_FILE), else 0 */
+	__u32 __pad;
+};
+
+/**
+ * struct cr_hdr_pages - contents of pages of the VMA whose tag is ptag
+ * Followed by @nr __u64 page addresses, ascending, then @nr pages of
+ * data (page_size bytes each).
+ */
+struct cr_hdr_pages {
+	struct cr_hdr h;
+	__u32 nr;
+	__u32 __pad;
+};
+
+enum cr_file_kind {
+	CR_FILE_REG = 1,	/* regular file */
+	CR_FILE_CHR = 2,	/* memory character device: null, zero, ... */
+	CR_FILE_DIR = 3,	/* directory */
+};
+
+/**
+ * struct cr_hdr_file - an open file; its tag is h.tag
+ * Followed by @path_len bytes of path (with its NUL, relative to the
+ * container's root), then zero padding to a multiple of 8.
+ */
+struct cr_hdr_file {
+	struct cr_hdr h;
+	__u32 kind;		/* enum cr_file_kind */
+	__u32 f_flags;		/* open(2) flags, O_CLOEXEC excluded */
+	__u64 pos;
+	__u64 size;		/* at checkpoint, informational */
+	__u32 mode;		/* st_mode */
+	__u32 rdev;		/* CR_FILE_CHR: major << 20 | minor */
+	__u32 path_len;
+	__u32 __pad;
+};
+
+/* cr_hdr_fd.flags */
+#define CR_FD_CLOEXEC		(1U << 0)
+
+/**
+ * struct cr_hdr_fd - a file descriptor of the task
+ */
+struct cr_hdr_fd {
+	struct cr_hdr h;
+	__s32 fd;
+	__u32 file_tag;
+	__u32 flags;		/* CR_FD_* */
+	__u32 __pad;
+};
+
+/**
+ * struct cr_hdr_fs - working directory and umask
+ * Followed by @path_len bytes of path (with its NUL), zero padded.
+ */
+struct cr_hdr_fs {
+	struct cr_hdr h;
+	__u32 umask;
+	__u32 path_len;
+};
+
+#endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */

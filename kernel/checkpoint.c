@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Checkpoint/restart of a task: identity and per-task settings, signal
+ * dispositions, and a system call interrupted by the checkpoint.
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/cred.h>
+#include <linux/errno.h>
+#include <linux/hrtimer.h>
+#include <linux/personality.h>
+#include <linux/pid_namespace.h>
+#include <linux/posix-timers.h>
+#include <linux/restart_block.h>
+#include <linux/rseq.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/seccomp.h>
+#include <linux/signal.h>
+#include <linux/uaccess.h>
+#include <asm/unistd.h>
+
+/* -- TASK ----------------------------------------------------------------- */
+
+/* What a task may not hold yet: refuse instead of writing a wrong image. */
+static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct signal_struct *sig = t->signal;
+	bool pending, timers;
+
+	spin_lock_irq(&t->sighand->siglock);
+	pending = !sigisemptyset(&t->pending.signal) ||
+		  !sigisemptyset(&sig->shared_pending.signal);
+#ifdef CONFIG_POSIX_TIMERS
+	timers = !hlist_empty(&sig->posix_timers) || hrtimer_active(&sig->real_timer) ||
+		 sig->it[CPUCLOCK_PROF].expires || sig->it[CPUCLOCK_VIRT].expires;
+#else
+	timers = false;
+#endif
+	spin_unlock_irq(&t->sighand->siglock);
+
+	if (pending)
+		return cr_err(ctx, -EOPNOTSUPP, "pid %d: pending signals are not supported yet",
+			      task_pid_vnr(t));
+	if (timers)
+		return cr_err(ctx, -EOPNOTSUPP, "pid %d: timers are not supported yet",
+			      task_pid_vnr(t));
+#ifdef CONFIG_SECCOMP
+	if (t->seccomp.mode != SECCOMP_MODE_DISABLED)
+		return cr_err(ctx, -EOPNOTSUPP, "pid %d: seccomp is not supported yet",
+			      task_pid_vnr(t));
+#endif
+	if (refcount_read(&t->sighand->count) > 1)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d: signal handlers shared with another process are not supported yet",
+			      task_pid_vnr(t));
+	return 0;
+}
+
+/**
+ * cr_write_task() - write the TASK record of @t
+ * @ctx: checkpoint context
+ * @t: the task, frozen
+ *
+ * Return: 0 or -errno.
+ */
+int cr_write_task(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct pid_namespace *ns = task_active_pid_ns(ctx->root);
+	struct user_namespace *uns = current_user_ns();
+	const struct cred *cred;
+	struct cr_hdr_task *h;
+	int ret;
+
+	ret = cr_task_supported(ctx, t);
+	if (ret)
+		return ret;
+	h = cr_rec_get(ctx, CR_HDR_TASK, sizeof(*h), 0, 0);
+	if (!h)
+		return -ENOMEM;
+	h->pid = task_pid_nr_ns(t, ns);
+	h->tgid = task_tgid_nr_ns(t, ns);
+	BUILD_BUG_ON(sizeof(h->comm) != TASK_COMM_LEN);
+	__get_task_comm((char *)h->comm, sizeof(h->comm), t);
+	h->blocked = t->blocked.sig[0];
+	rcu_read_lock();
+	cred = __task_cred(t);
+	h->uid = from_kuid_munged(uns, cred->uid);
+	h->gid = from_kgid_munged(uns, cred->gid);
+	h->euid = from_kuid_munged(uns, cred->euid);
+	h->egid = from_kgid_munged(uns, cred->egid);
+	rcu_read_unlock();
+	h->personality = t->personality;
+	h->exit_signal = t->exit_signal;
+	h->robust_list = (unsigned long)t->robust_list;
+	h->clear_child_tid = (unsigned long)t->clear_child_tid;
+#ifdef CONFIG_RSEQ
+	h->rseq = (unsigned long)t->rseq;
+	h->rseq_len = t->rseq_len;
+	h->rseq_sig = t->rseq_sig;
+#endif
+	h->sas_ss_sp = t->sas_ss_sp;
+	h->sas_ss_size = t->sas_ss_size;
+	h->sas_ss_flags = t->sas_ss_flags;
+	cr_hbuf_put(ctx, sizeof(*h));
+	return 0;
+}
+
+/**
+ * cr_read_task() - read and check the TASK record
+ * @ctx: restart context
+ * @rt: what is collected for the task
+ *
+ * Return: 0, -EBADMSG or -EOPNOTSUPP.
+ */
+int cr_read_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	const struct cr_hdr_task *h;
+
+	h = cr_read_rec(ctx, CR_HDR_TASK, sizeof(*h));
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	if (h->pid != 1 || h->tgid != 1)
+		return cr_rec_err(ctx, -EBADMSG, "pid %d, tgid %d: not the root task of the tree",
+				  h->pid, h->tgid);
+	if (!memchr(h->comm, 0, sizeof(h->comm)))
+		return cr_rec_err(ctx, -EBADMSG, "unterminated comm");
+	if ((h->personality & PER_MASK) != PER_LINUX)
+		return cr_rec_err(ctx, -EOPNOTSUPP, "personality %#x is not supported",
+				  h->personality);
+	if (h->sas_ss_flags & ~(SS_ONSTACK | SS_DISABLE | SS_AUTODISARM))
+		return cr_rec_err(ctx, -EBADMSG, "bad sigaltstack flags %#x", h->sas_ss_flags);
+	if (h->rseq) {
+		if (!IS_ENABLED(CONFIG_RSEQ))
+			return cr_rec_err(ctx, -EOPNOTSUPP,
+					  "the task used rseq, this kernel has no CONFIG_RSEQ");
+		if (h->rseq_len < 32 || !IS_ALIGNED(h->rseq, 32) || h->rseq >= TASK_SIZE_MAX)
+			return cr_rec_err(ctx, -EBADMSG, "bad rseq area %#llx (%u bytes)",
+					  h->rseq, h->rseq_len);
+	}
+	rt->task = h;
+	return 0;
+}
+
+/**
+ * cr_restore_task() - give the caller the identity and settings of the task
+ * @ctx: restart context
+ * @rt: what was collected
+ *
+ * Credentials are not restored: the task keeps the caller's.
+ *
+ * Return: 0.
+ */
+int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	const struct cr_hdr_task *h = rt->task;
+	sigset_t blocked = { .sig = { h->blocked } };
+
+	set_task_comm(current, (const char *)h->comm);
+	current->personality = h->personality;
+	current->robust_list = u64_to_user_ptr(h->robust_list);
+	current->clear_child_tid = u64_to_user_ptr(h->clear_child_tid);
+#ifdef CONFIG_RSEQ
+	/* The caller's own registration points into memory that is gone. */
+	current->rseq = u64_to_user_ptr(h->rseq);
+	current->rseq_len = h->rseq ? h->rseq_len : 0;
+	current->rseq_sig = h->rseq ? h->rseq_sig : 0;
+	if (h->rseq)
+		rseq_set_notify_resume(current);
+#endif
+	current->sas_ss_sp = h->sas_ss_sp;
+	current->sas_ss_size = h->sas_ss_size;
+	current->sas_ss_flags = h->sas_ss_flags;
+	current->restart_block.fn = do_no_restart_syscall;
+	sigdelsetmask(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	set_current_blocked(&blocked);
+	return 0;
+}
+
+/* -- SIGHAND -------------------------------------------------------------- */
+
+/**
+ * cr_write_sighand() - write the signal dispositions of @t
+ * @ctx: checkpoint context
+ * @t: the task, frozen
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int cr_write_sighand(struct cr_ctx *ctx, struct task_struct *t)
+{
+	size_t len = sizeof(struct cr_hdr_sighand) + _NSIG * sizeof(struct cr_sigaction);
+	struct cr_hdr_sighand *h;
+	struct cr_sigaction *a;
+	int i;
+
+	h = cr_rec_get(ctx, CR_HDR_SIGHAND, len, 0, 0);
+	if (!h)
+		return -ENOMEM;
+	h->nr = _NSIG;
+	a = (struct cr_sigaction *)(h + 1);
+	spin_lock_irq(&t->sighand->siglock);
+	for (i = 0; i < _NSIG; i++) {
+		const struct sigaction *sa = &t->sighand->action[i].sa;
+
+		a[i].handler = (unsigned long)sa->sa_handler;
+		a[i].flags = sa->sa_flags;
+#ifdef __ARCH_HAS_SA_RESTORER
+		a[i].restorer = (unsigned long)sa->sa_restorer;
+#endif
+		a[i].mask = sa->sa_mask.sig[0];
+	}
+	spin_unlock_irq(&t->sighand->siglock);
+	cr_hbuf_put(ctx, len);
+	return 0;
+}
+
+/**
+ * cr_read_sighand() - read and check the signal dispositions
+ * @ctx: restart context
+ * @rt: what is collected for the task
+ *
+ * Return: 0 or -EBADMSG.
+ */
+int cr_read_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	const struct cr_hdr_sighand *h;
+	const struct cr_sigaction *a;
+	int i;
+
+	h = cr_read_rec(ctx, CR_HDR_SIGHAND, sizeof(*h));
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	if (h->nr != _NSIG || h->h.len < sizeof(*h) + h->nr * sizeof(*a))
+		return cr_rec_err(ctx, -EBADMSG, "%u signals in %u bytes, expected %d",
+				  h->nr, h->h.len, _NSIG);
+	a = (const struct cr_sigaction *)(h + 1);
+	for (i = 0; i < _NSIG; i++) {
+		int sig = i + 1;
+
+		if (a[i].flags & ~(u64)UAPI_SA_FLAGS)
+			return cr_rec_err(ctx, -EBADMSG, "signal %d: bad flags %#llx",
+					  sig, a[i].flags);
+		if ((sig == SIGKILL || sig == SIGSTOP) && a[i].handler)
+			return cr_rec_err(ctx, -EBADMSG, "signal %d has a handler", sig);
+		if (a[i].handler >= TASK_SIZE_MAX || a[i].restorer >= TASK_SIZE_MAX)
+			return cr_rec_err(ctx, -EBADMSG, "signal %d: handler outside user space",
+					  sig);
+	}
+	rt->sighand = h;
+	return 0;
+}
+
+/**
+ * cr_restore_sighand() - install the signal dispositions of the image
+ * @ctx: restart context
+ * @rt: what was collected
+ *
+ * Return: 0 or -errno.
+ */
+int cr_restore_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	const struct cr_sigaction *a = (const struct cr_sigaction *)(rt->sighand + 1);
+	int i, ret;
+
+	for (i = 0; i < _NSIG; i++) {
+		struct k_sigaction ka = {};
+		int sig = i + 1;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		ka.sa.sa_handler = (__sighandler_t)(unsigned long)a[i].handler;
+		ka.sa.sa_flags = a[i].flags;
+#ifdef __ARCH_HAS_SA_RESTORER
+		ka.sa.sa_restorer = (__sigrestore_t)(unsigned long)a[i].restorer;
+#endif
+		ka.sa.sa_mask.sig[0] = a[i].mask;
+		ret = do_sigaction(sig, &ka, NULL);
+		if (ret)
+			return cr_err(ctx, ret, "signal %d: cannot restore its action", sig);
+	}
+	return 0;
+}
+
+/* -- RESTART_BLOCK: a system call interrupted by the checkpoint ---------- */
+
+static bool cr_nanosleep_nr(long nr)
+{
+	return nr == __NR_nanosleep || nr == __NR_clock_nanosleep;
+}
+
+static bool cr_hrtimer_clock(clockid_t clockid, ktime_t *now)
+{
+	switch (clockid) {
+	case CLOCK_REALTIME:
+		*now = ktime_get_real();
+		return true;
+	case CLOCK_MONOTONIC:
+		*now = ktime_get();
+		return true;
+	case CLOCK_BOOTTIME:
+		*now = ktime_get_boottime();
+		return true;
+	case CLOCK_TAI:
+		*now = ktime_get_clocktai();
+		return true;
+	}
+	return false;
+}
+
+/**
+ * cr_write_restart_block() - save a system call to carry on at restart
+ * @ctx: checkpoint context
+ * @t: the task, frozen
+ *
+ * A task frozen inside a system call that must be restarted with its own
+ * state (-ERESTART_RESTARTBLOCK) gets this record.  A relative or
+ * absolute nanosleep is saved as the time that remained, so that after
+ * restart it sleeps only the rest.  Calls restarted from scratch
+ * (-ERESTARTSYS and the like) need no record: the CPU record already
+ * points back at the system call instruction.
+ *
+ * Return: 0, or -EOPNOTSUPP for a call that cannot be carried on yet.
+ */
+int cr_write_restart_block(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct restart_block *rb = &t->restart_block;
+	struct cr_hdr_restart_block *h;
+	long nr, ret;
+	ktime_t now;
+
+	cr_syscall_state(t, &nr, &ret);
+	if (nr < 0 || ret != -ERESTART_RESTARTBLOCK)
+		return 0;
+	if (!cr_nanosleep_nr(nr) || rb->nanosleep.type == TT_COMPAT ||
+	    !cr_hrtimer_clock(rb->nanosleep.clockid, &now))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d: interrupted system call %ld cannot be carried on yet",
+			      task_pid_vnr(t), nr);
+	h = cr_rec_get(ctx, CR_HDR_RESTART_BLOCK, sizeof(*h), 0, 0);
+	if (!h)
+		return -ENOMEM;
+	h->kind = CR_RESTART_NANOSLEEP;
+	h->clockid = rb->nanosleep.clockid;
+	h->remaining_ns = max_t(s64, 0, (s64)rb->nanosleep.expires - ktime_to_ns(now));
+	if (rb->nanosleep.type == TT_NATIVE)
+		h->rmtp = (unsigned long)rb->nanosleep.rmtp;
+	cr_hbuf_put(ctx, sizeof(*h));
+	return 0;
+}
+
+/**
+ * cr_read_restart_block() - read the optional RESTART_BLOCK record
+ * @ctx: restart context
+ * @rt: what is collected for the task; its CPU record is read already
+ *
+ * Return: 0 or -EBADMSG.
+ */
+int cr_read_restart_block(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	const struct cr_rec *r = cr_peek_rec(ctx);
+	const struct cr_hdr_restart_block *h;
+	bool in_call = rt->cpu->orig_ax != (u64)-1;
+	ktime_t now;
+
+	if (!r || r->h->type != CR_HDR_RESTART_BLOCK) {
+		if (in_call)
+			return cr_rec_err(ctx, -EBADMSG,
+					  "the task is inside system call %lld with nothing to carry it on",
+					  rt->cpu->orig_ax);
+		return 0;
+	}
+	h = cr_read_rec(ctx, CR_HDR_RESTART_BLOCK, sizeof(*h));
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	if (h->kind != CR_RESTART_NANOSLEEP)
+		return cr_rec_err(ctx, -EBADMSG, "unknown kind %u", h->kind);
+	if (!cr_hrtimer_clock(h->clockid, &now))
+		return cr_rec_err(ctx, -EBADMSG, "bad clock %d", h->clockid);
+	if (h->rmtp >= TASK_SIZE_MAX)
+		return cr_rec_err(ctx, -EBADMSG, "rmtp outside user space");
+	if (!in_call || !cr_nanosleep_nr(rt->cpu->orig_ax) ||
+	    rt->cpu->ax != (u64)-ERESTART_RESTARTBLOCK)
+		return cr_rec_err(ctx, -EBADMSG,
+				  "the CPU record is not inside nanosleep (orig_ax %lld, ax %lld)",
+				  rt->cpu->orig_ax, rt->cpu->ax);
+	rt->rb = h;
+	return 0;
+}
+
+/**
+ * cr_resume() - go on as the restored task, last thing in restart()
+ * @res: what cr_do_restart() left
+ *
+ * Return: what the restored task finds in rax: its saved value, or the
+ * result of the nanosleep it was in, slept for the time that remained.
+ */
+long cr_resume(const struct cr_resume *res)
+{
+	struct restart_block *rb = &current->restart_block;
+
+	if (res->kind != CR_RESTART_NANOSLEEP)
+		return res->ax;
+	rb->fn = do_no_restart_syscall;
+	rb->nanosleep.type = res->rmtp ? TT_NATIVE : TT_NONE;
+	rb->nanosleep.rmtp = u64_to_user_ptr(res->rmtp);
+	return hrtimer_nanosleep(ns_to_ktime(max_t(s64, 0, res->remaining_ns)),
+				 HRTIMER_MODE_REL, res->clockid);
+}

@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Checkpoint/restart of an address space: the mm's own fields, every
+ * memory area, and the contents of the pages the task touched.
+ *
+ * Checkpoint copies the description of the areas under mmap_lock, then
+ * walks each area's page tables: pages the task never touched are not
+ * saved (and stay untouched after restart), present anonymous pages are
+ * referenced, not copied (the page array beside the arena), swapped ones
+ * are brought in.  In a private file mapping only the pages the task
+ * wrote (anonymous copies) are saved; the rest comes from the file.
+ *
+ * Restart checks every area first; after the point of no return it
+ * empties the caller's address space and rebuilds it.
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pagewalk.h>
+#include <linux/pkeys.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/security.h>
+#include <linux/slab.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
+#include <linux/userfaultfd_k.h>
+#include <linux/hugetlb.h>
+#include <linux/uaccess.h>
+
+/* What checkpoint keeps of an area once mmap_lock is dropped. */
+struct cr_vma_info {
+	unsigned long start, end, pgoff;
+	u32 kind, flags;
+	struct file *file;	/* a reference, CR_VMA_FILE only */
+};
+
+static const struct {
+	vm_flags_t vm;
+	u32 cr;
+} cr_vma_flag_map[] = {
+	{ VM_READ, CR_VMA_READ },
+	{ VM_WRITE, CR_VMA_WRITE },
+	{ VM_EXEC, CR_VMA_EXEC },
+	{ VM_GROWSDOWN, CR_VMA_GROWSDOWN },
+	{ VM_DONTCOPY, CR_VMA_DONTCOPY },
+	{ VM_DONTDUMP, CR_VMA_DONTDUMP },
+	{ VM_WIPEONFORK, CR_VMA_WIPEONFORK },
+	{ VM_HUGEPAGE, CR_VMA_HUGEPAGE },
+	{ VM_NOHUGEPAGE, CR_VMA_NOHUGEPAGE },
+};
+
+/* Kind and flags of @vma, or -EOPNOTSUPP naming what is not supported. */
+static int cr_vma_describe(struct cr_ctx *ctx, struct vm_area_struct *vma,
+			   struct cr_vma_info *vi)
+{
+	const char *name = NULL, *why = NULL;
+	vm_flags_t f = vma->vm_flags;
+	int i;
+
+	if (vma->vm_ops && vma->vm_ops->name)
+		name = vma->vm_ops->name(vma);
+	vi->start = vma->vm_start;
+	vi->end = vma->vm_end;
+	vi->pgoff = vma->vm_pgoff;
+	vi->flags = 0;
+	vi->file = NULL;
+	for (i = 0; i < ARRAY_SIZE(cr_vma_flag_map); i++)
+		if (f & cr_vma_flag_map[i].vm)
+			vi->flags |= cr_vma_flag_map[i].cr;
+
+	if (name && !strcmp(name, "[vdso]")) {
+		vi->kind = CR_VMA_VDSO;
+		return 0;
+	}
+	if (name && !strcmp(name, "[vvar]")) {
+		vi->kind = CR_VMA_VVAR;
+		return 0;
+	}
+	if (f & VM_MAYSHARE)
+		why = "shared mappings";
+	else if (f & (VM_IO | VM_PFNMAP | VM_MIXEDMAP) || is_vm_hugetlb_page(vma))
+		why = "device and hugetlb mappings";
+	else if (f & VM_LOCKED)
+		why = "locked (mlock) memory";
+	else if (userfaultfd_armed(vma))
+		why = "userfaultfd-armed memory";
+	else if (vma_pkey(vma))
+		why = "memory protection keys";
+	else if (name)
+		why = "special mappings";
+	else if (vma_is_anonymous(vma))
+		vi->kind = CR_VMA_ANON;
+	else if (vma->vm_file && S_ISREG(file_inode(vma->vm_file)->i_mode))
+		vi->kind = CR_VMA_FILE;
+	else
+		why = "mappings of this kind";
+	if (why) {
+		if (vma->vm_file)
+			return cr_err(ctx, -EOPNOTSUPP,
+				      "vma %#lx-%#lx (%pD): %s are not supported yet",
+				      vma->vm_start, vma->vm_end, vma->vm_file, why);
+		return cr_err(ctx, -EOPNOTSUPP, "vma %#lx-%#lx (%s): %s are not supported yet",
+			      vma->vm_start, vma->vm_end, name ?: "anonymous", why);
+	}
+	if (vi->kind == CR_VMA_FILE)
+		vi->file = get_file(vma->vm_file);
+	return 0;
+}
+
+/* Collect the areas of @mm; *@vis is an array of *@nr entries. */
+static int cr_collect_vmas(struct cr_ctx *ctx, struct mm_struct *mm,
+			   struct cr_vma_info **vis, unsigned int *nr)
+{
+	struct vm_area_struct *vma;
+	struct cr_vma_info *vi;
+	unsigned int n = 0;
+	int ret = 0;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vi = kvcalloc(mm->map_count, sizeof(*vi), GFP_KERNEL_ACCOUNT);
+	if (!vi) {
+		mmap_read_unlock(mm);
+		return -ENOMEM;
+	}
+	for_each_vma(vmi, vma) {
+		if (WARN_ON_ONCE(n >= mm->map_count)) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = cr_vma_describe(ctx, vma, &vi[n]);
+		if (ret)
+			break;
+		n++;
+	}
+	mmap_read_unlock(mm);
+	*vis = vi;
+	*nr = n;
+	return ret;
+}
+
+static void cr_free_vmas(struct cr_vma_info *vi, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (vi[i].file)
+			fput(vi[i].file);
+	kvfree(vi);
+}
+
+/* -- pages ----------------------------------------------------------------- */
+
+struct cr_walk {
+	u64 *addrs;
+	struct page **pages;	/* NULL: not present, fetch with GUP */
+	unsigned int nr;
+	bool file;		/* private file mapping: anonymous pages only */
+	unsigned long next;
+};
+
+static int cr_walk_pte(pte_t *pte, unsigned long addr, unsigned long next,
+		       struct mm_walk *walk)
+{
+	struct cr_walk *w = walk->private;
+	pte_t ptent = ptep_get(pte);
+	struct page *page = NULL;
+
+	if (pte_none(ptent))
+		return 0;
+	if (pte_present(ptent)) {
+		page = vm_normal_page(walk->vma, addr, ptent);
+		if (!page || (w->file && !PageAnon(page)))
+			return 0;
+		get_page(page);
+	} else if (is_pte_marker(ptent)) {
+		return 0;
+	}
+	w->addrs[w->nr] = addr;
+	w->pages[w->nr] = page;
+	w->nr++;
+	if (w->nr == CR_PAGES_MAX) {
+		w->next = next;
+		return 1;
+	}
+	return 0;
+}
+
+static const struct mm_walk_ops cr_walk_ops = {
+	.pte_entry = cr_walk_pte,
+	.walk_lock = PGWALK_RDLOCK,
+};
+
+/* Next batch of touched pages of [*@start, @end); *@start moves on. */
+static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
+			   struct cr_walk *w, unsigned long *start,
+			   unsigned long end)
+{
+	unsigned int i;
+	int ret;
+
+	w->nr = 0;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	ret = walk_page_range(mm, *start, end, &cr_walk_ops, w);
+	if (ret == 1)
+		*start = w->next;
+	else if (ret == 0)
+		*start = end;
+	/* Swapped-out pages: bring them in, without breaking COW. */
+	for (i = 0; ret >= 0 && i < w->nr; i++) {
+		if (w->pages[i])
+			continue;
+		if (get_user_pages_remote(mm, w->addrs[i], 1, FOLL_FORCE,
+					  &w->pages[i], NULL) != 1) {
+			ret = cr_err(ctx, -EFAULT, "cannot read the page at %#llx",
+				     w->addrs[i]);
+			w->pages[i] = NULL;
+		}
+	}
+	mmap_read_unlock(mm);
+	if (ret < 0) {
+		for (i = 0; i < w->nr; i++)
+			if (w->pages[i])
+				put_page(w->pages[i]);
+		return ret;
+	}
+	return 0;
+}
+
+/* PAGES records for the touched pages of one area. */
+static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
+			      struct cr_vma_info *vi, u32 tag, struct cr_walk *w)
+{
+	unsigned long start = vi->start;
+	int ret;
+
+	if (vi->kind != CR_VMA_ANON && vi->kind != CR_VMA_FILE)
+		return 0;
+	w->file = vi->kind == CR_VMA_FILE;
+	while (start < vi->end) {
+		struct cr_hdr_pages *h;
+		size_t len;
+
+		ret = cr_gather_pages(ctx, mm, w, &start, vi->end);
+		if (ret)
+			return ret;
+		if (!w->nr)
+			continue;
+		len = sizeof(*h) + w->nr * sizeof(u64);
+		h = cr_rec_get(ctx, CR_HDR_PAGES, len, 0, tag);
+		if (!h) {
+			while (w->nr)
+				put_page(w->pages[--w->nr]);
+			return -ENOMEM;
+		}
+		h->nr = w->nr;
+		memcpy(h + 1, w->addrs, w->nr * sizeof(u64));
+		h->h.len = len + (size_t)w->nr * PAGE_SIZE;
+		cr_hbuf_put(ctx, len);
+		ret = cr_pgarr_queue(ctx, w->pages, w->nr);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* -- MM and VMA records ---------------------------------------------------- */
+
+static int cr_write_mm_rec(struct cr_ctx *ctx, struct mm_struct *mm, u32 tag,
+			   u32 exe_tag, unsigned int nr_vmas)
+{
+	unsigned int nr_auxv = 0;
+	struct cr_hdr_mm *h;
+	size_t len;
+
+	while (nr_auxv + 2 <= AT_VECTOR_SIZE && mm->saved_auxv[nr_auxv] != AT_NULL)
+		nr_auxv += 2;
+	nr_auxv = min_t(unsigned int, nr_auxv + 2, AT_VECTOR_SIZE);
+	len = sizeof(*h) + nr_auxv * sizeof(u64);
+	h = cr_rec_get(ctx, CR_HDR_MM, len, tag, 0);
+	if (!h)
+		return -ENOMEM;
+	mmap_read_lock(mm);
+	spin_lock(&mm->arg_lock);
+	h->start_code = mm->start_code;
+	h->end_code = mm->end_code;
+	h->start_data = mm->start_data;
+	h->end_data = mm->end_data;
+	h->start_brk = mm->start_brk;
+	h->brk = mm->brk;
+	h->start_stack = mm->start_stack;
+	h->arg_start = mm->arg_start;
+	h->arg_end = mm->arg_end;
+	h->env_start = mm->env_start;
+	h->env_end = mm->env_end;
+	spin_unlock(&mm->arg_lock);
+	mmap_read_unlock(mm);
+	h->exe_file_tag = exe_tag;
+	h->nr_vmas = nr_vmas;
+	h->nr_auxv = nr_auxv;
+	h->vdso_hash = cr_arch_vdso_hash();
+	memcpy(h + 1, mm->saved_auxv, nr_auxv * sizeof(u64));
+	cr_hbuf_put(ctx, len);
+	return 0;
+}
+
+static int cr_write_vma(struct cr_ctx *ctx, struct cr_vma_info *vi, u32 tag,
+			u32 mm_tag)
+{
+	struct cr_hdr_vma *h;
+	u32 file_tag = 0;
+	int ret;
+
+	if (vi->file) {
+		ret = cr_write_file(ctx, vi->file, &file_tag);
+		if (ret)
+			return ret;
+	}
+	h = cr_rec_get(ctx, CR_HDR_VMA, sizeof(*h), tag, mm_tag);
+	if (!h)
+		return -ENOMEM;
+	h->start = vi->start;
+	h->end = vi->end;
+	h->pgoff = vi->kind == CR_VMA_FILE ? vi->pgoff : 0;
+	h->kind = vi->kind;
+	h->flags = vi->flags;
+	h->file_tag = file_tag;
+	cr_hbuf_put(ctx, sizeof(*h));
+	return 0;
+}
+
+/**
+ * cr_write_mm() - write the address space of @t
+ * @ctx: checkpoint context
+ * @t: the task, frozen
+ *
+ * FILE records of the executable and of mapped files come first, then
+ * MM, then each VMA followed by the PAGES of its touched pages.
+ *
+ * Return: 0, -EOPNOTSUPP naming an area of a kind not supported yet, or
+ * -errno.
+ */
+int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct cr_walk w = {};
+	struct cr_vma_info *vi = NULL;
+	struct mm_struct *mm;
+	struct file *exe;
+	unsigned int nr = 0, i;
+	u32 exe_tag = 0;
+	bool new;
+	int tag, ret;
+
+	mm = get_task_mm(t);
+	if (!mm)
+		return cr_err(ctx, -EINVAL, "pid %d has no address space", task_pid_vnr(t));
+	tag = cr_obj_lookup_add(ctx->objhash, mm, &cr_obj_mm_ops, &new);
+	ret = tag < 0 ? tag : 0;
+	if (!ret && !new)
+		ret = cr_err(ctx, -EOPNOTSUPP, "pid %d: shared address spaces are not supported yet",
+			     task_pid_vnr(t));
+	if (ret)
+		goto out;
+
+	exe = get_mm_exe_file(mm);
+	if (exe) {
+		ret = cr_write_file(ctx, exe, &exe_tag);
+		fput(exe);
+		if (ret)
+			goto out;
+	}
+	ret = cr_collect_vmas(ctx, mm, &vi, &nr);
+	if (ret)
+		goto out;
+	/* FILE records of the mapped files before MM: files precede users. */
+	for (i = 0; i < nr; i++) {
+		u32 ftag;
+
+		if (vi[i].file) {
+			ret = cr_write_file(ctx, vi[i].file, &ftag);
+			if (ret)
+				goto out;
+		}
+	}
+	ret = cr_write_mm_rec(ctx, mm, tag, exe_tag, nr);
+	if (ret)
+		goto out;
+
+	w.addrs = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.addrs), GFP_KERNEL);
+	w.pages = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.pages), GFP_KERNEL);
+	if (!w.addrs || !w.pages) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nr && !ret; i++) {
+		ret = cr_write_vma(ctx, &vi[i], i + 1, tag);
+		if (!ret)
+			ret = cr_write_vma_pages(ctx, mm, &vi[i], i + 1, &w);
+	}
+out:
+	kvfree(w.addrs);
+	kvfree(w.pages);
+	cr_free_vmas(vi, nr);
+	mmput(mm);
+	return ret;
+}
+
+/* -- restart ---------------------------------------------------------------- */
+
+struct cr_rst_vma {
+	const struct cr_hdr_vma *v;
+	struct file *file;	/* the objhash holds the reference */
+	size_t first_pages;	/* index in ctx->recs of its first PAGES */
+	unsigned int nr_pages_recs;
+};
+
+struct cr_rst_mm {
+	const struct cr_hdr_mm *h;
+	struct file *exe;
+	u64 vvar_start, vdso_start;
+	unsigned int nr_vmas;
+	struct cr_rst_vma vmas[];
+};
+
+/**
+ * cr_rst_mm_free() - free what cr_read_mm() collected
+ * @rmm: it, or NULL
+ */
+void cr_rst_mm_free(struct cr_rst_mm *rmm)
+{
+	kvfree(rmm);
+}
+
+static int cr_read_vma_pages(struct cr_ctx *ctx, struct cr_rst_vma *rv)
+{
+	const struct cr_hdr_vma *v = rv->v;
+	u64 last = 0;
+	const struct cr_rec *r;
+
+	rv->first_pages = ctx->next_rec;
+	while ((r = cr_peek_rec(ctx)) && r->h->type == CR_HDR_PAGES &&
+	       r->h->ptag == v->h.tag) {
+		const struct cr_hdr_pages *p;
+		const u64 *addr;
+		unsigned int i;
+
+		p = cr_read_rec(ctx, CR_HDR_PAGES, sizeof(*p));
+		if (IS_ERR(p))
+			return PTR_ERR(p);
+		if (v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE)
+			return cr_rec_err(ctx, -EBADMSG, "pages for a vdso area");
+		if (!p->nr || p->nr > CR_PAGES_MAX ||
+		    p->h.len != sizeof(*p) + (u64)p->nr * (sizeof(u64) + PAGE_SIZE))
+			return cr_rec_err(ctx, -EBADMSG, "%u pages in %u bytes", p->nr, p->h.len);
+		addr = (const u64 *)(p + 1);
+		for (i = 0; i < p->nr; i++) {
+			if (!PAGE_ALIGNED(addr[i]) || addr[i] < v->start || addr[i] >= v->end)
+				return cr_rec_err(ctx, -EBADMSG,
+						  "page %#llx outside its area %#llx-%#llx",
+						  addr[i], v->start, v->end);
+			if (addr[i] < last || (last && addr[i] == last))
+				return cr_rec_err(ctx, -EBADMSG, "page %#llx out of order",
+						  addr[i]);
+			last = addr[i] + 1;
+		}
+		rv->nr_pages_recs++;
+	}
+	return 0;
+}
+
+static int cr_read_vma(struct cr_ctx *ctx, struct cr_rst_mm *rmm, unsigned int i,
+		       u64 *prev_end, u64 *vvar_end, u64 *vdso_end)
+{
+	struct cr_rst_vma *rv = &rmm->vmas[i];
+	const struct cr_hdr_vma *v;
+	struct file *file;
+
+	v = cr_read_rec(ctx, CR_HDR_VMA, sizeof(*v));
+	if (IS_ERR(v))
+		return PTR_ERR(v);
+	rv->v = v;
+	if (v->h.tag != i + 1 || v->h.ptag != rmm->h->h.tag)
+		return cr_rec_err(ctx, -EBADMSG, "tag %u/%u, expected %u/%u",
+				  v->h.tag, v->h.ptag, i + 1, rmm->h->h.tag);
+	if (v->start >= v->end)
+		return cr_rec_err(ctx, -EBADMSG, "end before start");
+	if (!PAGE_ALIGNED(v->start) || !PAGE_ALIGNED(v->end))
+		return cr_rec_err(ctx, -EBADMSG, "area %#llx-%#llx not page aligned",
+				  v->start, v->end);
+	if (v->end > TASK_SIZE)
+		return cr_rec_err(ctx, -EBADMSG, "area %#llx-%#llx beyond user space",
+				  v->start, v->end);
+	if (v->start < *prev_end)
+		return cr_rec_err(ctx, -EBADMSG, "area %#llx-%#llx overlaps the one before",
+				  v->start, v->end);
+	if (v->start < mmap_min_addr)
+		return cr_rec_err(ctx, -EPERM, "area %#llx-%#llx below mmap_min_addr",
+				  v->start, v->end);
+	if (v->flags & ~CR_VMA_FLAGS_ALL)
+		return cr_rec_err(ctx, -EBADMSG, "unknown flags %#x", v->flags);
+	*prev_end = v->end;
+
+	switch (v->kind) {
+	case CR_VMA_ANON:
+		if (v->file_tag)
+			return cr_rec_err(ctx, -EBADMSG, "anonymous area with a file");
+		break;
+	case CR_VMA_FILE:
+		file = cr_obj_fetch(ctx->objhash, v->file_tag, &cr_obj_file_ops);
+		if (IS_ERR(file))
+			return cr_rec_err(ctx, -EBADMSG, "file tag %u is not a file of the image",
+					  v->file_tag);
+		if (!S_ISREG(file_inode(file)->i_mode) || !(file->f_mode & FMODE_READ))
+			return cr_rec_err(ctx, -EBADMSG, "file tag %u cannot be mapped",
+					  v->file_tag);
+		if (v->pgoff > (ULONG_MAX >> PAGE_SHIFT) - ((v->end - v->start) >> PAGE_SHIFT))
+			return cr_rec_err(ctx, -EBADMSG, "file offset out of range");
+		rv->file = file;
+		break;
+	case CR_VMA_VDSO:
+		if (rmm->vdso_start)
+			return cr_rec_err(ctx, -EBADMSG, "a second vdso");
+		if (rmm->h->vdso_hash != cr_arch_vdso_hash())
+			return cr_rec_err(ctx, -EOPNOTSUPP,
+					  "the task's vdso differs from this kernel's");
+		rmm->vdso_start = v->start;
+		*vdso_end = v->end;
+		break;
+	case CR_VMA_VVAR:
+		if (rmm->vvar_start)
+			return cr_rec_err(ctx, -EBADMSG, "a second vvar");
+		rmm->vvar_start = v->start;
+		*vvar_end = v->end;
+		break;
+	default:
+		return cr_rec_err(ctx, -EBADMSG, "unknown kind %u", v->kind);
+	}
+	return cr_read_vma_pages(ctx, rv);
+}
+
+static int cr_check_mm_fields(struct cr_ctx *ctx, const struct cr_hdr_mm *h)
+{
+	const u64 pairs[][2] = {
+		{ h->start_code, h->end_code }, { h->start_data, h->end_data },
+		{ h->start_brk, h->brk }, { h->arg_start, h->arg_end },
+		{ h->env_start, h->env_end }, { h->start_stack, h->start_stack },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pairs); i++)
+		if (pairs[i][0] > pairs[i][1] || pairs[i][1] >= TASK_SIZE)
+			return cr_rec_err(ctx, -EBADMSG, "bad range %#llx-%#llx in field pair %d",
+					  pairs[i][0], pairs[i][1], i);
+	if (h->nr_auxv > AT_VECTOR_SIZE || h->nr_auxv % 2 ||
+	    h->h.len < sizeof(*h) + h->nr_auxv * sizeof(u64))
+		return cr_rec_err(ctx, -EBADMSG, "bad auxiliary vector of %u words",
+				  h->nr_auxv);
+	if (!h->nr_vmas || h->nr_vmas > sysctl_max_map_count)
+		return cr_rec_err(ctx, -EBADMSG, "%u areas", h->nr_vmas);
+	return 0;
+}
+
+/**
+ * cr_read_mm() - read and check the address space records
+ * @ctx: restart context
+ * @rt: what is collected for the task
+ *
+ * Return: 0, -EBADMSG, -EOPNOTSUPP, -EPERM or -ENOMEM.
+ */
+int cr_read_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	u64 prev_end = 0, vvar_end = 0, vdso_end = 0;
+	const struct cr_hdr_mm *h;
+	struct cr_rst_mm *rmm;
+	unsigned int i;
+	int ret;
+
+	h = cr_read_rec(ctx, CR_HDR_MM, sizeof(*h));
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	ret = cr_check_mm_fields(ctx, h);
+	if (ret)
+		return ret;
+	rmm = kvzalloc(struct_size(rmm, vmas, h->nr_vmas), GFP_KERNEL_ACCOUNT);
+	if (!rmm)
+		return -ENOMEM;
+	rt->mm = rmm;
+	rmm->h = h;
+	rmm->nr_vmas = h->nr_vmas;
+	if (h->exe_file_tag) {
+		rmm->exe = cr_obj_fetch(ctx->objhash, h->exe_file_tag, &cr_obj_file_ops);
+		if (IS_ERR(rmm->exe)) {
+			rmm->exe = NULL;
+			return cr_rec_err(ctx, -EBADMSG, "executable tag %u is not a file of the image",
+					  h->exe_file_tag);
+		}
+	}
+	for (i = 0; i < h->nr_vmas; i++) {
+		ret = cr_read_vma(ctx, rmm, i, &prev_end, &vvar_end, &vdso_end);
+		if (ret)
+			return ret;
+	}
+	if (!!rmm->vdso_start != !!rmm->vvar_start)
+		return cr_err(ctx, -EBADMSG, "vdso and vvar areas do not come in a pair");
+	if (rmm->vdso_start)
+		return cr_arch_check_vdso(ctx, rmm->vvar_start, vvar_end,
+					  rmm->vdso_start, vdso_end);
+	return 0;
+}
+
+static unsigned long cr_vma_prot(u32 flags)
+{
+	return (flags & CR_VMA_READ ? PROT_READ : 0) |
+	       (flags & CR_VMA_WRITE ? PROT_WRITE : 0) |
+	       (flags & CR_VMA_EXEC ? PROT_EXEC : 0);
+}
+
+static int cr_map_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
+{
+	const struct cr_hdr_vma *v = rv->v;
+	unsigned long len = v->end - v->start, addr, flags;
+	static const struct { u32 cr; int advice; } advice[] = {
+		{ CR_VMA_DONTCOPY, MADV_DONTFORK },
+		{ CR_VMA_DONTDUMP, MADV_DONTDUMP },
+		{ CR_VMA_WIPEONFORK, MADV_WIPEONFORK },
+		{ CR_VMA_HUGEPAGE, MADV_HUGEPAGE },
+		{ CR_VMA_NOHUGEPAGE, MADV_NOHUGEPAGE },
+	};
+	int i, ret;
+
+	flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE;
+	if (v->kind == CR_VMA_ANON)
+		flags |= MAP_ANONYMOUS;
+	if (v->flags & CR_VMA_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	addr = vm_mmap(rv->file, v->start, len, cr_vma_prot(v->flags), flags,
+		       v->kind == CR_VMA_FILE ? v->pgoff << PAGE_SHIFT : 0);
+	if (IS_ERR_VALUE(addr))
+		return cr_err(ctx, (long)addr, "cannot map area %#llx-%#llx", v->start, v->end);
+	if (addr != v->start)
+		return cr_err(ctx, -EEXIST, "area %#llx-%#llx landed at %#lx",
+			      v->start, v->end, addr);
+	for (i = 0; i < ARRAY_SIZE(advice); i++) {
+		if (!(v->flags & advice[i].cr))
+			continue;
+		if ((advice[i].cr & (CR_VMA_HUGEPAGE | CR_VMA_NOHUGEPAGE)) &&
+		    !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+			continue;	/* a hint this kernel cannot take */
+		ret = do_madvise(current->mm, v->start, len, advice[i].advice);
+		if (ret)
+			return cr_err(ctx, ret, "cannot set the flags of area %#llx-%#llx",
+				      v->start, v->end);
+	}
+	return 0;
+}
+
+static int cr_fill_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
+{
+	bool writable = rv->v->flags & CR_VMA_WRITE;
+	unsigned int r;
+
+	for (r = 0; r < rv->nr_pages_recs; r++) {
+		const struct cr_hdr_pages *p = (const void *)ctx->recs[rv->first_pages + r].h;
+		const u64 *addr = (const u64 *)(p + 1);
+		const u8 *data = (const u8 *)(addr + p->nr);
+		unsigned int i, run;
+
+		for (i = 0; i < p->nr; i += run) {
+			/* A run of contiguous pages goes in one copy. */
+			for (run = 1; i + run < p->nr &&
+			     addr[i + run] == addr[i] + run * PAGE_SIZE; run++)
+				;
+			if (writable) {
+				if (copy_to_user(u64_to_user_ptr(addr[i]), data + i * PAGE_SIZE,
+						 run * PAGE_SIZE))
+					return cr_err(ctx, -EFAULT, "cannot fill page %#llx",
+						      addr[i]);
+				continue;
+			}
+			/* Read-only: write as ptrace would, breaking COW. */
+			for (unsigned int j = 0; j < run; j++) {
+				if (access_remote_vm(current->mm, addr[i] + j * PAGE_SIZE,
+						     (void *)(data + (i + j) * PAGE_SIZE), PAGE_SIZE,
+						     FOLL_WRITE | FOLL_FORCE) != PAGE_SIZE)
+					return cr_err(ctx, -EFAULT, "cannot fill page %#llx",
+						      addr[i] + j * PAGE_SIZE);
+			}
+		}
+		ctx->pages += p->nr;
+		cond_resched();
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+static int cr_restore_mm_fields(struct cr_ctx *ctx, struct cr_rst_mm *rmm)
+{
+	const struct cr_hdr_mm *h = rmm->h;
+	struct mm_struct *mm = current->mm;
+	int ret;
+
+	mmap_read_lock(mm);
+	spin_lock(&mm->arg_lock);
+	mm->start_code = h->start_code;
+	mm->end_code = h->end_code;
+	mm->start_data = h->start_data;
+	mm->end_data = h->end_data;
+	mm->start_brk = h->start_brk;
+	mm->brk = h->brk;
+	mm->start_stack = h->start_stack;
+	mm->arg_start = h->arg_start;
+	mm->arg_end = h->arg_end;
+	mm->env_start = h->env_start;
+	mm->env_end = h->env_end;
+	spin_unlock(&mm->arg_lock);
+	mmap_read_unlock(mm);
+
+	task_lock(current);
+	memset(mm->saved_auxv, 0, sizeof(mm->saved_auxv));
+	memcpy(mm->saved_auxv, h + 1, h->nr_auxv * sizeof(u64));
+	task_unlock(current);
+
+	if (rmm->exe) {
+		ret = replace_mm_exe_file(mm, rmm->exe);
+		if (ret)
+			return cr_err(ctx, ret, "cannot set the executable");
+	}
+	return 0;
+}
+
+/**
+ * cr_restore_mm() - rebuild the caller's address space from the image
+ * @ctx: restart context
+ * @rt: what was collected
+ *
+ * Past the point of no return: everything the caller had mapped goes.
+ *
+ * Return: 0 or -errno.
+ */
+int cr_restore_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
+{
+	struct cr_rst_mm *rmm = rt->mm;
+	unsigned int i;
+	int ret;
+
+	ret = vm_munmap(0, TASK_SIZE);
+	if (ret)
+		return cr_err(ctx, ret, "cannot empty the address space");
+	if (rmm->vdso_start) {
+		ret = cr_arch_map_vdso(ctx, rmm->vvar_start);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < rmm->nr_vmas; i++) {
+		struct cr_rst_vma *rv = &rmm->vmas[i];
+
+		if (rv->v->kind != CR_VMA_ANON && rv->v->kind != CR_VMA_FILE)
+			continue;
+		ret = cr_map_vma(ctx, rv);
+		if (!ret)
+			ret = cr_fill_vma(ctx, rv);
+		if (ret)
+			return ret;
+	}
+	return cr_restore_mm_fields(ctx, rmm);
+}

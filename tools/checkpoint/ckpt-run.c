@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt-run - run a command in a new container that can be checkpointed
+ *
+ *   ckpt-run [-d] [--no-init] -- CMD [ARGS...]
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+
+#include "cr.h"
+#include "container.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ckpt-run [-d] [--no-init] -- CMD [ARGS...]\n"
+		"Run CMD in a new container: pid, mount, uts and ipc namespaces and a\n"
+		"cgroup of its own under /sys/fs/cgroup, as checkpoint needs.\n"
+		"  -d         do not wait: print the pid of the container's init (in this\n"
+		"             pid namespace) and exit\n"
+		"  --no-init  CMD itself is the container's init (pid 1); by default a\n"
+		"             minimal init runs CMD as pid 2 and reaps orphans\n"
+		"  -h         this help\n"
+		"Exit status: without -d, CMD's exit status (128+N if killed by signal N);\n"
+		"0 with -d; 1 if the container cannot be created; 2 on a usage error.\n");
+}
+
+static pid_t cmd_pid;
+
+static void forward(int sig)
+{
+	if (cmd_pid > 0)
+		kill(cmd_pid, sig);
+}
+
+/* pid 1 of the container: run CMD, reap everything, exit as CMD did. */
+static int mini_init(char **cmd)
+{
+	int status, ret = 1;
+	pid_t pid;
+
+	cmd_pid = fork();
+	if (cmd_pid < 0)
+		return 1;
+	if (cmd_pid == 0) {
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "ckpt-run: %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	signal(SIGTERM, forward);
+	signal(SIGINT, forward);
+	signal(SIGHUP, forward);
+	for (;;) {
+		pid = wait(&status);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			return ret;
+		if (pid == cmd_pid)
+			ret = cr_exit_status(status);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "no-init", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c, detach = 0, noinit = 0, cgfd, status;
+	char cgpath[256];
+	pid_t pid;
+
+	while ((c = getopt_long(argc, argv, "+dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			detach = 1;
+			break;
+		case 'n':
+			noinit = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cgfd = cr_cgroup_create("ckpt-", cgpath, sizeof(cgpath));
+	if (cgfd < 0) {
+		fprintf(stderr, "ckpt-run: cannot create a cgroup under %s: %s\n",
+			CR_CGROUP_ROOT, strerror(errno));
+		return 1;
+	}
+	fflush(NULL);
+	pid = cr_clone_container(cgfd);
+	if (pid < 0) {
+		fprintf(stderr, "ckpt-run: cannot create the container: %s\n", strerror(errno));
+		rmdir(cgpath);
+		return 1;
+	}
+	if (pid == 0) {
+		if (noinit) {
+			execvp(argv[optind], argv + optind);
+			fprintf(stderr, "ckpt-run: %s: %s\n", argv[optind], strerror(errno));
+			_exit(127);
+		}
+		_exit(mini_init(argv + optind));
+	}
+	close(cgfd);
+	if (detach) {
+		printf("%d\n", pid);
+		return 0;
+	}
+	if (waitpid(pid, &status, 0) != pid) {
+		perror("ckpt-run: waitpid");
+		return 1;
+	}
+	rmdir(cgpath);
+	return cr_exit_status(status);
+}
