@@ -221,13 +221,13 @@ static int cr_emit_pages(struct cr_ctx *ctx, struct cr_pgarr *pa)
 	return ret;
 }
 
-/* Write arena bytes up to stream position @upto of the arena. */
-static int cr_flush_arena(struct cr_ctx *ctx, size_t upto)
+/* Write arena bytes up to stream position @end of the arena. */
+static int cr_flush_arena(struct cr_ctx *ctx, size_t end)
 {
 	struct cr_arena *a = &ctx->arena;
 	int ret;
 
-	while (a->flushed < upto) {
+	while (a->flushed < end) {
 		struct cr_chunk *c = a->flush_chunk;
 		size_t n;
 
@@ -243,7 +243,7 @@ static int cr_flush_arena(struct cr_ctx *ctx, size_t upto)
 			a->flush_off = 0;
 			continue;
 		}
-		n = min(c->used - a->flush_off, upto - a->flushed);
+		n = min(c->used - a->flush_off, end - a->flushed);
 		ret = cr_emit_kbuf(ctx, c->data + a->flush_off, n);
 		if (ret)
 			return ret;
@@ -502,7 +502,8 @@ int cr_read_image(struct cr_ctx *ctx)
 			return cr_err(ctx, -ENOEXEC, "not a checkpoint image (bad magic)");
 		ret = cr_check_rec(h, U64_MAX, &why);
 		if (ret)
-			return cr_err(ctx, ret, "record %llu (%s) at offset %#llx: %s (type %u, length %u)",
+			return cr_err(ctx, ret,
+				      "record %llu (%s) at offset %#llx: %s (type %u, length %u)",
 				      ctx->records, cr_rec_name(h->type), off, why,
 				      h->type, h->len);
 		ret = cr_read_ahead(ctx, &c, &p, h->len);
@@ -602,17 +603,24 @@ const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen)
 			return ERR_PTR(ret);
 	}
 	r = cr_peek_rec(ctx);
-	if (!r)
-		return ERR_PTR(cr_err(ctx, -EBADMSG, "the image ends where a %s record was expected",
-				      cr_rec_name(type)));
-	if (r->h->type != type)
-		return ERR_PTR(cr_err(ctx, -EBADMSG, "record %td (%s) at offset %#llx: a %s record was expected",
-				      r - ctx->recs, cr_rec_name(r->h->type), r->offset,
-				      cr_rec_name(type)));
-	if (r->h->len < minlen)
-		return ERR_PTR(cr_err(ctx, -EBADMSG, "record %td (%s) at offset %#llx: %u bytes, at least %u expected",
-				      r - ctx->recs, cr_rec_name(type), r->offset,
-				      r->h->len, minlen));
+	if (!r) {
+		ret = cr_err(ctx, -EBADMSG, "the image ends where a %s record was expected",
+			     cr_rec_name(type));
+		return ERR_PTR(ret);
+	}
+	if (r->h->type != type) {
+		ret = cr_err(ctx, -EBADMSG,
+			     "record %td (%s) at offset %#llx: a %s record was expected",
+			     r - ctx->recs, cr_rec_name(r->h->type), r->offset,
+			     cr_rec_name(type));
+		return ERR_PTR(ret);
+	}
+	if (r->h->len < minlen) {
+		ret = cr_err(ctx, -EBADMSG,
+			     "record %td (%s) at offset %#llx: %u bytes, at least %u expected",
+			     r - ctx->recs, cr_rec_name(type), r->offset, r->h->len, minlen);
+		return ERR_PTR(ret);
+	}
 	ctx->next_rec++;
 	return r->h;
 }

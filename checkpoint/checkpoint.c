@@ -235,11 +235,13 @@ static void cr_thaw(struct cgroup *cgrp, bool froze)
 /* The freezer sets ->frozen under siglock. */
 static bool cr_task_frozen(struct task_struct *t)
 {
+	unsigned long flags;
 	bool frozen;
 
-	spin_lock_irq(&t->sighand->siglock);
+	if (!lock_task_sighand(t, &flags))
+		return false;
 	frozen = t->frozen;
-	spin_unlock_irq(&t->sighand->siglock);
+	unlock_task_sighand(t, &flags);
 	return frozen;
 }
 

@@ -43,7 +43,8 @@ int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head)
 		return cr_err(ctx, -ENOEXEC, "image page size %u, this kernel's is %lu",
 			      head->page_size, PAGE_SIZE);
 	if (head->h.tag || head->h.ptag || head->__pad)
-		return cr_err(ctx, -EBADMSG, "record 0 (head) at offset 0: reserved fields not zero");
+		return cr_err(ctx, -EBADMSG,
+			      "record 0 (head) at offset 0: reserved fields not zero");
 	if (!memchr(head->release, 0, CR_UTS_LEN) ||
 	    !memchr(head->nodename, 0, CR_UTS_LEN) ||
 	    !memchr(head->domainname, 0, CR_UTS_LEN))

@@ -17,11 +17,13 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/syscalls.h>
 #include <linux/sysfs.h>
 
+#include "abi_data.h"
 #include "abi_hash.h"
 
 /* -- the reason of the last failure, per thread ------------------------- */
@@ -134,48 +136,52 @@ static long cr_fail(int err, const char *msg)
  * previous checkpoint of the same target, if it is remembered.
  */
 #define CR_SIZE_HINTS	16
-#define CR_ARENA_FIRST	(1UL << 20)
-#define CR_ARENA_MAX	(16UL << 20)
+#define CR_ARENA_FIRST	SZ_1M
+#define CR_ARENA_MAX	SZ_16M
 
 static struct {
-	u64 key;
+	u64 start_time;
+	pid_t pid;
 	size_t size;
 } cr_size_hints[CR_SIZE_HINTS];
 static unsigned int cr_size_next;
 static DEFINE_SPINLOCK(cr_size_lock);
 
-static u64 cr_target_key(struct task_struct *t)
+static int cr_size_slot(struct task_struct *t)
 {
-	return t->start_boottime ^ ((u64)task_pid_nr(t) << 40);
+	int i;
+
+	for (i = 0; i < CR_SIZE_HINTS; i++)
+		if (cr_size_hints[i].start_time == t->start_boottime &&
+		    cr_size_hints[i].pid == task_pid_nr(t))
+			return i;
+	return -1;
 }
 
 static size_t cr_size_hint(struct task_struct *t)
 {
-	u64 key = cr_target_key(t);
 	size_t size = CR_ARENA_FIRST;
-	int i;
+	int slot;
 
 	spin_lock(&cr_size_lock);
-	for (i = 0; i < CR_SIZE_HINTS; i++)
-		if (cr_size_hints[i].key == key)
-			size = cr_size_hints[i].size;
+	slot = cr_size_slot(t);
+	if (slot >= 0)
+		size = cr_size_hints[slot].size;
 	spin_unlock(&cr_size_lock);
 	return size;
 }
 
 static void cr_size_remember(struct task_struct *t, size_t size)
 {
-	u64 key = cr_target_key(t);
-	int i, slot = -1;
+	int slot;
 
-	size = clamp_t(size_t, roundup_pow_of_two(size), CR_ARENA_FIRST / 16, 64UL << 20);
+	size = clamp_t(size_t, roundup_pow_of_two(size), CR_ARENA_FIRST / 16, SZ_64M);
 	spin_lock(&cr_size_lock);
-	for (i = 0; i < CR_SIZE_HINTS; i++)
-		if (cr_size_hints[i].key == key)
-			slot = i;
+	slot = cr_size_slot(t);
 	if (slot < 0)
 		slot = cr_size_next++ % CR_SIZE_HINTS;
-	cr_size_hints[slot].key = key;
+	cr_size_hints[slot].start_time = t->start_boottime;
+	cr_size_hints[slot].pid = task_pid_nr(t);
 	cr_size_hints[slot].size = size;
 	spin_unlock(&cr_size_lock);
 }
@@ -352,7 +358,8 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		goto out;
 	}
 	if (!ns_capable(ns->user_ns, CAP_CHECKPOINT_RESTORE)) {
-		ret = cr_fail(-EPERM, "restart: needs CAP_CHECKPOINT_RESTORE over the new pid namespace");
+		ret = cr_fail(-EPERM,
+			      "restart: needs CAP_CHECKPOINT_RESTORE over the new pid namespace");
 		goto out;
 	}
 	if (ns == &init_pid_ns || task_pid_vnr(current) != 1) {
@@ -360,7 +367,8 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		goto out;
 	}
 	if (!thread_group_empty(current) || atomic_read(&current->mm->mm_users) > 1) {
-		ret = cr_fail(-EINVAL, "restart: the caller must be single-threaded and not share its memory");
+		ret = cr_fail(-EINVAL,
+			      "restart: the caller must be single-threaded and not share its memory");
 		goto out;
 	}
 	ctx = cr_ctx_alloc(fd_file(f), flags, true);
@@ -381,9 +389,6 @@ out:
 }
 
 /* -- /sys/kernel/checkpoint ---------------------------------------------- */
-
-extern const u8 cr_abi_data[];
-extern const u8 cr_abi_data_end[];
 
 static ssize_t abi_hash_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
@@ -412,8 +417,7 @@ static ssize_t cr_abi_read(struct file *file, struct kobject *kobj,
 			   struct bin_attribute *attr, char *buf, loff_t off,
 			   size_t len)
 {
-	return memory_read_from_buffer(buf, len, &off, cr_abi_data,
-				       cr_abi_data_end - cr_abi_data);
+	return memory_read_from_buffer(buf, len, &off, cr_abi_data, sizeof(cr_abi_data));
 }
 
 static struct bin_attribute cr_abi_attr = {
@@ -443,7 +447,7 @@ static int __init cr_sysfs_init(void)
 	int ret;
 
 	cr_hdr_layout_checks();
-	cr_abi_attr.size = cr_abi_data_end - cr_abi_data;
+	cr_abi_attr.size = sizeof(cr_abi_data);
 	kobj = kobject_create_and_add("checkpoint", kernel_kobj);
 	if (!kobj)
 		return -ENOMEM;

@@ -494,6 +494,6 @@ int cr_read_fs(struct cr_ctx *ctx, struct cr_rst_task *rt)
 int cr_restore_fs(struct cr_ctx *ctx, struct cr_rst_task *rt)
 {
 	set_fs_pwd(current->fs, &rt->cwd);
-	xchg(&current->fs->umask, rt->fs->umask & S_IRWXUGO);
+	xchg(&current->fs->umask, rt->fs->umask & 0777);
 	return 0;
 }

@@ -27,9 +27,14 @@
 static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 {
 	struct signal_struct *sig = t->signal;
-	bool pending, timers;
+	struct sighand_struct *sighand;
+	bool pending, timers, shared;
+	unsigned long flags;
 
-	spin_lock_irq(&t->sighand->siglock);
+	sighand = lock_task_sighand(t, &flags);
+	if (!sighand)
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
+	shared = refcount_read(&sighand->count) > 1;
 	pending = !sigisemptyset(&t->pending.signal) ||
 		  !sigisemptyset(&sig->shared_pending.signal);
 #ifdef CONFIG_POSIX_TIMERS
@@ -38,7 +43,7 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 #else
 	timers = false;
 #endif
-	spin_unlock_irq(&t->sighand->siglock);
+	unlock_task_sighand(t, &flags);
 
 	if (pending)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: pending signals are not supported yet",
@@ -51,7 +56,7 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: seccomp is not supported yet",
 			      task_pid_vnr(t));
 #endif
-	if (refcount_read(&t->sighand->count) > 1)
+	if (shared)
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "pid %d: signal handlers shared with another process are not supported yet",
 			      task_pid_vnr(t));
@@ -190,8 +195,10 @@ int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
 int cr_write_sighand(struct cr_ctx *ctx, struct task_struct *t)
 {
 	size_t len = sizeof(struct cr_hdr_sighand) + _NSIG * sizeof(struct cr_sigaction);
+	struct sighand_struct *sighand;
 	struct cr_hdr_sighand *h;
 	struct cr_sigaction *a;
+	unsigned long flags;
 	int i;
 
 	h = cr_rec_get(ctx, CR_HDR_SIGHAND, len, 0, 0);
@@ -199,9 +206,11 @@ int cr_write_sighand(struct cr_ctx *ctx, struct task_struct *t)
 		return -ENOMEM;
 	h->nr = _NSIG;
 	a = (struct cr_sigaction *)(h + 1);
-	spin_lock_irq(&t->sighand->siglock);
+	sighand = lock_task_sighand(t, &flags);
+	if (!sighand)
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
 	for (i = 0; i < _NSIG; i++) {
-		const struct sigaction *sa = &t->sighand->action[i].sa;
+		const struct sigaction *sa = &sighand->action[i].sa;
 
 		a[i].handler = (unsigned long)sa->sa_handler;
 		a[i].flags = sa->sa_flags;
@@ -210,7 +219,7 @@ int cr_write_sighand(struct cr_ctx *ctx, struct task_struct *t)
 #endif
 		a[i].mask = sa->sa_mask.sig[0];
 	}
-	spin_unlock_irq(&t->sighand->siglock);
+	unlock_task_sighand(t, &flags);
 	cr_hbuf_put(ctx, len);
 	return 0;
 }

@@ -116,11 +116,11 @@ static int cr_vma_describe(struct cr_ctx *ctx, struct vm_area_struct *vma,
 static int cr_collect_vmas(struct cr_ctx *ctx, struct mm_struct *mm,
 			   struct cr_vma_info **vis, unsigned int *nr)
 {
+	VMA_ITERATOR(vmi, mm, 0);
 	struct vm_area_struct *vma;
 	struct cr_vma_info *vi;
 	unsigned int n = 0;
 	int ret = 0;
-	VMA_ITERATOR(vmi, mm, 0);
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
@@ -364,7 +364,8 @@ int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t)
 	tag = cr_obj_lookup_add(ctx->objhash, mm, &cr_obj_mm_ops, &new);
 	ret = tag < 0 ? tag : 0;
 	if (!ret && !new)
-		ret = cr_err(ctx, -EOPNOTSUPP, "pid %d: shared address spaces are not supported yet",
+		ret = cr_err(ctx, -EOPNOTSUPP,
+			     "pid %d: shared address spaces are not supported yet",
 			     task_pid_vnr(t));
 	if (ret)
 		goto out;
@@ -598,7 +599,8 @@ int cr_read_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
 		rmm->exe = cr_obj_fetch(ctx->objhash, h->exe_file_tag, &cr_obj_file_ops);
 		if (IS_ERR(rmm->exe)) {
 			rmm->exe = NULL;
-			return cr_rec_err(ctx, -EBADMSG, "executable tag %u is not a file of the image",
+			return cr_rec_err(ctx, -EBADMSG,
+					  "executable tag %u is not a file of the image",
 					  h->exe_file_tag);
 		}
 	}
@@ -686,11 +688,12 @@ static int cr_fill_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 			}
 			/* Read-only: write as ptrace would, breaking COW. */
 			for (unsigned int j = 0; j < run; j++) {
-				if (access_remote_vm(current->mm, addr[i] + j * PAGE_SIZE,
-						     (void *)(data + (i + j) * PAGE_SIZE), PAGE_SIZE,
+				u64 a = addr[i] + j * PAGE_SIZE;
+				void *src = (void *)(data + (i + j) * PAGE_SIZE);
+
+				if (access_remote_vm(current->mm, a, src, PAGE_SIZE,
 						     FOLL_WRITE | FOLL_FORCE) != PAGE_SIZE)
-					return cr_err(ctx, -EFAULT, "cannot fill page %#llx",
-						      addr[i] + j * PAGE_SIZE);
+					return cr_err(ctx, -EFAULT, "cannot fill page %#llx", a);
 			}
 		}
 		ctx->pages += p->nr;

@@ -5,13 +5,13 @@
  */
 
 #include <linux/checkpoint.h>
+#include <linux/cpufeature.h>
 #include <linux/errno.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/xxhash.h>
-#include <asm/cpufeature.h>
 #include <asm/fpu/regset.h>
 #include <asm/fpu/types.h>
 #include <asm/fsgsbase.h>

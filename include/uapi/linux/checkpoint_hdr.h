@@ -21,6 +21,7 @@
 #ifndef _UAPI_LINUX_CHECKPOINT_HDR_H
 #define _UAPI_LINUX_CHECKPOINT_HDR_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 #define CR_IMAGE_MAGIC		"LINUXCR"	/* 8 bytes with the NUL */
@@ -232,16 +233,16 @@ enum cr_vma_kind {
 };
 
 /* cr_hdr_vma.flags */
-#define CR_VMA_READ		(1U << 0)
-#define CR_VMA_WRITE		(1U << 1)
-#define CR_VMA_EXEC		(1U << 2)
-#define CR_VMA_GROWSDOWN	(1U << 3)
-#define CR_VMA_DONTCOPY		(1U << 4)	/* MADV_DONTFORK */
-#define CR_VMA_DONTDUMP		(1U << 5)
-#define CR_VMA_WIPEONFORK	(1U << 6)
-#define CR_VMA_HUGEPAGE		(1U << 7)
-#define CR_VMA_NOHUGEPAGE	(1U << 8)
-#define CR_VMA_FLAGS_ALL	((1U << 9) - 1)
+#define CR_VMA_READ		_BITUL(0)
+#define CR_VMA_WRITE		_BITUL(1)
+#define CR_VMA_EXEC		_BITUL(2)
+#define CR_VMA_GROWSDOWN	_BITUL(3)
+#define CR_VMA_DONTCOPY		_BITUL(4)	/* MADV_DONTFORK */
+#define CR_VMA_DONTDUMP		_BITUL(5)
+#define CR_VMA_WIPEONFORK	_BITUL(6)
+#define CR_VMA_HUGEPAGE		_BITUL(7)
+#define CR_VMA_NOHUGEPAGE	_BITUL(8)
+#define CR_VMA_FLAGS_ALL	(_BITUL(9) - 1)
 
 /**
  * struct cr_hdr_vma - a memory area of the MM record it follows
@@ -295,7 +296,7 @@ struct cr_hdr_file {
 };
 
 /* cr_hdr_fd.flags */
-#define CR_FD_CLOEXEC		(1U << 0)
+#define CR_FD_CLOEXEC		_BITUL(0)
 
 /**
  * struct cr_hdr_fd - a file descriptor of the task
