@@ -497,9 +497,8 @@ int cr_read_image(struct cr_ctx *ctx)
 		if (ret)
 			return ret;
 		h = (const struct cr_hdr *)(c->data + p);
-		if (off == 0 && (h->type != CR_HDR_HEAD || h->len < sizeof(struct cr_hdr) + 8 ||
-				 memcmp(h + 1, CR_IMAGE_MAGIC, 8)))
-			return cr_err(ctx, -ENOEXEC, "not a checkpoint image (bad magic)");
+		if (off == 0 && h->type != CR_HDR_HEAD)
+			return cr_err(ctx, -ENOEXEC, "not a checkpoint image (no head record)");
 		ret = cr_check_rec(h, U64_MAX, &why);
 		if (ret)
 			return cr_err(ctx, ret,
@@ -515,6 +514,8 @@ int cr_read_image(struct cr_ctx *ctx)
 			return ret;
 		h = (const struct cr_hdr *)(c->data + p);
 		if (off == 0) {
+			if (memcmp(h + 1, CR_IMAGE_MAGIC, 8))
+				return cr_err(ctx, -ENOEXEC, "not a checkpoint image (bad magic)");
 			ret = cr_check_head(ctx, (const struct cr_hdr_head *)h);
 			if (ret)
 				return ret;

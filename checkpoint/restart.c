@@ -42,6 +42,9 @@ int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head)
 	if (head->page_size != PAGE_SIZE)
 		return cr_err(ctx, -ENOEXEC, "image page size %u, this kernel's is %lu",
 			      head->page_size, PAGE_SIZE);
+	if (head->flags & ~CHECKPOINT_FLAGS_ALL)
+		return cr_err(ctx, -EBADMSG, "record 0 (head) at offset 0: unknown flags %#llx",
+			      head->flags);
 	if (head->h.tag || head->h.ptag || head->__pad)
 		return cr_err(ctx, -EBADMSG,
 			      "record 0 (head) at offset 0: reserved fields not zero");

@@ -36,7 +36,11 @@ static bool cr_mem_chrdev(dev_t rdev)
 		MINOR(rdev) == 8 || MINOR(rdev) == 9);
 }
 
-/* Path of @path relative to the root of @t, in @buf; ERR_PTR if none. */
+/*
+ * Path of @path relative to the root of @t, in @buf.  A file opened before
+ * the container got its own mount namespace is not under that root: its
+ * path in its own mount tree is used.  ERR_PTR if neither exists.
+ */
 static char *cr_task_path(struct task_struct *t, const struct path *path,
 			  char *buf, int len)
 {
@@ -53,7 +57,7 @@ static char *cr_task_path(struct task_struct *t, const struct path *path,
 	p = __d_path(path, &root, buf, len);
 	path_put(&root);
 	if (!p)
-		return ERR_PTR(-EXDEV);
+		p = d_absolute_path(path, buf, len);
 	return p;
 }
 

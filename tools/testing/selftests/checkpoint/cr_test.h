@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the checkpoint/restart selftests: containers, checkpoint
+ * and restart of them, and waiting for files.
+ */
+#ifndef CR_TEST_H
+#define CR_TEST_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+#include "../../../checkpoint/cr.h"
+
+#define CR_TEST_DIR	"/tmp/crtest"
+#define CR_CG_DIR	"/sys/fs/cgroup/crtest"
+
+static inline double cr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline void cr_msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Wait up to @ms for @path to exist; 0 or -1. */
+static inline int cr_wait_file(const char *path, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (!access(path, F_OK))
+			return 0;
+		cr_msleep(10);
+	}
+	return -1;
+}
+
+static inline int cr_write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static inline int cr_read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* A cgroup of its own for the containers of a test: an O_DIRECTORY fd. */
+static inline int cr_cgroup(char *path, size_t len)
+{
+	snprintf(path, len, "%s-%d", CR_CG_DIR, getpid());
+	mkdir(path, 0755);
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Kill what is left in the cgroup @path and remove it. */
+static inline void cr_cgroup_remove(const char *path)
+{
+	char file[600];
+	int i;
+
+	snprintf(file, sizeof(file), "%s/cgroup.kill", path);
+	cr_write_str(file, "1");
+	for (i = 0; i < 500 && rmdir(path) && errno == EBUSY; i++)
+		cr_msleep(10);
+}
+
+/*
+ * Leave only what checkpoint supports: /dev/null on 0-2, no other fd, no
+ * shared mapping (the test harness shares a page with its children).
+ */
+static inline void cr_quiet_fds(void)
+{
+	unsigned long start, end;
+	char line[512], perms[8];
+	int null = open("/dev/null", O_RDWR);
+	FILE *maps = fopen("/proc/self/maps", "r");
+
+	while (maps && fgets(line, sizeof(line), maps))
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[3] == 's')
+			munmap((void *)start, end - start);
+	if (maps)
+		fclose(maps);
+
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	syscall(SYS_close_range, 3, ~0U, 0);
+}
+
+/* fork() into new pid/mount/uts/ipc namespaces and the cgroup @cgfd. */
+static inline pid_t cr_clone(int cgfd)
+{
+	struct clone_args args = {
+		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+			 (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.exit_signal = SIGCHLD,
+		.cgroup = cgfd >= 0 ? (unsigned int)cgfd : 0,
+	};
+
+	fflush(NULL);
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* Run @fn(@arg) as pid 1 of a new container; its exit status is fn's. */
+static inline pid_t cr_start(int cgfd, int (*fn)(void *), void *arg)
+{
+	pid_t pid = cr_clone(cgfd);
+
+	if (pid == 0)
+		_exit(fn(arg));
+	return pid;
+}
+
+/* checkpoint(@pid) into the file @path; 0 or -errno, reason in @why. */
+static inline int cr_checkpoint(pid_t pid, const char *path, char *why, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	why[0] = '\0';
+	if (sys_checkpoint(pid, fd, 0)) {
+		ret = -errno;
+		cr_reason(why, len);
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * restart() from @path in a new container.  Returns 0 with *@pid the
+ * restored process (our child), or -errno of the failed restart, with
+ * the kernel's reason in @why; the failed child is reaped and must have
+ * exited normally (not been killed: nothing was half-done).
+ */
+static inline int cr_restart_img(int cgfd, const char *path, pid_t *pid,
+				 char *why, size_t len)
+{
+	int report[2], img, status, err;
+	ssize_t n;
+	char buf[300];
+
+	why[0] = '\0';
+	img = open(path, O_RDONLY | O_CLOEXEC);
+	if (img < 0)
+		return -errno;
+	if (pipe2(report, O_CLOEXEC))
+		return -errno;
+	*pid = cr_clone(cgfd);
+	if (*pid < 0)
+		return -errno;
+	if (*pid == 0) {
+		sys_restart(RESTART_CRID_FD, img, 0);
+		err = errno;
+		snprintf(buf, sizeof(buf), "%d ", err);
+		cr_reason(buf + strlen(buf), sizeof(buf) - strlen(buf));
+		if (write(report[1], buf, strlen(buf)) < 0)
+			_exit(126);
+		_exit(125);
+	}
+	close(img);
+	close(report[1]);
+	n = read(report[0], buf, sizeof(buf) - 1);
+	close(report[0]);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	err = atoi(buf);
+	snprintf(why, len, "%s", strchr(buf, ' ') ? strchr(buf, ' ') + 1 : "");
+	if (waitpid(*pid, &status, 0) != *pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 125)
+		return -EFAULT;	/* the caller did not survive its failure */
+	return -err;
+}
+
+static inline int cr_wait_exit(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+static inline void cr_kill_wait(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* Read or write a word in another process. */
+static inline int cr_peek(pid_t pid, const void *addr, uint64_t *val)
+{
+	struct iovec l = { val, sizeof(*val) }, r = { (void *)addr, sizeof(*val) };
+
+	return process_vm_readv(pid, &l, 1, &r, 1, 0) == sizeof(*val) ? 0 : -1;
+}
+
+static inline int cr_poke(pid_t pid, void *addr, uint64_t val)
+{
+	struct iovec l = { &val, sizeof(val) }, r = { addr, sizeof(val) };
+
+	return process_vm_writev(pid, &l, 1, &r, 1, 0) == sizeof(val) ? 0 : -1;
+}
+
+/* A small deterministic generator: the test and the workload agree. */
+static inline uint64_t cr_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static inline void cr_fill(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = cr_rand(&seed);
+}
+
+static inline uint64_t cr_hash(const void *p, size_t len)
+{
+	struct cr_xxh64 s;
+
+	cr_xxh64_reset(&s);
+	cr_xxh64_update(&s, p, len);
+	return cr_xxh64_digest(&s);
+}
+
+#endif /* CR_TEST_H */
