@@ -310,7 +310,8 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  * @flags: none defined yet, must be 0
  *
  * Called by pid 1 of a new pid namespace, single-threaded, with
- * CAP_CHECKPOINT_RESTORE in the user namespace owning that pid namespace.
+ * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the user namespace owning
+ * that pid namespace, as clone3() requires to choose pids.
  * The whole image is read and checked first; a failure up to there
  * returns with nothing changed.  Then the caller becomes the restored
  * process: on success restart() does not return to the caller's code but
@@ -326,7 +327,8 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *		namespace, or is multi-threaded or shares its memory;
  *  -ENOENT	@crid names no in-kernel checkpoint;
  *  -EBADF	@fd is not open for reading;
- *  -EPERM	no CAP_CHECKPOINT_RESTORE over the caller's pid namespace;
+ *  -EPERM	no CAP_CHECKPOINT_RESTORE (nor CAP_SYS_ADMIN) over the
+ *		caller's pid namespace;
  *  -ENOEXEC	not a checkpoint image, or one for another architecture;
  *  -EPROTO	image of another format version or ABI hash;
  *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch;
@@ -357,7 +359,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		ret = cr_fail(-EBADF, "restart: fd is not open for reading");
 		goto out;
 	}
-	if (!ns_capable(ns->user_ns, CAP_CHECKPOINT_RESTORE)) {
+	if (!checkpoint_restore_ns_capable(ns->user_ns)) {
 		ret = cr_fail(-EPERM,
 			      "restart: needs CAP_CHECKPOINT_RESTORE over the new pid namespace");
 		goto out;

@@ -10,6 +10,11 @@ hdr="-isystem $KOBJ/usr/include"
 rm -rf "$BUILD/selftests" && mkdir -p "$BUILD/selftests/checkpoint"
 make -s -C "$SRC/tools/testing/selftests/checkpoint" \
 	OUTPUT="$BUILD/selftests/checkpoint" KHDR_INCLUDES="$hdr" all
+# TEST_PROGS scripts run as they are
+for t in $(make -s -C "$SRC/tools/testing/selftests/checkpoint" -f Makefile \
+	--eval='print-progs: ; @echo $(TEST_PROGS)' print-progs 2>/dev/null); do
+	install -m 755 "$REPO/tools/testing/selftests/checkpoint/$t" "$BUILD/selftests/checkpoint/"
+done
 
 mkdir -p "$BUILD/tools"
 if [ -f "$REPO/tools/checkpoint/Makefile" ]; then
