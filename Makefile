@@ -5,7 +5,7 @@ H := harness
 EXTRA ?=
 CMD ?=
 
-.PHONY: all check demo kernel vm-run checkpatch clean help
+.PHONY: all check demo bench kernel vm-run checkpatch clean help
 
 all: kernel
 
@@ -19,6 +19,10 @@ check:
 ## make demo      build, boot, and run the demo
 demo:
 	@$(H)/demo.sh
+
+## make bench     checkpoint/restart figures beside memcpy bandwidth
+bench:
+	@$(H)/bench.sh
 
 ## make kernel    install packages, build kernel, tests and the guest initramfs
 kernel:
@@ -34,7 +38,7 @@ vm-run: kernel
 ## make checkpatch   checkpatch --strict, W=1 and sparse over our kernel code
 checkpatch:
 	@$(H)/deps.sh
-	@$(H)/build-kernel.sh config
+	@$(H)/build-kernel.sh kmake -s headers
 	@$(H)/static-checks.sh
 
 clean:

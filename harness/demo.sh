@@ -1,6 +1,6 @@
 #!/bin/bash
-# `make demo`: set up, build, boot the kernel and show it running with
-# CONFIG_CHECKPOINT.
+# `make demo`: set up, build, boot the kernel, and show a counter in a
+# container checkpointed, killed, restarted, and carrying on.
 set -u
 . "$(dirname "$0")/lib.sh"
 phase packages "$REPO/harness/deps.sh" || exit 1

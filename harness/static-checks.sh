@@ -62,4 +62,22 @@ else
 		echo "PASS static:sparse-w1 ($(echo $objs | wc -w) objects)"
 	fi
 fi
+
+# The image format: same layout for i386 and x86_64, field by field.  The
+# checker must also catch a layout that differs.
+if out=$(python3 "$REPO/harness/abi-layout.py" "$REPO/include/uapi/linux/checkpoint_hdr.h" \
+	"$KOBJ/usr/include" 2>&1); then
+	echo "PASS static:abi-layout-32-64 (${out#abi-layout: })"
+else
+	echo "FAIL static:abi-layout-32-64"
+	echo "$out" | sed 's/^/  | /'
+	rc=1
+fi
+printf '#include <linux/types.h>\nstruct cr_bad { __u32 a; __u64 b; };\n' > "$BUILD/abi-bad.h"
+if python3 "$REPO/harness/abi-layout.py" "$BUILD/abi-bad.h" "$KOBJ/usr/include" >/dev/null 2>&1; then
+	echo "FAIL harness:abi-layout-catches-a-difference"
+	rc=1
+else
+	echo "PASS harness:abi-layout-catches-a-difference"
+fi
 exit $rc

@@ -100,6 +100,11 @@ int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t)
 	    regs->ss != __USER_DS)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: 32-bit code is not supported",
 			      task_pid_vnr(t));
+#ifdef CONFIG_MODIFY_LDT_SYSCALL
+	if (t->mm && READ_ONCE(t->mm->context.ldt))
+		return cr_err(ctx, -EOPNOTSUPP, "pid %d: an LDT is not supported",
+			      task_pid_vnr(t));
+#endif
 	if (t->thread.fsindex || t->thread.gsindex)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: fs/gs segment selectors are not supported",
 			      task_pid_vnr(t));
