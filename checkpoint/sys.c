@@ -237,6 +237,10 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
 		cr_set_last_error(NULL);
 		if (!ctx->restart && ctx->root)
 			cr_size_remember(ctx->root, ctx->arena.total);
+		pr_debug("%s[%d]: %s: %llu records, %llu bytes, %llu pages, frozen %llu us\n",
+			 current->comm, task_pid_nr(current),
+			 ctx->restart ? "restart" : "checkpoint", ctx->records, ctx->bytes,
+			 ctx->pages, ctx->frozen_ns / NSEC_PER_USEC);
 	}
 	cr_pgarr_release(ctx);
 	cr_objhash_free(ctx->objhash);
