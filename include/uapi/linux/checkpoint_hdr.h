@@ -76,7 +76,7 @@ struct cr_hdr {
 
 #define CR_UTS_LEN	72	/* NUL-terminated strings of at most 64 chars */
 
-/**
+/*
  * struct cr_hdr_head - first record of an image
  */
 struct cr_hdr_head {
@@ -97,7 +97,7 @@ struct cr_hdr_head {
 	char domainname[CR_UTS_LEN];
 };
 
-/**
+/*
  * struct cr_hdr_tail - last record of an image
  */
 struct cr_hdr_tail {
@@ -107,7 +107,7 @@ struct cr_hdr_tail {
 	__u64 checksum;		/* xxh64 (seed 0) of those bytes */
 };
 
-/**
+/*
  * struct cr_tree_task - one task of the image's task tree
  */
 struct cr_tree_task {
@@ -117,7 +117,7 @@ struct cr_tree_task {
 	__u32 flags;
 };
 
-/**
+/*
  * struct cr_hdr_tree - the tasks, root first
  * Followed by @nr_tasks struct cr_tree_task.
  */
@@ -127,7 +127,7 @@ struct cr_hdr_tree {
 	__u32 __pad;
 };
 
-/**
+/*
  * struct cr_hdr_task - a task; its state records follow
  */
 struct cr_hdr_task {
@@ -153,7 +153,7 @@ struct cr_hdr_task {
 	__u32 __pad;
 };
 
-/**
+/*
  * struct cr_hdr_cpu - x86-64 general registers, as struct user_regs_struct
  */
 struct cr_hdr_cpu {
@@ -163,7 +163,7 @@ struct cr_hdr_cpu {
 	__u64 fs_base, gs_base, ds, es, fs, gs;
 };
 
-/**
+/*
  * struct cr_hdr_fpu - the XSAVE area in standard (uncompacted) format
  * Followed by @size bytes, then zero padding to a multiple of 8.
  */
@@ -181,7 +181,7 @@ struct cr_sigaction {
 	__u64 mask;
 };
 
-/**
+/*
  * struct cr_hdr_sighand - signal dispositions
  * Followed by @nr struct cr_sigaction, for signals 1..nr.
  */
@@ -195,7 +195,7 @@ enum cr_restart_kind {
 	CR_RESTART_NANOSLEEP = 1,	/* nanosleep, clock_nanosleep (relative) */
 };
 
-/**
+/*
  * struct cr_hdr_restart_block - a system call to resume at restart
  *
  * The CPU record then holds the registers of the task inside that call
@@ -209,7 +209,7 @@ struct cr_hdr_restart_block {
 	__u64 rmtp;		/* user pointer for the remaining time, or 0 */
 };
 
-/**
+/*
  * struct cr_hdr_mm - an address space; VMA and PAGES records follow
  * Followed by @nr_auxv __u64 words of the saved auxiliary vector.
  */
@@ -244,7 +244,7 @@ enum cr_vma_kind {
 #define CR_VMA_NOHUGEPAGE	_BITUL(8)
 #define CR_VMA_FLAGS_ALL	(_BITUL(9) - 1)
 
-/**
+/*
  * struct cr_hdr_vma - a memory area of the MM record it follows
  *
  * Its tag is its index in the MM plus 1; the PAGES records of the area
@@ -261,7 +261,7 @@ struct cr_hdr_vma {
 	__u32 __pad;
 };
 
-/**
+/*
  * struct cr_hdr_pages - contents of pages of the VMA whose tag is ptag
  * Followed by @nr __u64 page addresses, ascending, then @nr pages of
  * data (page_size bytes each).
@@ -278,7 +278,7 @@ enum cr_file_kind {
 	CR_FILE_DIR = 3,	/* directory */
 };
 
-/**
+/*
  * struct cr_hdr_file - an open file; its tag is h.tag
  * Followed by @path_len bytes of path (with its NUL, relative to the
  * container's root), then zero padding to a multiple of 8.
@@ -298,7 +298,7 @@ struct cr_hdr_file {
 /* cr_hdr_fd.flags */
 #define CR_FD_CLOEXEC		_BITUL(0)
 
-/**
+/*
  * struct cr_hdr_fd - a file descriptor of the task
  */
 struct cr_hdr_fd {
@@ -309,7 +309,7 @@ struct cr_hdr_fd {
 	__u32 __pad;
 };
 
-/**
+/*
  * struct cr_hdr_fs - working directory and umask
  * Followed by @path_len bytes of path (with its NUL), zero padded.
  */
