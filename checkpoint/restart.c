@@ -16,6 +16,10 @@
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/utsname.h>
 
 #include "abi_hash.h"
@@ -69,13 +73,10 @@ static int cr_read_tree(struct cr_ctx *ctx)
 	if (h->h.len < sizeof(*h) + sizeof(*tt))
 		return cr_rec_err(ctx, -EBADMSG, "too short for %u tasks", h->nr_tasks);
 	tt = (const struct cr_tree_task *)(h + 1);
-	if (tt->pid != 1)
-		return cr_rec_err(ctx, -EOPNOTSUPP,
-				  "the root task had pid %d: only a container init (pid 1) can be restarted yet",
-				  tt->pid);
-	if (tt->tgid != tt->pid || tt->ppid)
+	if (tt->pid < 1 || tt->tgid != tt->pid || tt->ppid)
 		return cr_rec_err(ctx, -EBADMSG, "root task %d: bad tgid %d or ppid %d",
 				  tt->pid, tt->tgid, tt->ppid);
+	ctx->root_pid = tt->pid;
 	return 0;
 }
 
@@ -146,14 +147,100 @@ static int cr_become(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	return ret;
 }
 
+/*
+ * A root task that was not pid 1 of its container is created as a child
+ * of the caller (which stays the container's init) with its saved pid,
+ * as clone3()'s set_tid does, and restores itself before it first
+ * returns to user mode.
+ */
+struct cr_child {
+	struct cr_ctx *ctx;
+	struct cr_rst_task *rt;
+	struct completion done;
+	int ret;
+};
+
+struct cr_child_resume {
+	struct callback_head work;
+	struct cr_resume res;
+};
+
+/* On the way to user mode, after ret_from_fork() zeroed rax. */
+static void cr_child_resume(struct callback_head *work)
+{
+	struct cr_child_resume *cr = container_of(work, struct cr_child_resume, work);
+	long ax = cr_resume(&cr->res);
+
+	task_pt_regs(current)->ax = ax;
+	kfree(cr);
+}
+
+static int cr_child_fn(void *arg)
+{
+	struct cr_child *child = arg;
+	struct cr_rst_task *rt = child->rt;
+	struct cr_child_resume *cr;
+	int ret;
+
+	cr = kzalloc(sizeof(*cr), GFP_KERNEL);
+	ret = cr ? cr_become(child->ctx, rt) : -ENOMEM;
+	if (!ret) {
+		cr->res.ax = rt->cpu->ax;
+		if (rt->rb) {
+			cr->res.kind = rt->rb->kind;
+			cr->res.clockid = rt->rb->clockid;
+			cr->res.remaining_ns = rt->rb->remaining_ns;
+			cr->res.rmtp = rt->rb->rmtp;
+		}
+		init_task_work(&cr->work, cr_child_resume);
+		ret = task_work_add(current, &cr->work, TWA_RESUME);
+	}
+	if (ret) {
+		kfree(cr);
+		pr_err("pid %d killed: restoring failed after the point of no return: %s\n",
+		       task_pid_nr(current), child->ctx->errmsg[0] ? child->ctx->errmsg : "error");
+		force_fatal_sig(SIGKILL);
+	}
+	child->ret = ret;
+	complete(&child->done);	/* the ctx is not ours any more */
+	return 0;
+}
+
+static int cr_restart_child(struct cr_ctx *ctx, struct cr_rst_task *rt, pid_t *pid)
+{
+	pid_t set_tid = ctx->root_pid;
+	struct cr_child child = { .ctx = ctx, .rt = rt };
+	struct kernel_clone_args args = {
+		.exit_signal = SIGCHLD,
+		.fn = cr_child_fn,
+		.fn_arg = &child,
+		.set_tid = &set_tid,
+		.set_tid_size = 1,
+	};
+	pid_t nr;
+
+	init_completion(&child.done);
+	nr = kernel_clone(&args);
+	if (nr < 0)
+		return cr_err(ctx, nr, "cannot create pid %d in the new container", set_tid);
+	/* The child uses ctx until it completes: no killable wait here. */
+	wait_for_completion(&child.done);
+	*pid = nr;
+	return child.ret;
+}
+
 /**
  * cr_do_restart() - turn the caller into the process of the image
  * @ctx: restart context
  * @res: filled with how the restored process goes on
  *
- * Return: 0 once the caller is the restored process; -errno with nothing
- * changed if the image is refused; -errno with the caller being killed
- * if restoring fails past the point of no return.
+ * If the root task of the image was pid 1 of its container, the caller
+ * becomes it.  Otherwise it is created as a child of the caller with its
+ * saved pid, and @res->ax tells the caller that pid.
+ *
+ * Return: 0 once restored; -errno with nothing changed if the image is
+ * refused; -errno with the restored task killed if restoring fails past
+ * the point of no return.
  */
 int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 {
@@ -171,6 +258,15 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 		r = cr_next_rec(ctx);
 		if (!r || r->h->type != CR_HDR_TAIL)
 			ret = cr_rec_err(ctx, -EBADMSG, "unexpected record after the last task");
+	}
+	if (ret)
+		goto out;
+	if (ctx->root_pid != 1) {
+		pid_t pid = 0;
+
+		ret = cr_restart_child(ctx, &rt, &pid);
+		res->ax = pid;
+		goto out;
 	}
 	/* Files and namespaces the new task needs must be ours alone. */
 	if (!ret && unshare_files())

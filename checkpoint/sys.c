@@ -325,8 +325,13 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *
  * Checks, in this order: @flags, @crid, @fd, permission, caller.
  *
- * Return: does not return on success; on failure a negative errno, with
- * the reason in /sys/kernel/checkpoint/error:
+ * A root task that was not pid 1 of its container is created instead as
+ * a child of the caller, with its saved pid; the caller stays the
+ * container's init and restart() returns that pid to it.
+ *
+ * Return: does not return on success, or returns the pid of the restored
+ * child (see above); on failure a negative errno, with the reason in
+ * /sys/kernel/checkpoint/error:
  *  -EINVAL	unknown @flags bits; or the caller is not pid 1 of a new pid
  *		namespace, or is multi-threaded or shares its memory;
  *  -ENOENT	@crid names no in-kernel checkpoint;
@@ -348,6 +353,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct cr_resume res = {};
+	bool restored_child;
 	struct cr_ctx *ctx;
 	struct fd f;
 	long ret;
@@ -385,9 +391,12 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	ret = cr_do_restart(ctx, &res);
 	/* The fd may be gone with the caller's fd table: ctx holds the file. */
 	fdput_pos(f);
+	restored_child = ctx->root_pid != 1;
 	ret = cr_ctx_done(ctx, ret);
 	if (ret)
 		return ret;
+	if (restored_child)
+		return res.ax;
 	return cr_resume(&res);
 out:
 	fdput_pos(f);

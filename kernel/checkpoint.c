@@ -126,7 +126,7 @@ int cr_read_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	h = cr_read_rec(ctx, CR_HDR_TASK, sizeof(*h));
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	if (h->pid != 1 || h->tgid != 1)
+	if (h->pid != ctx->root_pid || h->tgid != ctx->root_pid)
 		return cr_rec_err(ctx, -EBADMSG, "pid %d, tgid %d: not the root task of the tree",
 				  h->pid, h->tgid);
 	if (!memchr(h->comm, 0, sizeof(h->comm)))

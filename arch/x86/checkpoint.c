@@ -211,7 +211,7 @@ int cr_restore_cpu(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	regs->orig_ax = rt->rb ? h->orig_ax : -1;
 	regs->ip = h->ip;
 	regs->cs = __USER_CS;
-	regs->flags = (regs->flags & ~CR_FLAGS_MASK) | (h->flags & CR_FLAGS_MASK);
+	regs->flags = X86_EFLAGS_IF | X86_EFLAGS_FIXED | (h->flags & CR_FLAGS_MASK);
 	regs->sp = h->sp;
 	regs->ss = __USER_DS;
 	ret = do_arch_prctl_64(current, ARCH_SET_FS, h->fs_base);

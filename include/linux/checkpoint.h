@@ -100,6 +100,7 @@ struct cr_rec {
  * @next_rec: restart: index of the next record to hand out
  * @frozen_ns: checkpoint: time the container stayed frozen
  * @pages: pages of memory saved or restored
+ * @root_pid: restart: pid of the root task in its container
  * @err: first error
  * @errmsg: its one-line reason
  */
@@ -121,6 +122,7 @@ struct cr_ctx {
 	size_t next_rec;
 	u64 frozen_ns;
 	u64 pages;
+	pid_t root_pid;
 	int err;
 	char errmsg[CR_ERRMSG_LEN];
 };

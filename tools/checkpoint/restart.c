@@ -25,15 +25,42 @@ static void usage(FILE *f)
 		"kernel's reason is printed); 2 on a usage error.\n");
 }
 
+/* pid 1 of a container whose restored process is its child: reap. */
+static int reap(pid_t restored)
+{
+	int status, ret = 1;
+	pid_t pid;
+
+	for (;;) {
+		pid = wait(&status);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			return ret;
+		if (pid == restored)
+			ret = cr_exit_status(status);
+	}
+}
+
 /* The child, pid 1 of the new namespaces: become the restored process. */
 static void restart_child(int img, int report)
 {
 	char buf[256], msg[300];
 	const char *why;
+	long ret;
 	int err;
 
-	sys_restart(RESTART_CRID_FD, img, 0);
-	/* Only failures return: the reason goes to the parent. */
+	ret = sys_restart(RESTART_CRID_FD, img, 0);
+	if (ret > 0) {
+		/* The image's process was not pid 1: it is our child. */
+		snprintf(msg, sizeof(msg), "OK %ld", ret);
+		if (write(report, msg, strlen(msg)) < 0)
+			_exit(126);
+		close(report);
+		close(img);
+		_exit(reap(ret));
+	}
+	/* Other than that, only failures return: the reason goes to the parent. */
 	err = errno;
 	why = cr_reason(buf, sizeof(buf));
 	snprintf(msg, sizeof(msg), "%s (%s)", why ? why : strerror(err), strerror(err));
@@ -102,6 +129,8 @@ int main(int argc, char **argv)
 	close(report[1]);
 	close(cgfd);
 	n = read(report[0], msg, sizeof(msg) - 1);
+	if (n > 0 && !strncmp(msg, "OK ", 3))
+		n = 0;
 	if (n > 0) {
 		msg[n] = '\0';
 		fprintf(stderr, "restart: %s\n", msg);

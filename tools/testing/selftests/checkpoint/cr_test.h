@@ -190,7 +190,18 @@ static inline int cr_restart_img(int cgfd, const char *path, pid_t *pid,
 	if (*pid < 0)
 		return -errno;
 	if (*pid == 0) {
-		sys_restart(RESTART_CRID_FD, img, 0);
+		long r = sys_restart(RESTART_CRID_FD, img, 0);
+
+		if (r > 0) {
+			/* restored as our child: say so, then reap it */
+			snprintf(buf, sizeof(buf), "OK %ld", r);
+			if (write(report[1], buf, strlen(buf)) < 0)
+				_exit(126);
+			close(report[1]);
+			while (waitpid(r, &status, 0) < 0 && errno == EINTR)
+				;
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		}
 		err = errno;
 		snprintf(buf, sizeof(buf), "%d ", err);
 		cr_reason(buf + strlen(buf), sizeof(buf) - strlen(buf));
@@ -205,12 +216,31 @@ static inline int cr_restart_img(int cgfd, const char *path, pid_t *pid,
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	if (!strncmp(buf, "OK ", 3))
+		return 0;	/* *pid is the init, the restored task its child */
 	err = atoi(buf);
 	snprintf(why, len, "%s", strchr(buf, ' ') ? strchr(buf, ' ') + 1 : "");
 	if (waitpid(*pid, &status, 0) != *pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 125)
 		return -EFAULT;	/* the caller did not survive its failure */
 	return -err;
+}
+
+/* The (host) pid of a child of @parent, or -1. */
+static inline pid_t cr_child_of(pid_t parent)
+{
+	char path[64], buf[1024], *p;
+	int i;
+
+	for (i = 2; i < 32768; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/status", i);
+		if (cr_read_str(path, buf, sizeof(buf)) <= 0)
+			continue;
+		p = strstr(buf, "\nPPid:\t");
+		if (p && atoi(p + 7) == parent)
+			return i;
+	}
+	return -1;
 }
 
 static inline int cr_wait_exit(pid_t pid)

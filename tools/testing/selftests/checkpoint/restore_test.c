@@ -465,4 +465,66 @@ TEST_F_TIMEOUT(cr, pause_restarts, 120)
 	EXPECT_EQ(1, atoi(buf));
 }
 
+/* The container's init forks the process that is checkpointed: pid 2. */
+static int workload_init_and_child(void *arg)
+{
+	struct sigaction sa = { .sa_sigaction = on_usr1, .sa_flags = SA_SIGINFO };
+	char buf[64];
+	pid_t c;
+
+	cr_quiet_fds();
+	c = fork();
+	if (c == 0) {
+		sigaction(SIGUSR1, &sa, NULL);
+		cr_write_str(CR_TEST_DIR "/ready", "1");
+		while (!usr1_hits)
+			pause();
+		snprintf(buf, sizeof(buf), "%d %d\n", getpid(), getppid());
+		cr_write_str(CR_TEST_DIR "/results", buf);
+		_exit(0);
+	}
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	return 0;
+}
+
+/*
+ * A process that was not pid 1 of its container is restarted as a child
+ * of the new container's init, with its saved pid.
+ */
+TEST_F_TIMEOUT(cr, not_pid1_gets_its_pid_back, 120)
+{
+	char sub[256], procs[300], buf[64];
+	pid_t pid, child, rinit, rchild;
+
+	pid = cr_start(self->cg, workload_init_and_child, NULL);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, cr_wait_file(CR_TEST_DIR "/ready", 60000));
+	child = cr_child_of(pid);
+	ASSERT_LT(0, child);
+	/* The checkpointed process needs a cgroup of its own. */
+	snprintf(sub, sizeof(sub), "%s/sub", self->cgpath);
+	ASSERT_EQ(0, mkdir(sub, 0755));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", sub);
+	snprintf(buf, sizeof(buf), "%d", child);
+	ASSERT_EQ(0, cr_write_str(procs, buf));
+	cr_msleep(300);
+	ASSERT_EQ(0, cr_checkpoint(child, self->img, self->why, sizeof(self->why)))
+		TH_LOG("checkpoint: %s", self->why);
+	cr_kill_wait(pid);
+	cr_msleep(100);
+	rmdir(sub);
+
+	ASSERT_EQ(0, cr_restart_img(self->cg, self->img, &rinit, self->why, sizeof(self->why)))
+		TH_LOG("restart: %s", self->why);
+	rchild = cr_child_of(rinit);
+	ASSERT_LT(0, rchild);
+	cr_msleep(300);
+	EXPECT_EQ(-1, access(CR_TEST_DIR "/results", F_OK));	/* still pausing */
+	ASSERT_EQ(0, kill(rchild, SIGUSR1));
+	ASSERT_EQ(0, cr_wait_exit(rinit));
+	ASSERT_LT(0, cr_read_str(CR_TEST_DIR "/results", buf, sizeof(buf)));
+	EXPECT_STREQ("2 1\n", buf);	/* its own pid back, the new init its parent */
+}
+
 TEST_HARNESS_MAIN
