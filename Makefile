@@ -32,8 +32,10 @@ kernel:
 
 ## make vm-run EXTRA=dir CMD='...'   run CMD in the test guest, DIR at /extra
 vm-run: kernel
-	@test -n "$(CMD)" || { echo "usage: make vm-run [EXTRA=dir] CMD='shell command'" >&2; exit 2; }
-	@$(H)/vm.sh $(if $(EXTRA),-x "$(abspath $(EXTRA))") -- '$(subst ','\'',$(CMD))'
+	@test -n '$(subst ','\'',$(value CMD))' || \
+		{ echo "usage: make vm-run [EXTRA=dir] CMD='shell command'" >&2; exit 2; }
+	@$(H)/vm.sh $(if $(EXTRA),-x "$(abspath $(EXTRA))") -- '$(subst ','\'',$(value CMD))'; \
+		s=$$?; echo "vm-run: exit status $$s"; exit $$s
 
 ## make checkpatch   checkpatch --strict, W=1 and sparse over our kernel code
 checkpatch:
