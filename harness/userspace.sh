@@ -22,8 +22,6 @@ if [ -f "$REPO/tools/checkpoint/Makefile" ]; then
 		KHDR_INCLUDES="$hdr" all
 fi
 
-gcc -static -O2 -Wall -o "$BUILD/tools/cr-counter" "$REPO/harness/demo/counter.c"
-gcc -static -O2 -Wall $hdr -o "$BUILD/tools/cr-bench" "$REPO/harness/bench/cr_bench.c"
 
 mkdir -p "$BUILD/harness-selftest"
 for c in "$REPO"/harness/selftest/*.c; do

@@ -6,7 +6,7 @@
  *
  *   cr-bench SIZE_MIB...
  */
-#include "../../tools/testing/selftests/checkpoint/cr_test.h"
+#include "../testing/selftests/checkpoint/cr_test.h"
 
 volatile uint64_t go_flag, spins;
 
