@@ -223,8 +223,11 @@ static int cr_restart_child(struct cr_ctx *ctx, struct cr_rst_task *rt, pid_t *p
 	nr = kernel_clone(&args);
 	if (nr < 0)
 		return cr_err(ctx, nr, "cannot create pid %d in the new container", set_tid);
-	/* The child uses ctx until it completes: no killable wait here. */
-	wait_for_completion(&child.done);
+	/*
+	 * The child uses ctx until it completes: no killable wait here.  A
+	 * big image takes a while: idle, not hung.
+	 */
+	wait_for_completion_state(&child.done, TASK_IDLE);
 	*pid = nr;
 	return child.ret;
 }

@@ -8,9 +8,23 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-FRAGMENTS="$REPO/harness/configs/base.config
+# CR_FLAVOR=debug (default): the test kernel of make check.
+# CR_FLAVOR=release: no debug options, for make bench figures.
+FLAVOR=${CR_FLAVOR:-debug}
+case $FLAVOR in
+debug)
+	FRAGMENTS="$REPO/harness/configs/base.config
 $REPO/tools/testing/selftests/checkpoint/config
 $REPO/harness/configs/debug.config"
+	IMAGE=$BUILD/bzImage ;;
+release)
+	KOBJ=$BUILD/kernel-release
+	FRAGMENTS="$REPO/harness/configs/base.config
+$REPO/harness/configs/release.config"
+	IMAGE=$BUILD/bzImage-release ;;
+*)
+	die "unknown CR_FLAVOR=$FLAVOR" ;;
+esac
 
 unpack() {
 	local want have
@@ -126,10 +140,10 @@ configure() {
 }
 
 build() {
-	log "building linux-source-6.12 $(base_version) + linux-cr (ccache: $CCACHE_DIR)"
+	log "building linux-source-6.12 $(base_version) + linux-cr, $FLAVOR kernel (ccache: $CCACHE_DIR)"
 	kmake bzImage
-	cp "$KOBJ/arch/x86/boot/bzImage" "$BUILD/bzImage"
-	log "kernel: $(file -b "$BUILD/bzImage" 2>/dev/null | sed 's/, *RO-rootFS.*//' || echo "$BUILD/bzImage")"
+	cp "$KOBJ/arch/x86/boot/bzImage" "$IMAGE"
+	log "kernel ($FLAVOR): $(file -b "$IMAGE" 2>/dev/null | sed 's/, *RO-rootFS.*//' || echo "$IMAGE")"
 }
 
 case ${1:-build} in

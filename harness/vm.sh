@@ -28,7 +28,8 @@ shift $((OPTIND - 1))
 [ "${1:-}" = -- ] && shift
 cmd=$*
 [ -n "$cmd" ] || die "no command given"
-[ -f "$BUILD/bzImage" ] && [ -f "$BUILD/initramfs.cpio" ] || die "run 'make kernel' first"
+kernel=${CR_KERNEL:-$BUILD/bzImage}
+[ -f "$kernel" ] && [ -f "$BUILD/initramfs.cpio" ] || die "run 'make kernel' first"
 
 run=$BUILD/runs/$name
 rm -rf "$run"
@@ -45,7 +46,7 @@ cat "$BUILD/initramfs.cpio" "$run/run.cpio" > "$run/initrd.cpio"
 kunit=${CR_KUNIT_FILTER-kunit.filter=module!=harness_test}
 qemu-system-x86_64 -nodefaults -display none -no-reboot \
 	-accel tcg,thread=multi -cpu max -smp 2 -m "${CR_VM_MEM:-2G}" \
-	-kernel "$BUILD/bzImage" -initrd "$run/initrd.cpio" \
+	-kernel "$kernel" -initrd "$run/initrd.cpio" \
 	-append "console=ttyS0 panic=-1 rdinit=/init $kunit $append" \
 	-serial "file:$run/console.log" -serial "file:$run/out.log" \
 	-monitor none > "$run/qemu.log" 2>&1 &
