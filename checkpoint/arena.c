@@ -69,7 +69,7 @@ static struct cr_chunk *cr_chunk_new(struct cr_arena *a, size_t need)
 	size = max(size, need);
 	if (size > INT_MAX - sizeof(*c))
 		return NULL;
-	c = kvmalloc(sizeof(*c) + size, GFP_KERNEL_ACCOUNT);
+	c = kvmalloc(sizeof(*c) + size, CR_GFP);
 	if (!c)
 		return NULL;
 	c->size = size;
@@ -205,7 +205,7 @@ static int cr_emit_pages(struct cr_ctx *ctx, struct cr_pgarr *pa)
 	unsigned int i;
 	int ret;
 
-	bv = kvmalloc_array(pa->nr, sizeof(*bv), GFP_KERNEL);
+	bv = kvmalloc_array(pa->nr, sizeof(*bv), CR_GFP);
 	if (!bv)
 		return -ENOMEM;
 	for (i = 0; i < pa->nr; i++) {
@@ -303,7 +303,7 @@ int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
 	struct cr_pgarr *pa;
 	unsigned int i;
 
-	pa = kvmalloc(sizeof(*pa), GFP_KERNEL);
+	pa = kvmalloc(sizeof(*pa), CR_GFP);
 	if (!pa) {
 		for (i = 0; i < nr; i++)
 			put_page(pages[i]);
@@ -455,7 +455,7 @@ static int cr_add_rec(struct cr_ctx *ctx, const struct cr_hdr *h, u64 off)
 		struct cr_rec *recs;
 
 		recs = kvrealloc(ctx->recs, (ctx->nr_recs + 256) * sizeof(*recs),
-				 GFP_KERNEL_ACCOUNT);
+				 CR_GFP);
 		if (!recs)
 			return -ENOMEM;
 		ctx->recs = recs;

@@ -341,7 +341,7 @@ int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
 			struct cr_rst_files *nrf;
 
 			cap = cap ? cap * 2 : 16;
-			nrf = kvrealloc(rf, struct_size(rf, fds, cap), GFP_KERNEL_ACCOUNT);
+			nrf = kvrealloc(rf, struct_size(rf, fds, cap), CR_GFP);
 			if (!nrf) {
 				kvfree(rf);
 				return -ENOMEM;

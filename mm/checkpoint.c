@@ -124,7 +124,7 @@ static int cr_collect_vmas(struct cr_ctx *ctx, struct mm_struct *mm,
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	vi = kvcalloc(mm->map_count, sizeof(*vi), GFP_KERNEL_ACCOUNT);
+	vi = kvcalloc(mm->map_count, sizeof(*vi), CR_GFP);
 	if (!vi) {
 		mmap_read_unlock(mm);
 		return -ENOMEM;
@@ -394,8 +394,8 @@ int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t)
 	if (ret)
 		goto out;
 
-	w.addrs = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.addrs), GFP_KERNEL);
-	w.pages = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.pages), GFP_KERNEL);
+	w.addrs = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.addrs), CR_GFP);
+	w.pages = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.pages), CR_GFP);
 	if (!w.addrs || !w.pages) {
 		ret = -ENOMEM;
 		goto out;
@@ -589,7 +589,7 @@ int cr_read_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	ret = cr_check_mm_fields(ctx, h);
 	if (ret)
 		return ret;
-	rmm = kvzalloc(struct_size(rmm, vmas, h->nr_vmas), GFP_KERNEL_ACCOUNT);
+	rmm = kvzalloc(struct_size(rmm, vmas, h->nr_vmas), CR_GFP);
 	if (!rmm)
 		return -ENOMEM;
 	rt->mm = rmm;

@@ -14,11 +14,18 @@
 #define _LINUX_CHECKPOINT_H
 
 #include <linux/checkpoint_hdr.h>
+#include <linux/gfp_types.h>
 #include <linux/list.h>
 #include <linux/path.h>
 #include <linux/types.h>
 #include <linux/xxhash.h>
 #include <uapi/linux/checkpoint.h>
+
+/*
+ * Large allocations of a call: charged to the caller's memory cgroup; a
+ * failure is the call's -ENOMEM, not a kernel warning.
+ */
+#define CR_GFP		(GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
 
 struct file;
 struct mm_struct;
