@@ -8,8 +8,9 @@
  * All fields are fixed-width little-endian (the image says which arch it
  * is for), every 64-bit field is 8-byte aligned and every padding is
  * explicit and zero, so the layout is the same for i386 and x86_64.
- * Records only ever grow at their end: a reader accepts a longer record
- * than it knows and ignores the tail, and refuses a shorter one.
+ * Records only ever grow at their end, after any variable part: a reader
+ * accepts a longer record than it knows and ignores the tail, and
+ * refuses a shorter one.
  *
  * Stream order:
  *   HEAD, TREE, then per task: TASK, FS, FILE..., FD..., MM, VMA...,
