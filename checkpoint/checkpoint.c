@@ -302,10 +302,11 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 		ret = cr_write_one_task(ctx, t);
 	if (!ret)
 		ret = cr_check_frozen(ctx, cgrp);
-	if (!ret)
-		ret = cr_write_tail(ctx);
 	ctx->frozen_ns = ktime_get_ns() - t0;
 	if (cgrp)
 		cr_thaw(cgrp, froze);
+	/* The capture is complete: what is left needs no frozen container. */
+	if (!ret)
+		ret = cr_write_tail(ctx);
 	return ret;
 }

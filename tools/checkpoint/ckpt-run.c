@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	int c, detach = 0, noinit = 0, cgfd, status;
+	int c, detach = 0, noinit = 0;
 	char cgpath[256];
 	pid_t pid;
 
@@ -92,19 +92,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cgfd = cr_cgroup_create("ckpt-", cgpath, sizeof(cgpath));
-	if (cgfd < 0) {
-		fprintf(stderr, "ckpt-run: cannot create a cgroup under %s: %s\n",
-			CR_CGROUP_ROOT, strerror(errno));
+	pid = cr_container_start("ckpt-run", cgpath, sizeof(cgpath));
+	if (pid < 0)
 		return 1;
-	}
-	fflush(NULL);
-	pid = cr_clone_container(cgfd);
-	if (pid < 0) {
-		fprintf(stderr, "ckpt-run: cannot create the container: %s\n", strerror(errno));
-		rmdir(cgpath);
-		return 1;
-	}
 	if (pid == 0) {
 		if (noinit) {
 			execvp(argv[optind], argv + optind);
@@ -113,15 +103,5 @@ int main(int argc, char **argv)
 		}
 		_exit(mini_init(argv + optind));
 	}
-	close(cgfd);
-	if (detach) {
-		printf("%d\n", pid);
-		return 0;
-	}
-	if (waitpid(pid, &status, 0) != pid) {
-		perror("ckpt-run: waitpid");
-		return 1;
-	}
-	rmdir(cgpath);
-	return cr_exit_status(status);
+	return cr_container_finish("ckpt-run", pid, cgpath, detach);
 }

@@ -59,6 +59,55 @@ static inline pid_t cr_clone_container(int cgfd)
 	return syscall(__NR_clone3, &args, sizeof(args));
 }
 
+/*
+ * Start a container for @tool: a new cgroup (its path in @cgpath) and a
+ * clone3() child in new namespaces inside it.  Returns the child's pid
+ * (0 in the child) or -1 after printing why.
+ */
+static inline pid_t cr_container_start(const char *tool, char *cgpath, size_t len)
+{
+	int cgfd = cr_cgroup_create("ckpt-", cgpath, len);
+	pid_t pid;
+
+	if (cgfd < 0) {
+		fprintf(stderr, "%s: cannot create a cgroup under %s: %s\n", tool,
+			CR_CGROUP_ROOT, strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = cr_clone_container(cgfd);
+	if (pid < 0) {
+		fprintf(stderr, "%s: cannot create the container: %s\n", tool, strerror(errno));
+		rmdir(cgpath);
+	}
+	if (pid != 0)
+		close(cgfd);
+	return pid;
+}
+
+static inline int cr_exit_status(int status);
+
+/*
+ * The container @pid runs: with @detach print its pid and return 0, else
+ * wait for it, remove its cgroup and return its exit status.
+ */
+static inline int cr_container_finish(const char *tool, pid_t pid, const char *cgpath,
+				      int detach)
+{
+	int status;
+
+	if (detach) {
+		printf("%d\n", pid);
+		return 0;
+	}
+	if (waitpid(pid, &status, 0) != pid) {
+		fprintf(stderr, "%s: waitpid: %s\n", tool, strerror(errno));
+		return 1;
+	}
+	rmdir(cgpath);
+	return cr_exit_status(status);
+}
+
 /* Exit status of a waited-for child, shell style. */
 static inline int cr_exit_status(int status)
 {

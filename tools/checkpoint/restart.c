@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 {
 	const char *in = NULL;
 	char cgpath[256], msg[300];
-	int c, img = STDIN_FILENO, detach = 0, report[2], cgfd, status;
+	int c, img = STDIN_FILENO, detach = 0, report[2], status;
 	ssize_t n;
 	pid_t pid;
 
@@ -104,30 +104,19 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	cgfd = cr_cgroup_create("ckpt-", cgpath, sizeof(cgpath));
-	if (cgfd < 0) {
-		fprintf(stderr, "restart: cannot create a cgroup under %s: %s\n",
-			CR_CGROUP_ROOT, strerror(errno));
-		return 1;
-	}
 	/* restart() closes every fd of the child: EOF here means success. */
 	if (pipe2(report, O_CLOEXEC)) {
 		perror("restart: pipe");
 		return 1;
 	}
-	fflush(NULL);
-	pid = cr_clone_container(cgfd);
-	if (pid < 0) {
-		fprintf(stderr, "restart: cannot create the container: %s\n", strerror(errno));
-		rmdir(cgpath);
+	pid = cr_container_start("restart", cgpath, sizeof(cgpath));
+	if (pid < 0)
 		return 1;
-	}
 	if (pid == 0) {
 		close(report[0]);
 		restart_child(img, report[1]);
 	}
 	close(report[1]);
-	close(cgfd);
 	n = read(report[0], msg, sizeof(msg) - 1);
 	if (n > 0 && !strncmp(msg, "OK ", 3))
 		n = 0;
@@ -138,14 +127,5 @@ int main(int argc, char **argv)
 		rmdir(cgpath);
 		return 1;
 	}
-	if (detach) {
-		printf("%d\n", pid);
-		return 0;
-	}
-	if (waitpid(pid, &status, 0) != pid) {
-		perror("restart: waitpid");
-		return 1;
-	}
-	rmdir(cgpath);
-	return cr_exit_status(status);
+	return cr_container_finish("restart", pid, cgpath, detach);
 }

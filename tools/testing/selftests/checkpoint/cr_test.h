@@ -275,6 +275,31 @@ static inline int cr_poke(pid_t pid, void *addr, uint64_t val)
 	return process_vm_writev(pid, &l, 1, &r, 1, 0) == sizeof(val) ? 0 : -1;
 }
 
+/*
+ * Is the container in the cgroup @cgpath thawed, and does the counter at
+ * @counter in @pid still move?  0, or a negative line number of the
+ * check that failed.
+ */
+static inline int cr_running_and_thawed(pid_t pid, const char *cgpath,
+					volatile uint64_t *counter)
+{
+	char path[300], buf[256];
+	uint64_t a, b;
+
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", cgpath);
+	if (cr_read_str(path, buf, sizeof(buf)) <= 0 || buf[0] != '0')
+		return -__LINE__;
+	snprintf(path, sizeof(path), "%s/cgroup.events", cgpath);
+	if (cr_read_str(path, buf, sizeof(buf)) <= 0 || !strstr(buf, "frozen 0"))
+		return -__LINE__;
+	if (cr_peek(pid, (void *)counter, &a))
+		return -__LINE__;
+	cr_msleep(100);
+	if (cr_peek(pid, (void *)counter, &b) || b <= a)
+		return -__LINE__;
+	return 0;
+}
+
 /* A small deterministic generator: the test and the workload agree. */
 static inline uint64_t cr_rand(uint64_t *s)
 {
