@@ -18,10 +18,10 @@
 #include <linux/checkpoint_hdr.h>
 
 #ifndef __NR_checkpoint
-#define __NR_checkpoint 463
+#define __NR_checkpoint 510
 #endif
 #ifndef __NR_restart
-#define __NR_restart 464
+#define __NR_restart 511
 #endif
 
 static inline long sys_checkpoint(pid_t pid, int fd, unsigned long flags)
