@@ -433,11 +433,17 @@ static int cr_read_ahead(struct cr_ctx *ctx, struct cr_chunk **cp, size_t *p,
 		*p = 0;
 	}
 	while (c->used - *p < need) {
+		/*
+		 * A stream is read no further than the record needs: the bytes
+		 * after the image are not ours.  A file is read ahead in bulk
+		 * and its position set back to the end of the tail.
+		 */
+		size_t want = ctx->ppos ? c->size - c->used : need - (c->used - *p);
 		ssize_t n;
 
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		n = kernel_read(ctx->file, c->data + c->used, c->size - c->used,
+		n = kernel_read(ctx->file, c->data + c->used, want,
 				ctx->ppos ? &ctx->pos : NULL);
 		if (n < 0)
 			return cr_err(ctx, n, "reading the image at byte %llu failed",
@@ -472,11 +478,14 @@ static int cr_add_rec(struct cr_ctx *ctx, const struct cr_hdr *h, u64 off)
  *
  * Every record header is checked, the head is checked against this
  * kernel (magic, version, arch, ABI hash) and the tail against what was
- * read (record count, length, checksum).  Nothing after the tail is read.
+ * read (record count, length, checksum).  Nothing after the tail is
+ * consumed: a stream is read record by record, a file's position is set
+ * to the end of the tail.  The image may hold at most ctx->max_image
+ * bytes.
  *
  * Return: 0, or -ENOEXEC (not an image, or another arch), -EPROTO (other
  * version or ABI), -EBADMSG (bad record or checksum), -ENODATA
- * (truncated), -ENOMEM, -EINTR or the read error.
+ * (truncated), -EFBIG (over the limit), -ENOMEM, -EINTR or the read error.
  */
 int cr_read_image(struct cr_ctx *ctx)
 {
@@ -505,6 +514,10 @@ int cr_read_image(struct cr_ctx *ctx)
 				      "record %llu (%s) at offset %#llx: %s (type %u, length %u)",
 				      ctx->records, cr_rec_name(h->type), off, why,
 				      h->type, h->len);
+		if (off + h->len > ctx->max_image)
+			return cr_err(ctx, -EFBIG,
+				      "record %llu (%s) at offset %#llx: the image is larger than restart's limit of %llu bytes",
+				      ctx->records, cr_rec_name(h->type), off, ctx->max_image);
 		ret = cr_read_ahead(ctx, &c, &p, h->len);
 		if (ret == -ENODATA)
 			return cr_err(ctx, -ENODATA,
@@ -548,6 +561,9 @@ int cr_read_image(struct cr_ctx *ctx)
 				      "checksum mismatch: the tail says %#llx, the image hashes to %#llx",
 				      t->checksum, sum);
 	}
+	/* The file's position ends right after the tail. */
+	if (ctx->ppos)
+		ctx->pos = ctx->start_pos + off + h->len;
 	ctx->next_rec = 1;	/* the head was checked already */
 	return 0;
 }

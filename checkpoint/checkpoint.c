@@ -5,6 +5,8 @@
  */
 
 #include <linux/cgroup.h>
+#include <linux/kernfs.h>
+#include <linux/nsproxy.h>
 #include <linux/checkpoint.h>
 #include <linux/delay.h>
 #include <linux/pid_namespace.h>
@@ -12,13 +14,31 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/timekeeping.h>
 #include <linux/utsname.h>
 #include <linux/user_namespace.h>
+#include <linux/xarray.h>
 
 #include "abi_hash.h"
 
 #define CR_FREEZE_TIMEOUT_MS	10000
+
+/* The container's cgroup while it is checkpointed. */
+struct cr_freezer {
+	struct cgroup *cgrp;	/* a reference */
+	bool claimed;		/* ours alone (cr_cgroup_claim()) */
+	bool froze;		/* frozen by us, thawed by us */
+};
+
+/* What holds the root task still while it is captured. */
+struct cr_capture {
+	struct mm_struct *mm;	/* its mm before the freeze (compared only) */
+	u32 exec_id;		/* its self_exec_id then */
+	unsigned long switches;	/* context switches once frozen */
+	bool exec_locked;	/* exec_update_lock held for reading */
+	bool stack;		/* its stack held */
+};
 
 static void cr_copy_uts(char *dst, const char *src)
 {
@@ -175,29 +195,106 @@ static int cr_check_cgroup_members(struct cr_ctx *ctx, struct cgroup *cgrp)
 	return ret;
 }
 
-/* Freeze the cgroup of the container; *@froze tells whether we did. */
-static int cr_freeze(struct cr_ctx *ctx, struct cgroup **cgrpp, bool *froze)
+/*
+ * One checkpoint at a time per cgroup: a second one would thaw the
+ * container under the first one's feet.
+ */
+static DEFINE_SPINLOCK(cr_busy_lock);
+static DEFINE_XARRAY(cr_busy_cgroups);
+
+static int cr_cgroup_claim(struct cr_ctx *ctx, struct cgroup *cgrp)
+{
+	unsigned long id = cgroup_id(cgrp);
+	int ret;
+
+	spin_lock(&cr_busy_lock);
+	ret = xa_insert(&cr_busy_cgroups, id, cgrp, GFP_ATOMIC | __GFP_ACCOUNT);
+	spin_unlock(&cr_busy_lock);
+	if (ret == -EBUSY)
+		return cr_err(ctx, -EBUSY, "another checkpoint of this container is in progress");
+	return ret;
+}
+
+static void cr_cgroup_release(struct cgroup *cgrp)
+{
+	spin_lock(&cr_busy_lock);
+	xa_erase(&cr_busy_cgroups, cgroup_id(cgrp));
+	spin_unlock(&cr_busy_lock);
+}
+
+/*
+ * May the caller freeze @cgrp, as writing its cgroup.freeze would let it?
+ * The cgroup must be visible in the caller's cgroup namespace and not its
+ * root, and the file must be writable by the caller (delegation chowns
+ * it to the delegatee).
+ */
+static int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp)
+{
+	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
+	struct cgroup *ns_root = ns->root_cset->dfl_cgrp;
+	struct kernfs_node *kn;
+	int ret;
+
+	if (!cgroup_is_descendant(cgrp, ns_root) ||
+	    (ns != &init_cgroup_ns && cgrp == ns_root))
+		return cr_err(ctx, -EPERM,
+			      "the container's cgroup is not below the caller's cgroup namespace root");
+	kn = kernfs_find_and_get(cgrp->kn, "cgroup.freeze");
+	if (!kn)
+		return cr_err(ctx, -ESRCH, "the container's cgroup is being removed");
+	ret = kernfs_node_permission(kn, MAY_WRITE);
+	kernfs_put(kn);
+	if (ret)
+		return cr_err(ctx, -EPERM,
+			      "the caller may not freeze the container's cgroup (cgroup.freeze is not writable for it)");
+	return 0;
+}
+
+/* Off every CPU, in the freezer's (or a stop's) sleep. */
+#define CR_FROZEN_STATES	(TASK_INTERRUPTIBLE | __TASK_STOPPED)
+
+/*
+ * Is the container frozen?  CGRP_FROZEN alone may be stale: right after
+ * a thaw the cgroup still counts its tasks as frozen until each has run,
+ * and a new freeze then sets CGRP_FROZEN at once.  So the task must also
+ * be asleep again, in the trap (the freeze woke it: it has been there
+ * since).  Polled without locks; cr_capture_begin() checks for good.
+ */
+static bool cr_cgroup_frozen(struct cgroup *cgrp, struct task_struct *t)
+{
+	return test_bit(CGRP_FROZEN, &cgrp->flags) && t->frozen &&
+	       (READ_ONCE(t->__state) & CR_FROZEN_STATES);
+}
+
+/* Freeze the cgroup of the container; fz->froze tells whether we did. */
+static int cr_freeze(struct cr_ctx *ctx, struct cr_freezer *fz)
 {
 	struct task_struct *t = ctx->root;
 	unsigned long deadline;
 	struct cgroup *cgrp;
 	int ret;
 
-	*froze = false;
 	rcu_read_lock();
 	cgrp = task_dfl_cgroup(t);
 	cgroup_get(cgrp);
 	rcu_read_unlock();
-	*cgrpp = cgrp;
+	fz->cgrp = cgrp;
 
 	if (!cgroup_parent(cgrp))
 		return cr_err(ctx, -EBUSY,
 			      "pid %d is in the root cgroup: run the container in a cgroup of its own (ckpt-run does)",
 			      task_pid_vnr(t));
+	ret = cr_cgroup_claim(ctx, cgrp);
+	if (ret)
+		return ret;
+	fz->claimed = true;
 	ret = cr_check_cgroup_members(ctx, cgrp);
 	if (ret)
 		return ret;
 
+	ret = cr_may_freeze(ctx, cgrp);
+	if (ret)
+		return ret;
 	cgroup_lock();
 	if (!(cgrp->self.flags & CSS_ONLINE)) {
 		cgroup_unlock();
@@ -205,12 +302,12 @@ static int cr_freeze(struct cr_ctx *ctx, struct cgroup **cgrpp, bool *froze)
 	}
 	if (!cgrp->freezer.freeze) {
 		cgroup_freeze(cgrp, true);
-		*froze = true;
+		fz->froze = true;
 	}
 	cgroup_unlock();
 
 	deadline = jiffies + msecs_to_jiffies(CR_FREEZE_TIMEOUT_MS);
-	while (!test_bit(CGRP_FROZEN, &cgrp->flags)) {
+	while (!cr_cgroup_frozen(cgrp, t)) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		if (time_after(jiffies, deadline))
@@ -222,35 +319,112 @@ static int cr_freeze(struct cr_ctx *ctx, struct cgroup **cgrpp, bool *froze)
 	return cr_check_cgroup_members(ctx, cgrp);
 }
 
-static void cr_thaw(struct cgroup *cgrp, bool froze)
+static void cr_thaw(struct cr_freezer *fz)
 {
-	if (froze) {
+	if (!fz->cgrp)
+		return;
+	if (fz->froze) {
 		cgroup_lock();
-		cgroup_freeze(cgrp, false);
+		cgroup_freeze(fz->cgrp, false);
 		cgroup_unlock();
 	}
-	cgroup_put(cgrp);
+	if (fz->claimed)
+		cr_cgroup_release(fz->cgrp);
+	cgroup_put(fz->cgrp);
+	fz->cgrp = NULL;
 }
 
-/* The freezer sets ->frozen under siglock. */
-static bool cr_task_frozen(struct task_struct *t)
+/* How many times @t was switched out: a task that runs changes it. */
+static unsigned long cr_switches(struct task_struct *t)
+{
+	return READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw);
+}
+
+/* The freezer sets ->frozen under siglock; a dying task is not frozen. */
+static int cr_task_frozen(struct cr_ctx *ctx, struct task_struct *t)
 {
 	unsigned long flags;
-	bool frozen;
+	bool frozen, dying;
 
 	if (!lock_task_sighand(t, &flags))
-		return false;
+		return cr_err(ctx, -ESRCH, "pid %d exited during the checkpoint",
+			      task_pid_vnr(t));
+	dying = (t->flags & PF_EXITING) || t->exit_state || __fatal_signal_pending(t);
 	frozen = t->frozen;
 	unlock_task_sighand(t, &flags);
-	return frozen;
+	if (dying)
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
+	if (!frozen)
+		return cr_err(ctx, -EBUSY, "pid %d is not frozen", task_pid_vnr(t));
+	return 0;
 }
 
-/* Still frozen after the capture?  Someone may have thawed the cgroup. */
-static int cr_check_frozen(struct cr_ctx *ctx, struct cgroup *cgrp)
+/*
+ * Start of the capture of @t, frozen: its credentials and memory cannot
+ * change until cr_capture_end() (exec_update_lock), its stack stays
+ * (a frozen task still takes SIGKILL), and it is off every CPU, its
+ * registers saved in memory.  Permission is checked here, for what is
+ * captured: an execve() of a setuid program before the freeze is seen.
+ */
+static int cr_capture_begin(struct cr_ctx *ctx, struct cr_capture *cap)
 {
-	if (!test_bit(CGRP_FROZEN, &cgrp->flags) || !cr_task_frozen(ctx->root))
-		return cr_err(ctx, -EBUSY, "the container was thawed while it was checkpointed");
+	struct task_struct *t = ctx->root;
+	int ret;
+
+	if (down_read_killable(&t->signal->exec_update_lock))
+		return -EINTR;
+	cap->exec_locked = true;
+	if (!try_get_task_stack(t))
+		return cr_err(ctx, -ESRCH, "pid %d exited during the checkpoint",
+			      task_pid_vnr(t));
+	cap->stack = true;
+	if (!ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
+		return cr_err(ctx, -EPERM, "no permission to ptrace pid %d", task_pid_vnr(t));
+	if (READ_ONCE(t->mm) != cap->mm || READ_ONCE(t->self_exec_id) != cap->exec_id)
+		return cr_err(ctx, -EBUSY, "pid %d ran execve() while the checkpoint began",
+			      task_pid_vnr(t));
+	ret = cr_task_frozen(ctx, t);
+	if (ret)
+		return ret;
+	if (!wait_task_inactive(t, CR_FROZEN_STATES))
+		return cr_err(ctx, -EBUSY, "pid %d was woken while the checkpoint began",
+			      task_pid_vnr(t));
+	cap->switches = cr_switches(t);
 	return 0;
+}
+
+/*
+ * Was @t frozen for the whole capture?  A thaw (by the cgroup's owner, or
+ * by anything else) lets it run, which its switch count tells even if it
+ * was refrozen since.
+ */
+static int cr_capture_check(struct cr_ctx *ctx, struct cr_freezer *fz,
+			    struct cr_capture *cap)
+{
+	struct task_struct *t = ctx->root;
+	int ret;
+
+	ret = cr_task_frozen(ctx, t);
+	if (ret)
+		return ret;
+	if (!test_bit(CGRP_FROZEN, &fz->cgrp->flags) ||
+	    !wait_task_inactive(t, CR_FROZEN_STATES) || cr_switches(t) != cap->switches)
+		return cr_err(ctx, -EBUSY,
+			      "pid %d ran while it was checkpointed (the container was thawed or woken)",
+			      task_pid_vnr(t));
+	return 0;
+}
+
+static void cr_capture_end(struct cr_ctx *ctx, struct cr_capture *cap)
+{
+	struct task_struct *t = ctx->root;
+
+	if (cap->stack)
+		put_task_stack(t);
+	if (cap->exec_locked)
+		up_read(&t->signal->exec_update_lock);
+	cap->stack = false;
+	cap->exec_locked = false;
 }
 
 /**
@@ -262,10 +436,10 @@ static int cr_check_frozen(struct cr_ctx *ctx, struct cgroup *cgrp)
  */
 long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 {
+	struct cr_freezer fz = {};
+	struct cr_capture cap = {};
 	struct task_struct *t;
-	struct cgroup *cgrp = NULL;
-	bool froze = false;
-	u64 t0;
+	u64 t0 = 0;
 	int ret;
 
 	rcu_read_lock();
@@ -278,21 +452,26 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	ctx->root = t;
 	ctx->arena.first_size = cr_arena_first_size(t);
 
+	/* Nobody freezes what they could not read; checked again once frozen. */
 	if (!ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
 		return cr_err(ctx, -EPERM, "no permission to ptrace pid %d", pid);
 	ret = cr_check_shape(ctx, t);
 	if (ret)
 		return ret;
+	task_lock(t);
+	cap.mm = t->mm;
+	cap.exec_id = t->self_exec_id;
+	task_unlock(t);
 
-	ret = cr_freeze(ctx, &cgrp, &froze);
+	ret = cr_freeze(ctx, &fz);
 	t0 = ktime_get_ns();
+	if (!ret)
+		ret = cr_capture_begin(ctx, &cap);
 	if (!ret) {
 		/* Frozen now: the shape cannot change any more. */
 		ret = cr_check_shape(ctx, t);
 		if (!ret && t->ptrace)
 			ret = cr_err(ctx, -EOPNOTSUPP, "pid %d is being ptraced", pid);
-		if (!ret && !cr_task_frozen(t))
-			ret = cr_err(ctx, -EBUSY, "pid %d did not freeze", pid);
 	}
 	if (!ret)
 		ret = cr_write_head(ctx);
@@ -301,10 +480,10 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	if (!ret)
 		ret = cr_write_one_task(ctx, t);
 	if (!ret)
-		ret = cr_check_frozen(ctx, cgrp);
+		ret = cr_capture_check(ctx, &fz, &cap);
+	cr_capture_end(ctx, &cap);
 	ctx->frozen_ns = ktime_get_ns() - t0;
-	if (cgrp)
-		cr_thaw(cgrp, froze);
+	cr_thaw(&fz);
 	/* The capture is complete: what is left needs no frozen container. */
 	if (!ret)
 		ret = cr_write_tail(ctx);

@@ -129,7 +129,10 @@ static int cr_become(struct cr_ctx *ctx, struct cr_rst_task *rt)
 {
 	int ret;
 
+	/* A new address space first: then nothing of the caller's is reachable. */
 	ret = cr_restore_mm(ctx, rt);
+	if (!ret)
+		cr_reset_restarter();
 	if (!ret)
 		ret = cr_restore_files(ctx, rt);
 	if (!ret)
@@ -210,26 +213,34 @@ static int cr_restart_child(struct cr_ctx *ctx, struct cr_rst_task *rt, pid_t *p
 {
 	pid_t set_tid = ctx->root_pid;
 	struct cr_child child = { .ctx = ctx, .rt = rt };
+	/* CLONE_VM: no copy of the caller's memory, the child gets its own mm. */
 	struct kernel_clone_args args = {
+		.flags = CLONE_VM,
 		.exit_signal = SIGCHLD,
 		.fn = cr_child_fn,
 		.fn_arg = &child,
 		.set_tid = &set_tid,
 		.set_tid_size = 1,
 	};
+	struct pid *cpid;
 	pid_t nr;
 
 	init_completion(&child.done);
 	nr = kernel_clone(&args);
 	if (nr < 0)
 		return cr_err(ctx, nr, "cannot create pid %d in the new container", set_tid);
-	/*
-	 * The child uses ctx until it completes: no killable wait here.  A
-	 * big image takes a while: idle, not hung.
-	 */
-	wait_for_completion_state(&child.done, TASK_IDLE);
 	*pid = nr;
-	return child.ret;
+	if (!wait_for_completion_killable(&child.done))
+		return child.ret;
+	/*
+	 * Killed: the child uses ctx until it completes, so kill it too and
+	 * wait for it; it checks for fatal signals as it restores.
+	 */
+	cpid = find_get_pid(nr);
+	kill_pid(cpid, SIGKILL, 1);
+	put_pid(cpid);
+	wait_for_completion_state(&child.done, TASK_IDLE);
+	return cr_err(ctx, -EINTR, "restart was killed while pid %d was being restored", nr);
 }
 
 /**
@@ -251,6 +262,9 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 	const struct cr_rec *r;
 	int ret;
 
+	ret = cr_check_restarter(ctx);
+	if (ret)
+		return ret;
 	ret = cr_read_image(ctx);
 	if (ret)
 		return ret;

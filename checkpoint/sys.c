@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/init.h>
 #include <linux/kobject.h>
+#include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
@@ -28,49 +29,19 @@
 
 /* -- the reason of the last failure, per thread ------------------------- */
 
-#define CR_LAST_ERRORS	32
-
-struct cr_last_error {
-	struct pid *pid;
-	char msg[CR_ERRMSG_LEN];
-};
-
-static struct cr_last_error cr_last_errors[CR_LAST_ERRORS];
-static unsigned int cr_last_next;
-static DEFINE_SPINLOCK(cr_last_lock);
-
-static struct cr_last_error *cr_last_find(struct pid *pid)
-{
-	int i;
-
-	for (i = 0; i < CR_LAST_ERRORS; i++)
-		if (cr_last_errors[i].pid == pid)
-			return &cr_last_errors[i];
-	return NULL;
-}
-
-/* Remember @msg as the calling thread's reason; NULL forgets it. */
+/*
+ * Remember @msg as the calling thread's reason; NULL forgets it.  The
+ * reason lives in the task (task_struct.checkpoint_err): only the thread
+ * itself reads or writes it, fork does not copy it, exec drops it and it
+ * is freed with the task.  If memory is short the old reason is dropped
+ * rather than left to mislead.
+ */
 static void cr_set_last_error(const char *msg)
 {
-	struct pid *pid = task_pid(current);
-	struct pid *old = NULL;
-	struct cr_last_error *e;
+	char *old = current->checkpoint_err;
 
-	spin_lock(&cr_last_lock);
-	e = cr_last_find(pid);
-	if (!e && msg) {
-		e = &cr_last_errors[cr_last_next++ % CR_LAST_ERRORS];
-		old = e->pid;
-		e->pid = get_pid(pid);
-	}
-	if (e && msg) {
-		strscpy(e->msg, msg, sizeof(e->msg));
-	} else if (e) {
-		old = e->pid;
-		e->pid = NULL;
-	}
-	spin_unlock(&cr_last_lock);
-	put_pid(old);
+	current->checkpoint_err = msg ? kstrdup(msg, GFP_KERNEL_ACCOUNT) : NULL;
+	kfree(old);
 }
 
 /**
@@ -130,6 +101,16 @@ static long cr_fail(int err, const char *msg)
 }
 
 /* -- the context --------------------------------------------------------- */
+
+/*
+ * restart() reads the whole image into kernel memory before it changes
+ * anything: at most half of the RAM, charged to the caller's memory
+ * cgroup.  Documented in syscalls.rst.
+ */
+static u64 cr_restart_max_image(void)
+{
+	return (u64)totalram_pages() / 2 * PAGE_SIZE;
+}
 
 /*
  * The first arena chunk of a checkpoint is sized from the metadata of the
@@ -215,17 +196,27 @@ static struct cr_ctx *cr_ctx_alloc(struct file *file, unsigned long flags,
 	ctx->file = get_file(file);
 	ctx->ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
 	ctx->pos = ctx->ppos ? *ctx->ppos : 0;
+	ctx->start_pos = ctx->pos;
+	ctx->max_image = cr_restart_max_image();
 	INIT_LIST_HEAD(&ctx->pgarr);
 	cr_arena_init(&ctx->arena, CR_ARENA_FIRST, CR_ARENA_MAX);
 	xxh64_reset(&ctx->csum, 0);
 	return ctx;
 }
 
-/* Free the context; make the reason of a failure readable. */
-static long cr_ctx_done(struct cr_ctx *ctx, long ret)
+/*
+ * The image file's position moves by what the call read or wrote.  Done
+ * while the caller still holds the file's f_pos_lock (fdget_pos()).
+ */
+static void cr_ctx_sync_pos(struct cr_ctx *ctx)
 {
 	if (ctx->ppos)
 		*ctx->ppos = ctx->pos;
+}
+
+/* Free the context; make the reason of a failure readable. */
+static long cr_ctx_done(struct cr_ctx *ctx, long ret)
+{
 	if (ret < 0) {
 		if (!ctx->errmsg[0])
 			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s failed: %pe",
@@ -301,9 +292,9 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 		return cr_fail(-ENOMEM, "checkpoint: out of memory");
 	}
 	ret = cr_do_checkpoint(ctx, pid);
-	ret = cr_ctx_done(ctx, ret);
+	cr_ctx_sync_pos(ctx);
 	fdput_pos(f);
-	return ret;
+	return cr_ctx_done(ctx, ret);
 }
 
 /**
@@ -390,6 +381,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	}
 	ret = cr_do_restart(ctx, &res);
 	/* The fd may be gone with the caller's fd table: ctx holds the file. */
+	cr_ctx_sync_pos(ctx);
 	fdput_pos(f);
 	restored_child = ctx->root_pid != 1;
 	ret = cr_ctx_done(ctx, ret);
@@ -414,15 +406,9 @@ static ssize_t abi_hash_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t error_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	struct cr_last_error *e;
-	ssize_t n = 0;
+	const char *msg = current->checkpoint_err;
 
-	spin_lock(&cr_last_lock);
-	e = cr_last_find(task_pid(current));
-	if (e)
-		n = sysfs_emit(buf, "%s\n", e->msg);
-	spin_unlock(&cr_last_lock);
-	return n;
+	return msg ? sysfs_emit(buf, "%s\n", msg) : 0;
 }
 
 static struct kobj_attribute cr_abi_hash_attr = __ATTR_RO(abi_hash);

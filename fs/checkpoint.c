@@ -154,27 +154,70 @@ int cr_write_file(struct cr_ctx *ctx, struct file *file, u32 *tag)
 	return 0;
 }
 
+/* Is @inode of the kind the record says, and a device we allow? */
+static bool cr_inode_is(const struct inode *inode, const struct cr_hdr_file *h)
+{
+	umode_t mode = inode->i_mode;
+
+	switch (h->kind) {
+	case CR_FILE_REG:
+		return S_ISREG(mode);
+	case CR_FILE_DIR:
+		return S_ISDIR(mode);
+	case CR_FILE_CHR:
+		return S_ISCHR(mode) && cr_mem_chrdev(inode->i_rdev) &&
+		       new_encode_dev(inode->i_rdev) == h->rdev;
+	}
+	return false;
+}
+
+/*
+ * Reopen the file of a FILE record, with the caller's credentials and
+ * through the normal open path (permission, LSM hooks).  The path is
+ * looked up and its inode checked first, so that no open of another
+ * kind of file happens at all (a FIFO would block, a device open may do
+ * anything); the opened file is checked again, in case the path changed
+ * in between.  O_NOCTTY always; O_NONBLOCK during the open.
+ */
 static struct file *cr_reopen(struct cr_ctx *ctx, const struct cr_hdr_file *h,
 			      const char *path)
 {
-	int flags = (h->f_flags & CR_FILE_FLAGS) | O_NOFOLLOW | O_LARGEFILE;
-	struct path root;
+	int flags = (h->f_flags & CR_FILE_FLAGS) | O_NOFOLLOW | O_LARGEFILE | O_NOCTTY |
+		    O_NONBLOCK;
+	struct path root, p;
 	struct file *file;
-	umode_t mode;
+	bool same;
+	int ret;
 
 	get_fs_root(current->fs, &root);
+	ret = vfs_path_lookup(root.dentry, root.mnt, path, 0, &p);
+	if (ret) {
+		path_put(&root);
+		cr_rec_err(ctx, ret, "cannot reopen %s: %pe", path, ERR_PTR(ret));
+		return ERR_PTR(ret);
+	}
+	same = d_really_is_positive(p.dentry) && cr_inode_is(d_inode(p.dentry), h);
+	path_put(&p);
+	if (!same) {
+		path_put(&root);
+		cr_rec_err(ctx, -ESTALE, "%s is no longer the file that was checkpointed", path);
+		return ERR_PTR(-ESTALE);
+	}
 	file = file_open_root(&root, path, flags, 0);
 	path_put(&root);
 	if (IS_ERR(file)) {
 		cr_rec_err(ctx, PTR_ERR(file), "cannot reopen %s: %pe", path, file);
 		return file;
 	}
-	mode = file_inode(file)->i_mode;
-	if ((mode & S_IFMT) != (h->mode & S_IFMT) ||
-	    (h->kind == CR_FILE_CHR && new_encode_dev(file_inode(file)->i_rdev) != h->rdev)) {
+	if (!cr_inode_is(file_inode(file), h)) {
 		fput(file);
 		cr_rec_err(ctx, -ESTALE, "%s is no longer the file that was checkpointed", path);
 		return ERR_PTR(-ESTALE);
+	}
+	if (!(h->f_flags & O_NONBLOCK)) {
+		spin_lock(&file->f_lock);
+		file->f_flags &= ~O_NONBLOCK;
+		spin_unlock(&file->f_lock);
 	}
 	return file;
 }
@@ -202,12 +245,21 @@ int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
 		return cr_rec_err(ctx, -EBADMSG, "bad path");
 	if (h->kind < CR_FILE_REG || h->kind > CR_FILE_DIR)
 		return cr_rec_err(ctx, -EBADMSG, "unknown file kind %u", h->kind);
+	if ((h->kind == CR_FILE_REG && !S_ISREG(h->mode)) ||
+	    (h->kind == CR_FILE_DIR && !S_ISDIR(h->mode)) ||
+	    (h->kind == CR_FILE_CHR && (!S_ISCHR(h->mode) || !cr_mem_chrdev(new_decode_dev(h->rdev)))))
+		return cr_rec_err(ctx, -EBADMSG, "file kind %u with mode %#o (device %#x)",
+				  h->kind, h->mode, h->rdev);
 	if (h->f_flags & ~CR_FILE_FLAGS)
 		return cr_rec_err(ctx, -EBADMSG, "unknown open flags %#x", h->f_flags);
 	if ((s64)h->pos < 0)
 		return cr_rec_err(ctx, -EBADMSG, "bad position %lld", h->pos);
 	if (!h->h.tag)
 		return cr_rec_err(ctx, -EBADMSG, "no tag");
+	/* Reopened files count against the caller's fd limit, as fds would. */
+	if (ctx->nr_files >= rlimit(RLIMIT_NOFILE))
+		return cr_rec_err(ctx, -EMFILE, "more files than the fd limit %lu",
+				  rlimit(RLIMIT_NOFILE));
 
 	file = cr_reopen(ctx, h, path);
 	if (IS_ERR(file))
@@ -224,6 +276,8 @@ int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
 	fput(file);
 	if (ret == -EEXIST)
 		return cr_rec_err(ctx, -EBADMSG, "tag %u defined twice", h->h.tag);
+	if (!ret)
+		ctx->nr_files++;
 	return ret;
 }
 
@@ -341,11 +395,10 @@ int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
 			struct cr_rst_files *nrf;
 
 			cap = cap ? cap * 2 : 16;
+			/* On failure rf stays as it was, in rt->files: freed once, later. */
 			nrf = kvrealloc(rf, struct_size(rf, fds, cap), CR_GFP);
-			if (!nrf) {
-				kvfree(rf);
+			if (!nrf)
 				return -ENOMEM;
-			}
 			rf = nrf;
 			rt->files = rf;
 		}

@@ -26,9 +26,24 @@ phase static "$REPO/harness/static-checks.sh" | tee -a "$all"
 # The tests.  The guest's own status is not the verdict: results.py is.
 echo "== kselftests and KUnit (guest timeout ${GUEST_TIMEOUT}s, per test ${TEST_TIMEOUT}s)"
 phase tests "$REPO/harness/vm.sh" -q -n tests -t "$GUEST_TIMEOUT" -- \
-	"echo base: linux-source-6.12 $(base_version); CR_TEST_TIMEOUT=$TEST_TIMEOUT cr-run-tests /tests/checkpoint"
+	"echo base: linux-source-6.12 $(base_version); cr-guest-info; CR_TEST_TIMEOUT=$TEST_TIMEOUT cr-run-tests /tests/checkpoint"
 vm_rc=$?
 run=$BUILD/runs/tests
+# The guest must really have what QEMU gives it: concurrency and timing
+# bugs hide on one CPU and a jiffies clock.
+cpus=$(sed -n 's/^CR-GUEST-CPUS: //p' "$run/out.txt")
+clock=$(sed -n 's/^CR-GUEST-CLOCK: //p' "$run/out.txt")
+hres=$(sed -n 's/^CR-GUEST-HRES: //p' "$run/out.txt")
+if [ "${cpus:-0}" -ge "$CR_VM_CPUS" ]; then
+	echo "PASS guest:cpus ($cpus online, $CR_VM_CPUS requested)"
+else
+	echo "FAIL guest:cpus (${cpus:-no} CPUs online, $CR_VM_CPUS requested)"
+fi | tee -a "$all"
+case ${clock:-none}:${hres:-none} in
+jiffies:* | refined-jiffies:* | none:* | *:none | *:[!1]*)
+	echo "FAIL guest:clock (clocksource ${clock:-unknown}, hrtimer resolution ${hres:-unknown} ns)" ;;
+*)	echo "PASS guest:clock (clocksource $clock, hrtimer resolution $hres ns)" ;;
+esac | tee -a "$all"
 python3 "$REPO/harness/results.py" "$run/out.txt" "$run/console.txt" | grep -v ' passed, ' | tee -a "$all"
 case $vm_rc in
 125) echo "FAIL guest:finished (the test guest hung or crashed)" | tee -a "$all" ;;

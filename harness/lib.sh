@@ -15,6 +15,8 @@ export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 export KBUILD_BUILD_USER=linux-cr
 export KBUILD_BUILD_HOST=linux-cr
 JOBS=${JOBS:-$(($(nproc) + 1))}
+# CPUs of the test guest
+CR_VM_CPUS=${CR_VM_CPUS:-2}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

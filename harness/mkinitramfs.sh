@@ -16,7 +16,7 @@ for a in $("$bb" --list-full); do
 	[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
 done
 cp "$REPO/harness/guest/init" "$root/init"
-cp "$REPO/harness/guest/cr-run-tests" "$root/usr/local/bin/"
+cp "$REPO/harness/guest/cr-run-tests" "$REPO/harness/guest/cr-guest-info" "$root/usr/local/bin/"
 echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> "$root/etc/passwd"
 printf 'root:x:0:\nnobody:x:65534:\n' > "$root/etc/group"

@@ -45,7 +45,7 @@ cat "$BUILD/initramfs.cpio" "$run/run.cpio" > "$run/initrd.cpio"
 
 kunit=${CR_KUNIT_FILTER-kunit.filter=module!=harness_test}
 qemu-system-x86_64 -nodefaults -display none -no-reboot \
-	-accel tcg,thread=multi -cpu max -smp 2 -m "${CR_VM_MEM:-2G}" \
+	-accel tcg,thread=multi -cpu max -smp "$CR_VM_CPUS" -m "${CR_VM_MEM:-2G}" \
 	-kernel "$kernel" -initrd "$run/initrd.cpio" \
 	-append "console=ttyS0 panic=-1 rdinit=/init $kunit $append" \
 	-serial "file:$run/console.log" -serial "file:$run/out.log" \

@@ -183,6 +183,61 @@ int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	return 0;
 }
 
+/* -- the caller of restart() ------------------------------------------------ */
+
+/**
+ * cr_check_restarter() - may the caller become the restored task?
+ * @ctx: restart context
+ *
+ * Before anything changes: the caller (the new container's init) has no
+ * children, and no timer armed that would fire into the restored task
+ * (checkpoint refuses timers, so an image never has any).
+ *
+ * Return: 0 or -EINVAL with the reason.
+ */
+int cr_check_restarter(struct cr_ctx *ctx)
+{
+	struct signal_struct *sig = current->signal;
+	bool children, timers = false;
+
+	read_lock(&tasklist_lock);
+	children = !list_empty(&current->children) || !list_empty(&current->ptraced);
+	read_unlock(&tasklist_lock);
+	if (children)
+		return cr_err(ctx, -EINVAL,
+			      "restart: the caller has children: it must be a new init without any");
+#ifdef CONFIG_POSIX_TIMERS
+	spin_lock_irq(&current->sighand->siglock);
+	timers = !hlist_empty(&sig->posix_timers) || hrtimer_active(&sig->real_timer) ||
+		 sig->it[CPUCLOCK_PROF].expires || sig->it[CPUCLOCK_VIRT].expires;
+	spin_unlock_irq(&current->sighand->siglock);
+#endif
+	if (timers)
+		return cr_err(ctx, -EINVAL,
+			      "restart: the caller has a timer armed (alarm, setitimer or timer_create)");
+	return cr_arch_check_restarter(ctx);
+}
+
+/**
+ * cr_reset_restarter() - drop what the caller had, as execve() does
+ *
+ * Past the point of no return, once the caller has its new address
+ * space: thread state of the CPU (TLS, debug registers, FPU and its
+ * permissions, PKRU) back to a new program's, and the signals pending
+ * for the caller dropped, a fatal one excepted.
+ */
+void cr_reset_restarter(void)
+{
+	flush_thread();
+	spin_lock_irq(&current->sighand->siglock);
+	if (!__fatal_signal_pending(current)) {
+		flush_sigqueue(&current->pending);
+		flush_sigqueue(&current->signal->shared_pending);
+	}
+	recalc_sigpending();
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
 /* -- SIGHAND -------------------------------------------------------------- */
 
 /**
@@ -293,9 +348,14 @@ int cr_restore_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt)
 
 /* -- RESTART_BLOCK: a system call interrupted by the checkpoint ---------- */
 
+/*
+ * A task stopped in nanosleep, or in restart_syscall() carrying one on
+ * (after a stop, a thaw or an earlier restart): its restart block says.
+ */
 static bool cr_nanosleep_nr(long nr)
 {
-	return nr == __NR_nanosleep || nr == __NR_clock_nanosleep;
+	return nr == __NR_nanosleep || nr == __NR_clock_nanosleep ||
+	       nr == __NR_restart_syscall;
 }
 
 static bool cr_hrtimer_clock(clockid_t clockid, ktime_t *now)
@@ -341,8 +401,8 @@ int cr_write_restart_block(struct cr_ctx *ctx, struct task_struct *t)
 	cr_syscall_state(t, &nr, &ret);
 	if (nr < 0 || ret != -ERESTART_RESTARTBLOCK)
 		return 0;
-	if (!cr_nanosleep_nr(nr) || rb->nanosleep.type == TT_COMPAT ||
-	    !cr_hrtimer_clock(rb->nanosleep.clockid, &now))
+	if (!cr_nanosleep_nr(nr) || rb->fn != hrtimer_nanosleep_restart ||
+	    rb->nanosleep.type == TT_COMPAT || !cr_hrtimer_clock(rb->nanosleep.clockid, &now))
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "pid %d: interrupted system call %ld cannot be carried on yet",
 			      task_pid_vnr(t), nr);
@@ -388,6 +448,9 @@ int cr_read_restart_block(struct cr_ctx *ctx, struct cr_rst_task *rt)
 		return cr_rec_err(ctx, -EBADMSG, "bad clock %d", h->clockid);
 	if (h->rmtp >= TASK_SIZE_MAX)
 		return cr_rec_err(ctx, -EBADMSG, "rmtp outside user space");
+	if (h->remaining_ns < 0)
+		return cr_rec_err(ctx, -EBADMSG, "negative time left to sleep %lld",
+				  h->remaining_ns);
 	if (!in_call || !cr_nanosleep_nr(rt->cpu->orig_ax) ||
 	    rt->cpu->ax != (u64)-ERESTART_RESTARTBLOCK)
 		return cr_rec_err(ctx, -EBADMSG,
@@ -401,18 +464,31 @@ int cr_read_restart_block(struct cr_ctx *ctx, struct cr_rst_task *rt)
  * cr_resume() - go on as the restored task, last thing in restart()
  * @res: what cr_do_restart() left
  *
- * Return: what the restored task finds in rax: its saved value, or the
- * result of the nanosleep it was in, slept for the time that remained.
+ * A task that was sleeping in nanosleep does not sleep here, inside
+ * restart(): it goes back to user mode as a system call interrupted by a
+ * signal without handler does, and comes back at once through
+ * restart_syscall() into the sleep that remained, now an ordinary
+ * interruptible sleep of the restored task.  The restart block and the
+ * return value -ERESTART_RESTARTBLOCK set that up; TIF_NOTIFY_SIGNAL
+ * makes the way out to user mode look at it.  The registers must hold
+ * the call's number in orig_ax (cr_restore_cpu()).
+ *
+ * Return: what the restored task finds in rax: its saved value, or
+ * -ERESTART_RESTARTBLOCK for a sleep carried on.
  */
 long cr_resume(const struct cr_resume *res)
 {
 	struct restart_block *rb = &current->restart_block;
+	ktime_t now;
 
 	if (res->kind != CR_RESTART_NANOSLEEP)
 		return res->ax;
-	rb->fn = do_no_restart_syscall;
+	if (!cr_hrtimer_clock(res->clockid, &now))
+		return -EINTR;	/* checked at read time: cannot happen */
+	rb->nanosleep.clockid = res->clockid;
+	rb->nanosleep.expires = ktime_add_safe(now, ns_to_ktime(res->remaining_ns));
 	rb->nanosleep.type = res->rmtp ? TT_NATIVE : TT_NONE;
 	rb->nanosleep.rmtp = u64_to_user_ptr(res->rmtp);
-	return hrtimer_nanosleep(ns_to_ktime(max_t(s64, 0, res->remaining_ns)),
-				 HRTIMER_MODE_REL, res->clockid);
+	set_notify_signal(current);
+	return set_restart_fn(rb, hrtimer_nanosleep_restart);
 }

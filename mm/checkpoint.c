@@ -9,11 +9,15 @@
  * referenced, not copied (the page array beside the arena), swapped ones
  * are brought in.  In a private file mapping only the pages the task
  * wrote (anonymous copies) are saved; the rest comes from the file.
+ * Transparent huge pages are saved as they are, never split.
  *
- * Restart checks every area first; after the point of no return it
- * empties the caller's address space and rebuilds it.
+ * Restart checks every area first; after the point of no return it gives
+ * the caller a new, empty address space, as execve() does, and builds it:
+ * saved pages are written in through a writable mapping, and an area
+ * that is not writable gets its protection after, through mprotect().
  */
 
+#include <linux/binfmts.h>
 #include <linux/checkpoint.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -87,6 +91,8 @@ static int cr_vma_describe(struct cr_ctx *ctx, struct vm_area_struct *vma,
 		why = "device and hugetlb mappings";
 	else if (f & VM_LOCKED)
 		why = "locked (mlock) memory";
+	else if (f & VM_SEALED)
+		why = "sealed (mseal) memory";
 	else if (userfaultfd_armed(vma))
 		why = "userfaultfd-armed memory";
 	else if (vma_pkey(vma))
@@ -192,7 +198,62 @@ static int cr_walk_pte(pte_t *pte, unsigned long addr, unsigned long next,
 	return 0;
 }
 
+/*
+ * A transparent huge page is taken as it is, its subpages referenced one
+ * by one: left to the pte level, the walk would split it, and a
+ * checkpoint must not change the container.
+ */
+static int cr_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
+		       struct mm_walk *walk)
+{
+	struct cr_walk *w = walk->private;
+	unsigned int nr = (next - addr) >> PAGE_SHIFT;
+	struct page *head = NULL;
+	unsigned long a;
+	spinlock_t *ptl;
+	pmd_t pmdval;
+
+	ptl = pmd_trans_huge_lock(pmd, walk->vma);
+	if (!ptl)
+		return 0;	/* not huge: the pte level walks it */
+	walk->action = ACTION_CONTINUE;
+	pmdval = *pmd;
+	if (pmd_present(pmdval)) {
+		if (is_huge_zero_pmd(pmdval))
+			goto out;	/* reads as zeroes: nothing to save */
+		head = pmd_page(pmdval);
+		if (w->file && !PageAnon(head))
+			goto out;	/* page cache: comes from the file */
+	}
+	if (w->nr + nr > CR_PAGES_MAX) {
+		/* No room left in this batch: the next one starts here. */
+		spin_unlock(ptl);
+		w->next = addr;
+		return 1;
+	}
+	for (a = addr; a < next; a += PAGE_SIZE) {
+		struct page *page = NULL;
+
+		/* Not present (being migrated): fetched with GUP, as swap is. */
+		if (head) {
+			page = nth_page(head, (a & ~HPAGE_PMD_MASK) >> PAGE_SHIFT);
+			get_page(page);
+		}
+		w->addrs[w->nr] = a;
+		w->pages[w->nr] = page;
+		w->nr++;
+	}
+out:
+	spin_unlock(ptl);
+	if (w->nr == CR_PAGES_MAX) {
+		w->next = next;
+		return 1;
+	}
+	return 0;
+}
+
 static const struct mm_walk_ops cr_walk_ops = {
+	.pmd_entry = cr_walk_pmd,
 	.pte_entry = cr_walk_pte,
 	.walk_lock = PGWALK_RDLOCK,
 };
@@ -336,6 +397,42 @@ static int cr_write_vma(struct cr_ctx *ctx, struct cr_vma_info *vi, u32 tag,
 	return 0;
 }
 
+/*
+ * An address space also used by a task outside the container (CLONE_VM)
+ * can change while the container is frozen, and restart could not share
+ * it: refuse, naming that task.  Transient users (a reader of
+ * /proc/pid/mem) are not tasks using it and do not count.
+ */
+static int cr_check_mm_users(struct cr_ctx *ctx, struct task_struct *t,
+			     struct mm_struct *mm)
+{
+	struct task_struct *p, *u;
+	pid_t other = 0;
+
+	/* @t and our reference */
+	if (atomic_read(&mm->mm_users) <= 2)
+		return 0;
+	rcu_read_lock();
+	for_each_process(p) {
+		if (same_thread_group(p, t))
+			continue;
+		for_each_thread(p, u) {
+			if (READ_ONCE(u->mm) == mm) {
+				other = task_pid_vnr(u) ?: -1;
+				break;
+			}
+		}
+		if (other)
+			break;
+	}
+	rcu_read_unlock();
+	if (other)
+		return cr_err(ctx, -EBUSY,
+			      "pid %d: its address space is shared with pid %d, outside the container",
+			      task_pid_vnr(t), other);
+	return 0;
+}
+
 /**
  * cr_write_mm() - write the address space of @t
  * @ctx: checkpoint context
@@ -367,6 +464,8 @@ int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t)
 		ret = cr_err(ctx, -EOPNOTSUPP,
 			     "pid %d: shared address spaces are not supported yet",
 			     task_pid_vnr(t));
+	if (!ret)
+		ret = cr_check_mm_users(ctx, t, mm);
 	if (ret)
 		goto out;
 
@@ -424,7 +523,8 @@ struct cr_rst_vma {
 
 struct cr_rst_mm {
 	const struct cr_hdr_mm *h;
-	struct file *exe;
+	struct file *exe;	/* the objhash holds the reference */
+	bool exe_denied;	/* we hold a write denial on @exe */
 	u64 vvar_start, vdso_start;
 	unsigned int nr_vmas;
 	struct cr_rst_vma vmas[];
@@ -436,6 +536,8 @@ struct cr_rst_mm {
  */
 void cr_rst_mm_free(struct cr_rst_mm *rmm)
 {
+	if (rmm && rmm->exe_denied)
+		exe_file_allow_write_access(rmm->exe);
 	kvfree(rmm);
 }
 
@@ -482,6 +584,7 @@ static int cr_read_vma(struct cr_ctx *ctx, struct cr_rst_mm *rmm, unsigned int i
 	struct cr_rst_vma *rv = &rmm->vmas[i];
 	const struct cr_hdr_vma *v;
 	struct file *file;
+	int ret;
 
 	v = cr_read_rec(ctx, CR_HDR_VMA, sizeof(*v));
 	if (IS_ERR(v))
@@ -523,6 +626,14 @@ static int cr_read_vma(struct cr_ctx *ctx, struct cr_rst_mm *rmm, unsigned int i
 					  v->file_tag);
 		if (v->pgoff > (ULONG_MAX >> PAGE_SHIFT) - ((v->end - v->start) >> PAGE_SHIFT))
 			return cr_rec_err(ctx, -EBADMSG, "file offset out of range");
+		/* What mmap() and madvise() would refuse after the point of no return */
+		if (v->flags & (CR_VMA_GROWSDOWN | CR_VMA_WIPEONFORK))
+			return cr_rec_err(ctx, -EBADMSG,
+					  "a file mapping cannot grow down or be wiped on fork");
+		if ((v->flags & CR_VMA_EXEC) && path_noexec(&file->f_path))
+			return cr_rec_err(ctx, -EPERM,
+					  "executable mapping of %pD, which is on a noexec mount",
+					  file);
 		rv->file = file;
 		break;
 	case CR_VMA_VDSO:
@@ -543,7 +654,49 @@ static int cr_read_vma(struct cr_ctx *ctx, struct cr_rst_mm *rmm, unsigned int i
 	default:
 		return cr_rec_err(ctx, -EBADMSG, "unknown kind %u", v->kind);
 	}
-	return cr_read_vma_pages(ctx, rv);
+	ret = cr_read_vma_pages(ctx, rv);
+	if (ret)
+		return ret;
+	/*
+	 * Saved pages are written in through a writable mapping before the
+	 * area gets its protection: under PR_SET_MDWE (which the new mm
+	 * inherits from the caller, as at exec) an executable area can then
+	 * not be restored.
+	 */
+	if (test_bit(MMF_HAS_MDWE, &current->mm->flags) && (v->flags & CR_VMA_EXEC) &&
+	    ((v->flags & CR_VMA_WRITE) || rv->nr_pages_recs))
+		return cr_err(ctx, -EACCES,
+			      "area %#llx-%#llx is executable and written, and the caller has PR_SET_MDWE",
+			      v->start, v->end);
+	return 0;
+}
+
+/*
+ * The executable (/proc/pid/exe) passes the checks of
+ * prctl(PR_SET_MM_EXE_FILE), and its write denial is taken now, so that
+ * nothing about it can fail after the point of no return.
+ */
+static int cr_read_exe(struct cr_ctx *ctx, struct cr_rst_mm *rmm, u32 tag)
+{
+	struct file *exe;
+	int ret;
+
+	exe = cr_obj_fetch(ctx->objhash, tag, &cr_obj_file_ops);
+	if (IS_ERR(exe))
+		return cr_rec_err(ctx, -EBADMSG, "executable tag %u is not a file of the image",
+				  tag);
+	if (!S_ISREG(file_inode(exe)->i_mode) || path_noexec(&exe->f_path))
+		return cr_rec_err(ctx, -EACCES,
+				  "executable %pD: not a regular file on a mount that allows exec",
+				  exe);
+	ret = file_permission(exe, MAY_EXEC);
+	if (ret)
+		return cr_rec_err(ctx, ret, "executable %pD: no permission to execute it", exe);
+	if (exe_file_deny_write_access(exe))
+		return cr_rec_err(ctx, -ETXTBSY, "executable %pD is open for writing", exe);
+	rmm->exe = exe;
+	rmm->exe_denied = true;
+	return 0;
 }
 
 static int cr_check_mm_fields(struct cr_ctx *ctx, const struct cr_hdr_mm *h)
@@ -596,13 +749,9 @@ int cr_read_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	rmm->h = h;
 	rmm->nr_vmas = h->nr_vmas;
 	if (h->exe_file_tag) {
-		rmm->exe = cr_obj_fetch(ctx->objhash, h->exe_file_tag, &cr_obj_file_ops);
-		if (IS_ERR(rmm->exe)) {
-			rmm->exe = NULL;
-			return cr_rec_err(ctx, -EBADMSG,
-					  "executable tag %u is not a file of the image",
-					  h->exe_file_tag);
-		}
+		ret = cr_read_exe(ctx, rmm, h->exe_file_tag);
+		if (ret)
+			return ret;
 	}
 	for (i = 0; i < h->nr_vmas; i++) {
 		ret = cr_read_vma(ctx, rmm, i, &prev_end, &vvar_end, &vdso_end);
@@ -624,10 +773,16 @@ static unsigned long cr_vma_prot(u32 flags)
 	       (flags & CR_VMA_EXEC ? PROT_EXEC : 0);
 }
 
+/* Saved pages go in through a writable mapping; the area's own protection after. */
+static bool cr_vma_reprotect(const struct cr_rst_vma *rv)
+{
+	return rv->nr_pages_recs && !(rv->v->flags & CR_VMA_WRITE);
+}
+
 static int cr_map_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 {
 	const struct cr_hdr_vma *v = rv->v;
-	unsigned long len = v->end - v->start, addr, flags;
+	unsigned long len = v->end - v->start, addr, flags, prot;
 	static const struct { u32 cr; int advice; } advice[] = {
 		{ CR_VMA_DONTCOPY, MADV_DONTFORK },
 		{ CR_VMA_DONTDUMP, MADV_DONTDUMP },
@@ -642,7 +797,10 @@ static int cr_map_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 		flags |= MAP_ANONYMOUS;
 	if (v->flags & CR_VMA_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
-	addr = vm_mmap(rv->file, v->start, len, cr_vma_prot(v->flags), flags,
+	prot = cr_vma_prot(v->flags);
+	if (cr_vma_reprotect(rv))
+		prot = (prot & ~PROT_EXEC) | PROT_WRITE;
+	addr = vm_mmap(rv->file, v->start, len, prot, flags,
 		       v->kind == CR_VMA_FILE ? v->pgoff << PAGE_SHIFT : 0);
 	if (IS_ERR_VALUE(addr))
 		return cr_err(ctx, (long)addr, "cannot map area %#llx-%#llx", v->start, v->end);
@@ -663,9 +821,9 @@ static int cr_map_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 	return 0;
 }
 
+/* Write the saved pages in; the area is writable now (cr_map_vma()). */
 static int cr_fill_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 {
-	bool writable = rv->v->flags & CR_VMA_WRITE;
 	unsigned int r;
 
 	for (r = 0; r < rv->nr_pages_recs; r++) {
@@ -679,22 +837,9 @@ static int cr_fill_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 			for (run = 1; i + run < p->nr &&
 			     addr[i + run] == addr[i] + run * PAGE_SIZE; run++)
 				;
-			if (writable) {
-				if (copy_to_user(u64_to_user_ptr(addr[i]), data + i * PAGE_SIZE,
-						 run * PAGE_SIZE))
-					return cr_err(ctx, -EFAULT, "cannot fill page %#llx",
-						      addr[i]);
-				continue;
-			}
-			/* Read-only: write as ptrace would, breaking COW. */
-			for (unsigned int j = 0; j < run; j++) {
-				u64 a = addr[i] + j * PAGE_SIZE;
-				void *src = (void *)(data + (i + j) * PAGE_SIZE);
-
-				if (access_remote_vm(current->mm, a, src, PAGE_SIZE,
-						     FOLL_WRITE | FOLL_FORCE) != PAGE_SIZE)
-					return cr_err(ctx, -EFAULT, "cannot fill page %#llx", a);
-			}
+			if (copy_to_user(u64_to_user_ptr(addr[i]), data + i * PAGE_SIZE,
+					 run * PAGE_SIZE))
+				return cr_err(ctx, -EFAULT, "cannot fill page %#llx", addr[i]);
 		}
 		ctx->pages += p->nr;
 		cond_resched();
@@ -739,12 +884,43 @@ static int cr_restore_mm_fields(struct cr_ctx *ctx, struct cr_rst_mm *rmm)
 	return 0;
 }
 
+/*
+ * Past the point of no return, the caller leaves its address space for a
+ * new, empty one, as execve() does: nothing of the old one (aio
+ * contexts, an LDT, LAM, the shadow stack, def_flags, the vdso, protection
+ * keys, uprobes) reaches the restored task.  The new mm inherits from the
+ * caller's only what exec passes on (dumpability, MDWE, THP disable).
+ */
+static int cr_new_mm(struct cr_ctx *ctx)
+{
+	struct rlimit rlim_stack;
+	struct mm_struct *mm;
+	int ret;
+
+	mm = mm_alloc();
+	if (!mm)
+		return cr_err(ctx, -ENOMEM, "out of memory for a new address space");
+	task_lock(current->group_leader);
+	rlim_stack = current->signal->rlim[RLIMIT_STACK];
+	task_unlock(current->group_leader);
+	arch_pick_mmap_layout(mm, &rlim_stack);
+	mm->task_size = TASK_SIZE;
+	ret = exec_mmap(mm);
+	if (ret) {
+		mmput(mm);
+		return cr_err(ctx, ret, "cannot switch to a new address space");
+	}
+	/* Credentials do not change: no need to hold off ptrace and /proc longer. */
+	up_write(&current->signal->exec_update_lock);
+	return 0;
+}
+
 /**
  * cr_restore_mm() - rebuild the caller's address space from the image
  * @ctx: restart context
  * @rt: what was collected
  *
- * Past the point of no return: everything the caller had mapped goes.
+ * Past the point of no return: the caller's address space is replaced.
  *
  * Return: 0 or -errno.
  */
@@ -754,9 +930,9 @@ int cr_restore_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	unsigned int i;
 	int ret;
 
-	ret = vm_munmap(0, TASK_SIZE);
+	ret = cr_new_mm(ctx);
 	if (ret)
-		return cr_err(ctx, ret, "cannot empty the address space");
+		return ret;
 	if (rmm->vdso_start) {
 		ret = cr_arch_map_vdso(ctx, rmm->vvar_start);
 		if (ret)
@@ -770,6 +946,14 @@ int cr_restore_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
 		ret = cr_map_vma(ctx, rv);
 		if (!ret)
 			ret = cr_fill_vma(ctx, rv);
+		if (!ret && cr_vma_reprotect(rv)) {
+			/* mprotect()'s own checks: LSMs, VM_MAY* */
+			ret = do_mprotect_pkey(rv->v->start, rv->v->end - rv->v->start,
+					       cr_vma_prot(rv->v->flags), -1);
+			if (ret)
+				cr_err(ctx, ret, "cannot protect area %#llx-%#llx",
+				       rv->v->start, rv->v->end);
+		}
 		if (ret)
 			return ret;
 	}

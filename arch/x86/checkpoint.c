@@ -12,8 +12,11 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/xxhash.h>
+#include <asm/fpu/api.h>
 #include <asm/fpu/regset.h>
 #include <asm/fpu/types.h>
+#include <asm/fpu/xstate.h>
+#include <asm/mmu_context.h>
 #include <asm/fsgsbase.h>
 #include <asm/prctl.h>
 #include <asm/proto.h>
@@ -30,6 +33,38 @@
 #define CR_XSAVE_HDR		512
 #define CR_XSAVE_MIN		(CR_XSAVE_HDR + 64)
 #define CR_XSAVE_MXCSR		24
+#define CR_FXSAVE_MXCSR_MASK	28
+
+/* Where state component @nr is in the standard format, and its size. */
+static void cr_xfeature_layout(unsigned int nr, u32 *offset, u32 *size)
+{
+	u32 eax, ebx, ecx, edx;
+
+	cpuid_count(XSTATE_CPUID, nr, &eax, &ebx, &ecx, &edx);
+	*size = eax;
+	*offset = ebx;
+}
+
+/* The MXCSR bits this CPU accepts, as the kernel's FXSAVE probe finds them. */
+static u32 cr_mxcsr_mask(void)
+{
+	static u32 mask;
+	struct fxregs_state *fx;
+	u32 m = READ_ONCE(mask);
+
+	if (m)
+		return m;
+	fx = kzalloc(sizeof(*fx), GFP_KERNEL);	/* 512 bytes: 16-byte aligned */
+	if (!fx)
+		return 0x0000ffbf;	/* the architectural default, without DAZ */
+	kernel_fpu_begin();
+	asm volatile("fxsave %0" : "+m" (*fx));
+	kernel_fpu_end();
+	m = fx->mxcsr_mask ?: 0x0000ffbf;
+	kfree(fx);
+	WRITE_ONCE(mask, m);
+	return m;
+}
 
 /**
  * cr_arch_head() - the arch fields of the image head
@@ -107,6 +142,20 @@ int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t)
 #endif
 	if (t->thread.fsindex || t->thread.gsindex)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: fs/gs segment selectors are not supported",
+			      task_pid_vnr(t));
+	/* What restart could only rebuild as something else: refuse it. */
+#ifdef CONFIG_X86_USER_SHADOW_STACK
+	if (t->thread.features & ARCH_SHSTK_SHSTK)
+		return cr_err(ctx, -EOPNOTSUPP, "pid %d: shadow stacks are not supported",
+			      task_pid_vnr(t));
+#endif
+	if (t->mm && mm_lam_cr3_mask(t->mm))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d: linear address masking (LAM) is not supported",
+			      task_pid_vnr(t));
+	if (t->group_leader->thread.fpu.perm.__state_perm & XFEATURE_MASK_USER_DYNAMIC)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d: dynamically enabled XSAVE state (AMX) is not supported",
 			      task_pid_vnr(t));
 	h = cr_rec_get(ctx, CR_HDR_CPU, sizeof(*h), 0, 0);
 	if (!h)
@@ -207,7 +256,10 @@ int cr_restore_cpu(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	regs->dx = h->dx;
 	regs->si = h->si;
 	regs->di = h->di;
-	/* Only a call carried on by cr_resume() keeps its number. */
+	/*
+	 * Only a call carried on by cr_resume() keeps its number: the way
+	 * out to user mode restarts it (see cr_resume()).
+	 */
 	regs->orig_ax = rt->rb ? h->orig_ax : -1;
 	regs->ip = h->ip;
 	regs->cs = __USER_CS;
@@ -235,7 +287,7 @@ int cr_write_fpu(struct cr_ctx *ctx, struct task_struct *t)
 	struct cr_hdr_fpu *h;
 	struct membuf to;
 	size_t len = sizeof(*h) + size;
-	int ret;
+	int i, ret;
 
 	if (!cpu_feature_enabled(X86_FEATURE_XSAVE))
 		return cr_err(ctx, -EOPNOTSUPP, "CPUs without XSAVE are not supported");
@@ -249,28 +301,37 @@ int cr_write_fpu(struct cr_ctx *ctx, struct task_struct *t)
 		return cr_err(ctx, ret, "pid %d: cannot read the XSAVE area", task_pid_vnr(t));
 	h->size = size;
 	memcpy(&h->xfeatures, (u8 *)(h + 1) + CR_XSAVE_HDR, sizeof(h->xfeatures));
+	for (i = FIRST_EXTENDED_XFEATURE; i < CR_XFEATURES_MAX; i++)
+		if (fpu_user_cfg.max_features & BIT_ULL(i))
+			cr_xfeature_layout(i, &h->offset[i], &h->comp_size[i]);
 	cr_hbuf_put(ctx, len);
 	return 0;
 }
 
 /**
- * cr_read_fpu() - read and check the XSAVE area against this CPU
+ * cr_read_fpu() - read and check the XSAVE area, in this CPU's layout
  * @ctx: restart context
  * @rt: what is collected for the task
  *
- * An area written on a CPU with another XSAVE size is accepted as long
- * as the features it holds are all supported here.
+ * The restored task has the state components every task has
+ * (fpu_user_cfg.default_features, as after exec): an area holding
+ * others (AMX, or what this CPU lacks) is refused.  Each component is
+ * moved from where the checkpointing CPU had it to where this CPU has
+ * it; a component of another size is refused.  MXCSR is checked
+ * against this CPU's mask.  All of this before the point of no return.
  *
- * Return: 0, -EBADMSG, -EOPNOTSUPP (features this CPU lacks) or -ENOMEM.
+ * Return: 0, -EBADMSG, -EOPNOTSUPP (components this CPU lacks, or of
+ * another size) or -ENOMEM.
  */
 int cr_read_fpu(struct cr_ctx *ctx, struct cr_rst_task *rt)
 {
 	unsigned int max = fpu_user_cfg.max_size;
+	u64 allowed = fpu_user_cfg.default_features;
 	const struct cr_hdr_fpu *h;
 	const u8 *area;
 	u64 hdr[8];
 	u32 mxcsr;
-	void *buf;
+	u8 *buf;
 	int i;
 
 	h = cr_read_rec(ctx, CR_HDR_FPU, sizeof(*h));
@@ -287,22 +348,37 @@ int cr_read_fpu(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	if (hdr[0] != h->xfeatures)
 		return cr_rec_err(ctx, -EBADMSG, "xfeatures %#llx, the area says %#llx",
 				  h->xfeatures, hdr[0]);
-	if (hdr[0] & ~fpu_user_cfg.max_features)
+	if (hdr[0] & ~allowed)
 		return cr_rec_err(ctx, -EOPNOTSUPP,
-				  "XSAVE features %#llx are not supported by this CPU (it has %#llx)",
-				  hdr[0] & ~fpu_user_cfg.max_features,
-				  fpu_user_cfg.max_features);
+				  "XSAVE features %#llx are not available to the restored task here (it may use %#llx)",
+				  hdr[0] & ~allowed, allowed);
 	for (i = 1; i < 8; i++)
 		if (hdr[i])
 			return cr_rec_err(ctx, -EBADMSG, "XSAVE header word %d is not zero", i);
-	if (mxcsr & 0xffff0000)
-		return cr_rec_err(ctx, -EBADMSG, "reserved MXCSR bits set: %#x", mxcsr);
+	if (mxcsr & ~cr_mxcsr_mask())
+		return cr_rec_err(ctx, -EBADMSG, "MXCSR %#x has bits this CPU does not take (mask %#x)",
+				  mxcsr, cr_mxcsr_mask());
 
-	/* The area as this CPU lays it out: cut or zero-extended. */
 	buf = cr_arena_alloc(&ctx->arena, max);
 	if (!buf)
 		return -ENOMEM;
-	memcpy(buf, area, min(max, h->size));
+	/* The legacy area and the header have one layout everywhere. */
+	memcpy(buf, area, CR_XSAVE_MIN);
+	for (i = FIRST_EXTENDED_XFEATURE; i < CR_XFEATURES_MAX; i++) {
+		u32 off, size;
+
+		if (!(hdr[0] & BIT_ULL(i)))
+			continue;
+		cr_xfeature_layout(i, &off, &size);
+		if (h->comp_size[i] != size || !h->offset[i] ||
+		    (u64)h->offset[i] + size > h->size || (u64)off + size > max)
+			return cr_rec_err(ctx, -EOPNOTSUPP,
+					  "XSAVE component %d: %u bytes at %u in the image, %u bytes here",
+					  i, h->comp_size[i], h->offset[i], size);
+		memcpy(buf + off, area + h->offset[i], size);
+	}
+	/* The mask is the CPU's, not the image's. */
+	*(u32 *)(buf + CR_FXSAVE_MXCSR_MASK) = cr_mxcsr_mask();
 	rt->fpu = h;
 	rt->xstate = buf;
 	return 0;
@@ -321,6 +397,24 @@ int cr_restore_fpu(struct cr_ctx *ctx, struct cr_rst_task *rt)
 
 	if (ret)
 		return cr_err(ctx, ret, "cannot load the XSAVE area");
+	return 0;
+}
+
+/**
+ * cr_arch_check_restarter() - may the caller become a restored task?
+ * @ctx: restart context
+ *
+ * exec-like restart drops the caller's address space and FPU state; a
+ * shadow stack it has enabled would stay enabled without its stack.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int cr_arch_check_restarter(struct cr_ctx *ctx)
+{
+#ifdef CONFIG_X86_USER_SHADOW_STACK
+	if (current->thread.features & ARCH_SHSTK_SHSTK)
+		return cr_err(ctx, -EINVAL, "restart: the caller has a shadow stack enabled");
+#endif
 	return 0;
 }
 

@@ -107,6 +107,9 @@ struct cr_rec {
  * @next_rec: restart: index of the next record to hand out
  * @frozen_ns: checkpoint: time the container stayed frozen
  * @pages: pages of memory saved or restored
+ * @nr_files: restart: files reopened so far
+ * @start_pos: the image's first byte in @file (0 for a stream)
+ * @max_image: restart: the most image bytes held in memory
  * @root_pid: restart: pid of the root task in its container
  * @err: first error
  * @errmsg: its one-line reason
@@ -129,6 +132,9 @@ struct cr_ctx {
 	size_t next_rec;
 	u64 frozen_ns;
 	u64 pages;
+	unsigned long nr_files;
+	loff_t start_pos;
+	u64 max_image;
 	pid_t root_pid;
 	int err;
 	char errmsg[CR_ERRMSG_LEN];
@@ -226,6 +232,8 @@ int cr_read_restart_block(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt);
 long cr_resume(const struct cr_resume *res);
+int cr_check_restarter(struct cr_ctx *ctx);
+void cr_reset_restarter(void);
 
 /* arch/x86/checkpoint.c: registers and the XSAVE area */
 int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t);
@@ -241,6 +249,7 @@ int cr_arch_check_vdso(struct cr_ctx *ctx, u64 vvar_start, u64 vvar_end,
 		       u64 vdso_start, u64 vdso_end);
 int cr_arch_map_vdso(struct cr_ctx *ctx, u64 vvar_start);
 int cr_arch_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head);
+int cr_arch_check_restarter(struct cr_ctx *ctx);
 
 /* mm/checkpoint.c: the address space */
 int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t);

@@ -24,7 +24,7 @@ static inline void cr_hdr_layout_checks(void)
 	BUILD_BUG_ON(sizeof(struct cr_tree_task) != 16);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_task) != 128);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_cpu) != 232);
-	BUILD_BUG_ON(sizeof(struct cr_hdr_fpu) != 32);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_fpu) != 288);
 	BUILD_BUG_ON(sizeof(struct cr_sigaction) != 32);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_sighand) != 24);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_restart_block) != 40);

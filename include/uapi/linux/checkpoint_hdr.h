@@ -26,7 +26,7 @@
 #include <linux/types.h>
 
 #define CR_IMAGE_MAGIC		"LINUXCR"	/* 8 bytes with the NUL */
-#define CR_IMAGE_VERSION	1
+#define CR_IMAGE_VERSION	2
 
 /* Records are at most this long (header included). */
 #define CR_RECORD_MAX		(16U << 20)
@@ -164,8 +164,15 @@ struct cr_hdr_cpu {
 	__u64 fs_base, gs_base, ds, es, fs, gs;
 };
 
+/* XSAVE state components an image can describe */
+#define CR_XFEATURES_MAX	32
+
 /*
  * struct cr_hdr_fpu - the XSAVE area in standard (uncompacted) format
+ *
+ * Where each component is in that format is the checkpointing CPU's
+ * choice (CPUID leaf 0xd): @offset and @size say it, so that restart can
+ * move each component to where its own CPU has it.
  * Followed by @size bytes, then zero padding to a multiple of 8.
  */
 struct cr_hdr_fpu {
@@ -173,6 +180,8 @@ struct cr_hdr_fpu {
 	__u64 xfeatures;	/* XSTATE_BV of the saved area */
 	__u32 size;
 	__u32 __pad;
+	__u32 offset[CR_XFEATURES_MAX];	/* of component n, 0 if absent (n >= 2) */
+	__u32 comp_size[CR_XFEATURES_MAX];	/* its size in bytes */
 };
 
 struct cr_sigaction {

@@ -301,7 +301,7 @@ TEST_F(img, hostile_fields)
 	FRESH(CR_HDR_FPU, fpu, 0);
 	fpu->xfeatures |= 1ULL << 62;
 	((uint64_t *)((uint8_t *)(fpu + 1) + 512))[0] |= 1ULL << 62;
-	REFUSED(EOPNOTSUPP, "not supported by this CPU");
+	REFUSED(EOPNOTSUPP, "are not available to the restored task");
 	FRESH(CR_HDR_FPU, fpu, 0);
 	fpu->size = 100;
 	REFUSED(EBADMSG, "XSAVE area");
