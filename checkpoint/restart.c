@@ -76,6 +76,9 @@ static int cr_read_tree(struct cr_ctx *ctx)
 	if (tt->pid < 1 || tt->tgid != tt->pid || tt->ppid)
 		return cr_rec_err(ctx, -EBADMSG, "root task %d: bad tgid %d or ppid %d",
 				  tt->pid, tt->tgid, tt->ppid);
+	if (tt->pid >= READ_ONCE(pid_max))
+		return cr_rec_err(ctx, -EBADMSG, "root task %d: not below pid_max %d",
+				  tt->pid, READ_ONCE(pid_max));
 	ctx->root_pid = tt->pid;
 	return 0;
 }

@@ -218,9 +218,15 @@ static void cr_ctx_sync_pos(struct cr_ctx *ctx)
 static long cr_ctx_done(struct cr_ctx *ctx, long ret)
 {
 	if (ret < 0) {
-		if (!ctx->errmsg[0])
-			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s failed: %pe",
-				 ctx->restart ? "restart" : "checkpoint", ERR_PTR(ret));
+		if (!ctx->errmsg[0] && ret == -ENOMEM)
+			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: out of memory",
+				 ctx->restart ? "restart" : "checkpoint");
+		else if (!ctx->errmsg[0] && ret == -EINTR)
+			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: interrupted by a fatal signal",
+				 ctx->restart ? "restart" : "checkpoint");
+		else if (!ctx->errmsg[0])
+			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s failed: error %ld",
+				 ctx->restart ? "restart" : "checkpoint", ret);
 		pr_debug("%s[%d]: %s\n", current->comm, task_pid_nr(current),
 			 ctx->errmsg);
 		cr_set_last_error(ctx->errmsg);

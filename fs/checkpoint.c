@@ -247,7 +247,8 @@ int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
 		return cr_rec_err(ctx, -EBADMSG, "unknown file kind %u", h->kind);
 	if ((h->kind == CR_FILE_REG && !S_ISREG(h->mode)) ||
 	    (h->kind == CR_FILE_DIR && !S_ISDIR(h->mode)) ||
-	    (h->kind == CR_FILE_CHR && (!S_ISCHR(h->mode) || !cr_mem_chrdev(new_decode_dev(h->rdev)))))
+	    (h->kind == CR_FILE_CHR &&
+	     (!S_ISCHR(h->mode) || !cr_mem_chrdev(new_decode_dev(h->rdev)))))
 		return cr_rec_err(ctx, -EBADMSG, "file kind %u with mode %#o (device %#x)",
 				  h->kind, h->mode, h->rdev);
 	if (h->f_flags & ~CR_FILE_FLAGS)
@@ -532,7 +533,8 @@ int cr_read_fs(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	path_put(&root);
 	if (ret) {
 		rt->cwd = (struct path){};
-		return cr_rec_err(ctx, ret, "cannot find the working directory %s", path);
+		return cr_rec_err(ctx, ret, "cannot find the working directory %s (error %d)",
+				  path, ret);
 	}
 	ret = path_permission(&rt->cwd, MAY_EXEC | MAY_CHDIR);
 	if (ret)

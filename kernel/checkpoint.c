@@ -199,6 +199,7 @@ int cr_check_restarter(struct cr_ctx *ctx)
 {
 	struct signal_struct *sig = current->signal;
 	bool children, timers = false;
+	unsigned long flags;
 
 	read_lock(&tasklist_lock);
 	children = !list_empty(&current->children) || !list_empty(&current->ptraced);
@@ -207,10 +208,11 @@ int cr_check_restarter(struct cr_ctx *ctx)
 		return cr_err(ctx, -EINVAL,
 			      "restart: the caller has children: it must be a new init without any");
 #ifdef CONFIG_POSIX_TIMERS
-	spin_lock_irq(&current->sighand->siglock);
-	timers = !hlist_empty(&sig->posix_timers) || hrtimer_active(&sig->real_timer) ||
-		 sig->it[CPUCLOCK_PROF].expires || sig->it[CPUCLOCK_VIRT].expires;
-	spin_unlock_irq(&current->sighand->siglock);
+	if (lock_task_sighand(current, &flags)) {
+		timers = !hlist_empty(&sig->posix_timers) || hrtimer_active(&sig->real_timer) ||
+			 sig->it[CPUCLOCK_PROF].expires || sig->it[CPUCLOCK_VIRT].expires;
+		unlock_task_sighand(current, &flags);
+	}
 #endif
 	if (timers)
 		return cr_err(ctx, -EINVAL,
@@ -228,14 +230,17 @@ int cr_check_restarter(struct cr_ctx *ctx)
  */
 void cr_reset_restarter(void)
 {
+	unsigned long flags;
+
 	flush_thread();
-	spin_lock_irq(&current->sighand->siglock);
+	if (!lock_task_sighand(current, &flags))
+		return;
 	if (!__fatal_signal_pending(current)) {
 		flush_sigqueue(&current->pending);
 		flush_sigqueue(&current->signal->shared_pending);
 	}
 	recalc_sigpending();
-	spin_unlock_irq(&current->sighand->siglock);
+	unlock_task_sighand(current, &flags);
 }
 
 /* -- SIGHAND -------------------------------------------------------------- */

@@ -27,6 +27,7 @@
 #include <linux/pagewalk.h>
 #include <linux/pkeys.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/security.h>
 #include <linux/slab.h>
@@ -201,33 +202,24 @@ static int cr_walk_pte(pte_t *pte, unsigned long addr, unsigned long next,
 /*
  * A transparent huge page is taken as it is, its subpages referenced one
  * by one: left to the pte level, the walk would split it, and a
- * checkpoint must not change the container.
+ * checkpoint must not change the container.  Called with the pmd lock.
  */
-static int cr_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
-		       struct mm_walk *walk)
+static int cr_walk_huge(struct cr_walk *w, pmd_t pmdval, unsigned long addr,
+			unsigned long next)
 {
-	struct cr_walk *w = walk->private;
 	unsigned int nr = (next - addr) >> PAGE_SHIFT;
 	struct page *head = NULL;
 	unsigned long a;
-	spinlock_t *ptl;
-	pmd_t pmdval;
 
-	ptl = pmd_trans_huge_lock(pmd, walk->vma);
-	if (!ptl)
-		return 0;	/* not huge: the pte level walks it */
-	walk->action = ACTION_CONTINUE;
-	pmdval = *pmd;
 	if (pmd_present(pmdval)) {
 		if (is_huge_zero_pmd(pmdval))
-			goto out;	/* reads as zeroes: nothing to save */
+			return 0;	/* reads as zeroes: nothing to save */
 		head = pmd_page(pmdval);
 		if (w->file && !PageAnon(head))
-			goto out;	/* page cache: comes from the file */
+			return 0;	/* page cache: comes from the file */
 	}
 	if (w->nr + nr > CR_PAGES_MAX) {
 		/* No room left in this batch: the next one starts here. */
-		spin_unlock(ptl);
 		w->next = addr;
 		return 1;
 	}
@@ -243,13 +235,26 @@ static int cr_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 		w->pages[w->nr] = page;
 		w->nr++;
 	}
-out:
-	spin_unlock(ptl);
 	if (w->nr == CR_PAGES_MAX) {
 		w->next = next;
 		return 1;
 	}
 	return 0;
+}
+
+static int cr_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
+		       struct mm_walk *walk)
+{
+	spinlock_t *ptl;	/* the pmd's lock, if it maps a huge page */
+	int ret = 0;
+
+	ptl = pmd_trans_huge_lock(pmd, walk->vma);
+	if (ptl) {
+		walk->action = ACTION_CONTINUE;
+		ret = cr_walk_huge(walk->private, *pmd, addr, next);
+		spin_unlock(ptl);
+	}
+	return ret;
 }
 
 static const struct mm_walk_ops cr_walk_ops = {
@@ -267,6 +272,9 @@ static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 	int ret;
 
 	w->nr = 0;
+	/* A target killed meanwhile is not worth the rest of its memory. */
+	if (__fatal_signal_pending(ctx->root) || (READ_ONCE(ctx->root->flags) & PF_EXITING))
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(ctx->root));
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	ret = walk_page_range(mm, *start, end, &cr_walk_ops, w);
@@ -363,6 +371,10 @@ static int cr_write_mm_rec(struct cr_ctx *ctx, struct mm_struct *mm, u32 tag,
 	h->env_end = mm->env_end;
 	spin_unlock(&mm->arg_lock);
 	mmap_read_unlock(mm);
+	if (test_bit(MMF_DISABLE_THP, &mm->flags))
+		h->flags |= CR_MM_DISABLE_THP;
+	if (test_bit(MMF_HAS_MDWE, &mm->flags))
+		h->flags |= CR_MM_MDWE;
 	h->exe_file_tag = exe_tag;
 	h->nr_vmas = nr_vmas;
 	h->nr_auxv = nr_auxv;
@@ -716,6 +728,8 @@ static int cr_check_mm_fields(struct cr_ctx *ctx, const struct cr_hdr_mm *h)
 	    h->h.len < sizeof(*h) + h->nr_auxv * sizeof(u64))
 		return cr_rec_err(ctx, -EBADMSG, "bad auxiliary vector of %u words",
 				  h->nr_auxv);
+	if (h->flags & ~CR_MM_FLAGS_ALL)
+		return cr_rec_err(ctx, -EBADMSG, "unknown flags %#x", h->flags);
 	if (!h->nr_vmas || h->nr_vmas > sysctl_max_map_count)
 		return cr_rec_err(ctx, -EBADMSG, "%u areas", h->nr_vmas);
 	return 0;
@@ -881,6 +895,17 @@ static int cr_restore_mm_fields(struct cr_ctx *ctx, struct cr_rst_mm *rmm)
 		if (ret)
 			return cr_err(ctx, ret, "cannot set the executable");
 	}
+	/*
+	 * The task's own THP setting, not the caller's; MDWE, a restriction,
+	 * stays if the caller had it and is added if the task had it (once its
+	 * areas exist, as they did when the task set it).
+	 */
+	if (h->flags & CR_MM_DISABLE_THP)
+		set_bit(MMF_DISABLE_THP, &mm->flags);
+	else
+		clear_bit(MMF_DISABLE_THP, &mm->flags);
+	if (h->flags & CR_MM_MDWE)
+		set_bit(MMF_HAS_MDWE, &mm->flags);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <linux/checkpoint.h>
 #include <linux/cpufeature.h>
 #include <linux/errno.h>
+#include <linux/mmu_context.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -16,7 +17,6 @@
 #include <asm/fpu/regset.h>
 #include <asm/fpu/types.h>
 #include <asm/fpu/xstate.h>
-#include <asm/mmu_context.h>
 #include <asm/fsgsbase.h>
 #include <asm/prctl.h>
 #include <asm/proto.h>
@@ -356,7 +356,8 @@ int cr_read_fpu(struct cr_ctx *ctx, struct cr_rst_task *rt)
 		if (hdr[i])
 			return cr_rec_err(ctx, -EBADMSG, "XSAVE header word %d is not zero", i);
 	if (mxcsr & ~cr_mxcsr_mask())
-		return cr_rec_err(ctx, -EBADMSG, "MXCSR %#x has bits this CPU does not take (mask %#x)",
+		return cr_rec_err(ctx, -EBADMSG,
+				  "MXCSR %#x has bits this CPU does not take (mask %#x)",
 				  mxcsr, cr_mxcsr_mask());
 
 	buf = cr_arena_alloc(&ctx->arena, max);

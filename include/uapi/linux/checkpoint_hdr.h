@@ -231,9 +231,14 @@ struct cr_hdr_mm {
 	__u32 exe_file_tag;	/* FILE tag of the executable, 0 if none */
 	__u32 nr_vmas;
 	__u32 nr_auxv;
-	__u32 __pad;
+	__u32 flags;		/* CR_MM_* */
 	__u64 vdso_hash;	/* xxh64 of the kernel's vdso image */
 };
+
+/* cr_hdr_mm.flags: prctl() settings of the address space */
+#define CR_MM_DISABLE_THP	_BITUL(0)	/* PR_SET_THP_DISABLE */
+#define CR_MM_MDWE		_BITUL(1)	/* PR_SET_MDWE */
+#define CR_MM_FLAGS_ALL		(_BITUL(2) - 1)
 
 enum cr_vma_kind {
 	CR_VMA_ANON = 1,	/* private anonymous: heap, stack, mmap */
@@ -300,7 +305,7 @@ struct cr_hdr_file {
 	__u64 pos;
 	__u64 size;		/* at checkpoint, informational */
 	__u32 mode;		/* st_mode */
-	__u32 rdev;		/* CR_FILE_CHR: major << 20 | minor */
+	__u32 rdev;		/* CR_FILE_CHR: as new_encode_dev() (stat's st_rdev) */
 	__u32 path_len;
 	__u32 __pad;
 };
