@@ -4,8 +4,10 @@
 H := harness
 EXTRA ?=
 CMD ?=
+N ?=
+SEED ?=
 
-.PHONY: all check demo bench kernel vm-run checkpatch clean help
+.PHONY: all check demo bench fuzz kernel vm-run checkpatch clean help
 
 all: kernel
 
@@ -23,6 +25,10 @@ demo:
 ## make bench     checkpoint/restart figures beside memcpy bandwidth
 bench:
 	@$(H)/bench.sh
+
+## make fuzz N=cases [SEED=s]   fuzz restart() in the test guest, kept cases in build/fuzz/
+fuzz: kernel
+	@N='$(N)' SEED='$(SEED)' $(H)/fuzz.sh
 
 ## make kernel    install packages, build kernel, tests and the guest initramfs
 kernel:

@@ -222,7 +222,8 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
 			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: out of memory",
 				 ctx->restart ? "restart" : "checkpoint");
 		else if (!ctx->errmsg[0] && ret == -EINTR)
-			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: interrupted by a fatal signal",
+			snprintf(ctx->errmsg, sizeof(ctx->errmsg),
+				 "%s: interrupted by a fatal signal",
 				 ctx->restart ? "restart" : "checkpoint");
 		else if (!ctx->errmsg[0])
 			snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s failed: error %ld",

@@ -250,6 +250,7 @@ static int cr_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 
 	ptl = pmd_trans_huge_lock(pmd, walk->vma);
 	if (ptl) {
+		__acquire(ptl);	/* for sparse: pmd_trans_huge_lock() took it */
 		walk->action = ACTION_CONTINUE;
 		ret = cr_walk_huge(walk->private, *pmd, addr, next);
 		spin_unlock(ptl);
