@@ -29,6 +29,18 @@ else
 	echo "PASS static:checkpatch"
 fi
 
+# kernel-doc on every non-static function, and no malformed comment.
+kd_out=$BUILD/kernel-doc.log
+# shellcheck disable=SC2046
+(cd "$SRC" && perl scripts/kernel-doc -none -Wall $(echo "$files" | grep '\.[ch]$')) > "$kd_out" 2>&1
+if [ -s "$kd_out" ]; then
+	echo "FAIL static:kernel-doc"
+	sed 's/^/  | /' "$kd_out"
+	rc=1
+else
+	echo "PASS static:kernel-doc"
+fi
+
 # A separate object tree, so that W=1 does not make the test kernel
 # rebuild our objects with other flags on every run.
 w1=$BUILD/kernel-w1
