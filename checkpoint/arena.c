@@ -177,6 +177,11 @@ static int cr_emit(struct cr_ctx *ctx, struct iov_iter *from)
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		n = vfs_iter_write(ctx->file, from, ctx->ppos ? &ctx->pos : NULL, 0);
+		/* A restarted checkpoint would write a second image after a cut one. */
+		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
+		    n == -ERESTART_RESTARTBLOCK)
+			return cr_err(ctx, -EINTR, "writing the image at byte %llu was interrupted",
+				      ctx->bytes);
 		if (n < 0)
 			return cr_err(ctx, n, "writing the image at byte %llu failed",
 				      ctx->bytes);
@@ -438,13 +443,18 @@ static int cr_read_ahead(struct cr_ctx *ctx, struct cr_chunk **cp, size_t *p,
 		 * after the image are not ours.  A file is read ahead in bulk
 		 * and its position set back to the end of the tail.
 		 */
-		size_t want = ctx->ppos ? c->size - c->used : need - (c->used - *p);
+		bool bulk = ctx->ppos && (ctx->file->f_mode & FMODE_LSEEK);
+		size_t want = bulk ? c->size - c->used : need - (c->used - *p);
 		ssize_t n;
 
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		n = kernel_read(ctx->file, c->data + c->used, want,
 				ctx->ppos ? &ctx->pos : NULL);
+		/* Restarting the call would start over mid-image. */
+		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
+		    n == -ERESTART_RESTARTBLOCK)
+			return -EINTR;
 		if (n < 0)
 			return cr_err(ctx, n, "reading the image at byte %llu failed",
 				      ctx->bytes + (c->used - *p));
@@ -455,16 +465,18 @@ static int cr_read_ahead(struct cr_ctx *ctx, struct cr_chunk **cp, size_t *p,
 	return 0;
 }
 
+/* The record index grows geometrically: linear cost in the records. */
 static int cr_add_rec(struct cr_ctx *ctx, const struct cr_hdr *h, u64 off)
 {
-	if (ctx->nr_recs % 256 == 0) {
+	if (ctx->nr_recs == ctx->cap_recs) {
+		size_t cap = max_t(size_t, 256, ctx->cap_recs * 2);
 		struct cr_rec *recs;
 
-		recs = kvrealloc(ctx->recs, (ctx->nr_recs + 256) * sizeof(*recs),
-				 CR_GFP);
+		recs = kvrealloc(ctx->recs, array_size(cap, sizeof(*recs)), CR_GFP);
 		if (!recs)
 			return -ENOMEM;
 		ctx->recs = recs;
+		ctx->cap_recs = cap;
 	}
 	ctx->recs[ctx->nr_recs].h = h;
 	ctx->recs[ctx->nr_recs].offset = off;
@@ -498,6 +510,8 @@ int cr_read_image(struct cr_ctx *ctx)
 
 	xxh64_reset(&ctx->csum, 0);
 	for (;;) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		ret = cr_read_ahead(ctx, &c, &p, sizeof(*h));
 		if (ret == -ENODATA)
 			return cr_err(ctx, -ENODATA,
@@ -514,7 +528,8 @@ int cr_read_image(struct cr_ctx *ctx)
 				      "record %llu (%s) at offset %#llx: %s (type %u, length %u)",
 				      ctx->records, cr_rec_name(h->type), off, why,
 				      h->type, h->len);
-		if (off + h->len > ctx->max_image)
+		/* The limit counts the record index too. */
+		if (off + h->len + (ctx->nr_recs + 1) * sizeof(struct cr_rec) > ctx->max_image)
 			return cr_err(ctx, -EFBIG,
 				      "record %llu (%s) at offset %#llx: the image is larger than restart's limit of %llu bytes",
 				      ctx->records, cr_rec_name(h->type), off, ctx->max_image);

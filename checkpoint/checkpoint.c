@@ -359,6 +359,20 @@ static int cr_task_frozen(struct cr_ctx *ctx, struct task_struct *t)
 	return 0;
 }
 
+/* Signals pending for @t (checkpoint refuses them, so none at the start). */
+static bool cr_task_signalled(struct task_struct *t)
+{
+	unsigned long flags;
+	bool pending;
+
+	if (!lock_task_sighand(t, &flags))
+		return true;
+	pending = !sigisemptyset(&t->pending.signal) ||
+		  !sigisemptyset(&t->signal->shared_pending.signal);
+	unlock_task_sighand(t, &flags);
+	return pending;
+}
+
 /*
  * Start of the capture of @t, frozen: its credentials and memory cannot
  * change until cr_capture_end() (exec_update_lock), its stack stays
@@ -407,6 +421,10 @@ static int cr_capture_check(struct cr_ctx *ctx, struct cr_freezer *fz,
 	ret = cr_task_frozen(ctx, t);
 	if (ret)
 		return ret;
+	/* A signal sent meanwhile, even blocked, is not in the image. */
+	if (cr_task_signalled(t))
+		return cr_err(ctx, -EBUSY, "pid %d got a signal while it was checkpointed",
+			      task_pid_vnr(t));
 	if (!test_bit(CGRP_FROZEN, &fz->cgrp->flags) ||
 	    !wait_task_inactive(t, CR_FROZEN_STATES) || cr_switches(t) != cap->switches)
 		return cr_err(ctx, -EBUSY,

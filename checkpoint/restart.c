@@ -199,12 +199,18 @@ static int cr_child_fn(void *arg)
 			cr->res.rmtp = rt->rb->rmtp;
 		}
 		init_task_work(&cr->work, cr_child_resume);
-		ret = task_work_add(current, &cr->work, TWA_RESUME);
+		/*
+		 * TWA_SIGNAL_NO_IPI: run before get_signal() dequeues a signal
+		 * that may be pending by then, so that a handler's frame is
+		 * built from the restored registers.
+		 */
+		ret = task_work_add(current, &cr->work, TWA_SIGNAL_NO_IPI);
 	}
 	if (ret) {
 		kfree(cr);
-		pr_err("pid %d killed: restoring failed after the point of no return: %s\n",
-		       task_pid_nr(current), child->ctx->errmsg[0] ? child->ctx->errmsg : "error");
+		pr_err_ratelimited("pid %d killed: restoring failed after the point of no return: %s\n",
+				   task_pid_nr(current),
+				   child->ctx->errmsg[0] ? child->ctx->errmsg : "error");
 		force_fatal_sig(SIGKILL);
 	}
 	child->ret = ret;
@@ -299,8 +305,8 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 	/* -- point of no return -- */
 	ret = cr_become(ctx, &rt);
 	if (ret) {
-		pr_err("pid %d killed: restoring failed after the point of no return: %s\n",
-		       task_pid_nr(current), ctx->errmsg[0] ? ctx->errmsg : "error");
+		pr_err_ratelimited("pid %d killed: restoring failed after the point of no return: %s\n",
+				   task_pid_nr(current), ctx->errmsg[0] ? ctx->errmsg : "error");
 		force_fatal_sig(SIGKILL);
 		goto out;
 	}

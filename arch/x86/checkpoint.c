@@ -10,6 +10,7 @@
 #include <linux/mmu_context.h>
 #include <linux/regset.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/xxhash.h>
@@ -130,16 +131,25 @@ int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t)
 	struct pt_regs *regs = task_pt_regs(t);
 	struct cr_hdr_cpu *h;
 	long nr = regs->orig_ax, ret = regs->ax;
+	struct mm_struct *mm;
+	unsigned long lam;
+	void *ldt = NULL;
 
 	if (test_tsk_thread_flag(t, TIF_ADDR32) || regs->cs != __USER_CS ||
 	    regs->ss != __USER_DS)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: 32-bit code is not supported",
 			      task_pid_vnr(t));
+	mm = get_task_mm(t);
+	if (!mm)
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
+	lam = mm_lam_cr3_mask(mm);
 #ifdef CONFIG_MODIFY_LDT_SYSCALL
-	if (t->mm && READ_ONCE(t->mm->context.ldt))
+	ldt = READ_ONCE(mm->context.ldt);
+#endif
+	mmput(mm);
+	if (ldt)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: an LDT is not supported",
 			      task_pid_vnr(t));
-#endif
 	if (t->thread.fsindex || t->thread.gsindex)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: fs/gs segment selectors are not supported",
 			      task_pid_vnr(t));
@@ -149,7 +159,7 @@ int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: shadow stacks are not supported",
 			      task_pid_vnr(t));
 #endif
-	if (t->mm && mm_lam_cr3_mask(t->mm))
+	if (lam)
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "pid %d: linear address masking (LAM) is not supported",
 			      task_pid_vnr(t));

@@ -104,6 +104,7 @@ struct cr_rec {
  * @bytes: stream bytes written, or read
  * @recs: restart: every record of the image, in order
  * @nr_recs: restart: records in @recs
+ * @cap_recs: restart: room in @recs
  * @next_rec: restart: index of the next record to hand out
  * @frozen_ns: checkpoint: time the container stayed frozen
  * @pages: pages of memory saved or restored
@@ -129,6 +130,7 @@ struct cr_ctx {
 	u64 bytes;
 	struct cr_rec *recs;
 	size_t nr_recs;
+	size_t cap_recs;
 	size_t next_rec;
 	u64 frozen_ns;
 	u64 pages;
