@@ -31,19 +31,27 @@ vm_rc=$?
 run=$BUILD/runs/tests
 # The guest must really have what QEMU gives it: concurrency and timing
 # bugs hide on one CPU and a jiffies clock.
-cpus=$(sed -n 's/^CR-GUEST-CPUS: //p' "$run/out.txt")
-clock=$(sed -n 's/^CR-GUEST-CLOCK: //p' "$run/out.txt")
-hres=$(sed -n 's/^CR-GUEST-HRES: //p' "$run/out.txt")
-if [ "${cpus:-0}" -ge "$CR_VM_CPUS" ]; then
-	echo "PASS guest:cpus ($cpus online, $CR_VM_CPUS requested)"
-else
-	echo "FAIL guest:cpus (${cpus:-no} CPUs online, $CR_VM_CPUS requested)"
-fi | tee -a "$all"
-case ${clock:-none}:${hres:-none} in
-jiffies:* | refined-jiffies:* | none:* | *:none | *:[!1]*)
-	echo "FAIL guest:clock (clocksource ${clock:-unknown}, hrtimer resolution ${hres:-unknown} ns)" ;;
-*)	echo "PASS guest:clock (clocksource $clock, hrtimer resolution $hres ns)" ;;
-esac | tee -a "$all"
+guest_cpus() {
+	local cpus
+	cpus=$(sed -n 's/^CR-GUEST-CPUS: //p' "$1")
+	if [ "${cpus:-0}" -ge "$CR_VM_CPUS" ]; then
+		echo "PASS guest:cpus ($cpus online, $CR_VM_CPUS requested)"
+	else
+		echo "FAIL guest:cpus (${cpus:-no} CPUs online, $CR_VM_CPUS requested)"
+	fi
+}
+guest_clock() {
+	local clock hres
+	clock=$(sed -n 's/^CR-GUEST-CLOCK: //p' "$1")
+	hres=$(sed -n 's/^CR-GUEST-HRES: //p' "$1")
+	case ${clock:-none}:${hres:-none} in
+	jiffies:* | refined-jiffies:* | none:* | *:none | *:[!1]*)
+		echo "FAIL guest:clock (clocksource ${clock:-unknown}, hrtimer resolution ${hres:-unknown} ns)" ;;
+	*)	echo "PASS guest:clock (clocksource $clock, hrtimer resolution $hres ns)" ;;
+	esac
+}
+guest_cpus "$run/out.txt" | tee -a "$all"
+guest_clock "$run/out.txt" | tee -a "$all"
 python3 "$REPO/harness/results.py" "$run/out.txt" "$run/console.txt" | grep -v ' passed, ' | tee -a "$all"
 case $vm_rc in
 125) echo "FAIL guest:finished (the test guest hung or crashed)" | tee -a "$all" ;;
@@ -87,6 +95,13 @@ st_hang() {
 		-- "sleep 100000" > "$BUILD/runs/selftest-hang.txt" 2>&1
 	[ $? -eq 125 ] && grep -q 'did not finish' "$BUILD/runs/selftest-hang.txt"
 }
+st_cpus() {
+	local r=$BUILD/runs/selftest-cpus
+	"$REPO/harness/vm.sh" -q -n selftest-cpus -t 120 -a "maxcpus=1 clocksource=jiffies cr.nokmemleak" \
+		-- "cr-guest-info" >/dev/null 2>&1
+	guest_cpus "$r/out.txt" | grep -q '^FAIL' && guest_clock "$r/out.txt" | grep -q '^FAIL'
+}
+phase selftest-cpus selftest guest-cpus-clock "a guest on one CPU with a jiffies clock" st_cpus
 phase selftest-fail selftest failing-tests "a failing, a crashing and a hanging kselftest, a failing KUnit case" st_fail
 phase selftest-warn selftest kernel-warn "a WARN in the console while the command succeeds" st_warn
 phase selftest-hang selftest guest-hang "a guest that never finishes" st_hang

@@ -6,6 +6,9 @@
 # each is extracted into build/fuzz/<seed>/<tag>.txt (verdict, reason,
 # recipe) and <tag>.img (the image, for ckptinfo or restart -i).
 #
+# CR_FUZZ_BIN=dir runs dir/cr_fuzz instead (a fresh build, without
+# rebuilding the initramfs); CR_FUZZ_ARGS adds options (cr_fuzz -h).
+#
 # Exit status: 0 if nothing was kept and the console is clean; 1 if a
 # case was kept; the guest's 125 (hung or crashed) or 126 (kernel report
 # on the console, kmemleak included) otherwise.
@@ -21,10 +24,18 @@ timeout=$((300 + n / 4))
 out=$BUILD/fuzz/$seed
 run=$BUILD/runs/fuzz
 
+prog=/tests/checkpoint/cr_fuzz
+extra=()
+if [ -n "${CR_FUZZ_BIN:-}" ]; then
+	[ -x "$CR_FUZZ_BIN/cr_fuzz" ] || die "no $CR_FUZZ_BIN/cr_fuzz"
+	extra=(-x "$CR_FUZZ_BIN")
+	prog=/extra/cr_fuzz
+fi
+
 [ -f "$BUILD/bzImage" ] || die "no $BUILD/bzImage: run 'make kernel' first"
 log "fuzz: $n cases, seed $seed, guest timeout ${timeout}s (debug kernel $BUILD/bzImage)"
-CR_KERNEL=$BUILD/bzImage "$REPO/harness/vm.sh" -q -n fuzz -t "$timeout" -- \
-	"cd /tests/checkpoint && ./cr_fuzz -n $n -s $seed -m 60"
+CR_KERNEL=$BUILD/bzImage "$REPO/harness/vm.sh" -q -n fuzz -t "$timeout" "${extra[@]}" -- \
+	"$prog -n $n -s $seed -m 60 ${CR_FUZZ_ARGS:-}"
 rc=$?
 
 # The run without the images; then every kept case into its files.
