@@ -8,6 +8,7 @@
 #include <linux/cred.h>
 #include <linux/errno.h>
 #include <linux/hrtimer.h>
+#include <linux/io_uring.h>
 #include <linux/personality.h>
 #include <linux/pid_namespace.h>
 #include <linux/posix-timers.h>
@@ -18,6 +19,8 @@
 #include <linux/sched/task.h>
 #include <linux/seccomp.h>
 #include <linux/signal.h>
+#include <linux/syscall_user_dispatch.h>
+#include <linux/thread_info.h>
 #include <linux/uaccess.h>
 #include <asm/unistd.h>
 
@@ -224,14 +227,18 @@ int cr_check_restarter(struct cr_ctx *ctx)
  * cr_reset_restarter() - drop what the caller had, as execve() does
  *
  * Past the point of no return, once the caller has its new address
- * space: thread state of the CPU (TLS, debug registers, FPU and its
- * permissions, PKRU) back to a new program's, and the signals pending
- * for the caller dropped, a fatal one excepted.
+ * space: its io_uring requests cancelled, syscall user dispatch off,
+ * thread state of the CPU (TLS, debug registers, FPU and its
+ * permissions, PKRU, CPUID faulting, SSBD) back to a new program's, and
+ * the signals pending for the caller dropped, a fatal one excepted.
  */
 void cr_reset_restarter(void)
 {
 	unsigned long flags;
 
+	io_uring_task_cancel();
+	clear_syscall_work_syscall_user_dispatch(current);
+	arch_setup_new_exec();
 	flush_thread();
 	if (!lock_task_sighand(current, &flags))
 		return;

@@ -35,6 +35,7 @@
 #include <linux/swapops.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/hugetlb.h>
+#include <linux/ksm.h>
 #include <linux/uaccess.h>
 
 /* What checkpoint keeps of an area once mmap_lock is dropped. */
@@ -931,6 +932,11 @@ static int cr_new_mm(struct cr_ctx *ctx)
 	task_unlock(current->group_leader);
 	arch_pick_mmap_layout(mm, &rlim_stack);
 	mm->task_size = TASK_SIZE;
+	ret = ksm_execve(mm);	/* MMF_VM_MERGE_ANY is inherited, as at exec */
+	if (ret) {
+		mmput(mm);
+		return cr_err(ctx, ret, "cannot register the new address space with KSM");
+	}
 	ret = exec_mmap(mm);
 	if (ret) {
 		mmput(mm);
