@@ -18,6 +18,7 @@
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
 #include <linux/kdev_t.h>
+#include <linux/magic.h>
 #include <linux/major.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
@@ -27,6 +28,27 @@
 /* Open flags that are saved and restored; the rest is refused. */
 #define CR_FILE_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_DIRECT | \
 			 O_LARGEFILE | O_NOATIME | __O_SYNC | O_DIRECTORY | O_NOFOLLOW)
+
+/*
+ * Files of kernel-state filesystems (a /proc/<pid>/... file names a pid
+ * of the checkpointing side, which restart cannot give back, and would
+ * reach another task's state) are neither saved nor reopened.
+ */
+static bool cr_pseudo_fs(const struct path *path)
+{
+	switch (path->mnt->mnt_sb->s_magic) {
+	case PROC_SUPER_MAGIC:
+	case SYSFS_MAGIC:
+	case DEBUGFS_MAGIC:
+	case TRACEFS_MAGIC:
+	case SECURITYFS_MAGIC:
+	case CGROUP_SUPER_MAGIC:
+	case CGROUP2_SUPER_MAGIC:
+	case BPF_FS_MAGIC:
+		return true;
+	}
+	return false;
+}
 
 static bool cr_mem_chrdev(dev_t rdev)
 {
@@ -124,6 +146,10 @@ int cr_write_file(struct cr_ctx *ctx, struct file *file, u32 *tag)
 	if (d_unlinked(file->f_path.dentry))
 		return cr_err(ctx, -EOPNOTSUPP, "file %pD: deleted files are not supported yet",
 			      file);
+	if (cr_pseudo_fs(&file->f_path))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "file %pD: files of /proc, /sys and other kernel filesystems are not supported",
+			      file);
 
 	buf = kmalloc(CR_PATH_MAX, GFP_KERNEL);
 	if (!buf)
@@ -131,6 +157,9 @@ int cr_write_file(struct cr_ctx *ctx, struct file *file, u32 *tag)
 	path = cr_task_path(ctx->root, &file->f_path, buf, CR_PATH_MAX);
 	if (IS_ERR(path)) {
 		kfree(buf);
+		/* No fs left: the task was killed during the checkpoint. */
+		if (PTR_ERR(path) == -ENOENT)
+			return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(ctx->root));
 		return cr_err(ctx, -EOPNOTSUPP, "file %pD is outside the container's root", file);
 	}
 	plen = strlen(path) + 1;
@@ -197,6 +226,12 @@ static struct file *cr_reopen(struct cr_ctx *ctx, const struct cr_hdr_file *h,
 		return ERR_PTR(ret);
 	}
 	same = d_really_is_positive(p.dentry) && cr_inode_is(d_inode(p.dentry), h);
+	if (cr_pseudo_fs(&p)) {
+		path_put(&p);
+		path_put(&root);
+		cr_rec_err(ctx, -EPERM, "%s is on a kernel filesystem (/proc, /sys, ...)", path);
+		return ERR_PTR(-EPERM);
+	}
 	path_put(&p);
 	if (!same) {
 		path_put(&root);
@@ -477,6 +512,12 @@ int cr_write_fs(struct cr_ctx *ctx, struct task_struct *t)
 	get_fs_pwd(t->fs, &pwd);
 	umask = t->fs->umask;
 	task_unlock(t);
+	if (cr_pseudo_fs(&pwd)) {
+		path_put(&pwd);
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d: a working directory in /proc, /sys or another kernel filesystem is not supported",
+			      task_pid_vnr(t));
+	}
 
 	buf = kmalloc(CR_PATH_MAX, GFP_KERNEL);
 	if (!buf) {
@@ -487,6 +528,8 @@ int cr_write_fs(struct cr_ctx *ctx, struct task_struct *t)
 	path_put(&pwd);
 	if (IS_ERR(path)) {
 		kfree(buf);
+		if (PTR_ERR(path) == -ENOENT)
+			return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: working directory outside its root",
 			      task_pid_vnr(t));
 	}
@@ -536,6 +579,10 @@ int cr_read_fs(struct cr_ctx *ctx, struct cr_rst_task *rt)
 		return cr_rec_err(ctx, ret, "cannot find the working directory %s (error %d)",
 				  path, ret);
 	}
+	if (cr_pseudo_fs(&rt->cwd))
+		return cr_rec_err(ctx, -EPERM,
+				  "the working directory %s is on a kernel filesystem (/proc, /sys, ...)",
+				  path);
 	ret = path_permission(&rt->cwd, MAY_EXEC | MAY_CHDIR);
 	if (ret)
 		return cr_rec_err(ctx, ret, "cannot enter the working directory %s", path);

@@ -216,6 +216,9 @@ static inline int cr_fix_tail(uint8_t *img, size_t len)
 		if (h->type == CR_HDR_TAIL) {
 			struct cr_hdr_tail *t = (struct cr_hdr_tail *)h;
 
+			if (h->len < sizeof(*t))
+				return -1;	/* a tail too short to fix */
+
 			t->records = n;
 			t->bytes = off;
 			t->checksum = cr_xxh64_digest(&s);

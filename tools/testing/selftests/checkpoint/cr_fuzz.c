@@ -12,11 +12,14 @@
  *
  * A case is fine if restart() refused it with an errno that
  * Documentation/checkpoint/syscalls.rst documents and a reason, or if it
- * restored it.  It is kept if the errno is undocumented, the reason is
- * empty, restart() did not return in time, the caller died after a
- * refusal, or the kernel logged a report (/dev/kmsg).  Kept cases are
- * minimised and printed between CR-FUZZ-CASE-BEGIN/END markers with their
- * recipe and the image in base64 (harness/fuzz.sh extracts them).
+ * restored it; what was restored is then used (its /proc files read, a
+ * signal sent) and checkpointed, and that image must restart too.  A case
+ * is kept if the errno is undocumented, the reason is empty, restart()
+ * did not return in time, the caller died after a refusal, the kernel
+ * logged a report (/dev/kmsg), or the checkpoint of what was restored
+ * does not restart.  Kept cases are minimised and printed between
+ * CR-FUZZ-CASE-BEGIN/END markers with their recipe and the image in
+ * base64 (harness/fuzz.sh extracts them).
  *
  * Images cannot be kept as regressions (they carry the kernel's ABI and
  * vdso hashes): the regressions are recipes, in regressions[] below,
@@ -26,6 +29,7 @@
  *   cr_fuzz -n N -s S        N random cases from seed S
  *   cr_fuzz -r 'RECIPE'      replay one recipe
  *   cr_fuzz -c N [-s S]      run case N of a round only, print its recipe
+ *   cr_fuzz -h               the other options
  *
  * Recipe: "SHAPE: OP; OP; ...".  A record is TYPE.N, the Nth record of
  * that type (tNN for a type without a name) at the time the op applies;
@@ -85,6 +89,9 @@ static const struct regression {
 	{ "pause: path file.0=/proc/self/mem; set file.0.kind=1; set file.0.mode=0x8180",
 	  "a /proc/self file is reopened; its checkpoint names /proc/<host pid>/mem, which "
 	  "restart then cannot reopen (ENOENT)" },
+	{ "pause: path fs.0=/proc/self",
+	  "a working directory in /proc/self: its checkpoint names /proc/<host pid>, which "
+	  "restart then cannot find (ENOENT)" },
 };
 
 /* -- record layouts ---------------------------------------------------------- */
@@ -800,6 +807,10 @@ static bool recipe_notail(const struct recipe *rc)
 	return false;
 }
 
+/* Ops of the last recipe_image() that did not apply (their record is absent). */
+static unsigned int ops_missed;
+static int first_missed;
+
 /* The image of @rc: NULL if its seed is missing. */
 static uint8_t *recipe_image(const struct recipe *rc, const struct seed *seeds, size_t *len)
 {
@@ -809,8 +820,14 @@ static uint8_t *recipe_image(const struct recipe *rc, const struct seed *seeds, 
 	if (rc->shape < 0 || !seeds[rc->shape].ok)
 		return NULL;
 	img_copy(&im, &seeds[rc->shape].img);
-	for (unsigned int i = 0; i < rc->nr; i++)
-		op_apply(&rc->ops[i], &im, seeds);
+	ops_missed = 0;
+	first_missed = -1;
+	for (unsigned int i = 0; i < rc->nr; i++) {
+		if (!op_apply(&rc->ops[i], &im, seeds))
+			continue;
+		if (!ops_missed++)
+			first_missed = i;
+	}
 	buf = img_bytes(&im, recipe_notail(rc), len);
 	img_free(&im);
 	return buf;
@@ -1579,9 +1596,11 @@ static const char *const verdict_names[V_NR] = {
 	[V_ROUNDTRIP] = "its checkpoint does not restart", [V_SETUP] = "setup error",
 };
 
+static bool keep_kills;	/* -K: a kill past the point of no return is kept too */
+
 static bool kept(enum verdict v)
 {
-	return v >= V_ERRNO && v != V_SETUP;
+	return (v >= V_ERRNO && v != V_SETUP) || (v == V_KILLED && keep_kills);
 }
 
 struct result {
@@ -2014,7 +2033,8 @@ static bool same(const struct result *a, const struct result *b)
 
 	if (a->v != b->v)
 		return false;
-	if (a->v == V_ERRNO || a->v == V_NOREASON || a->v == V_DIED || a->v == V_ROUNDTRIP) {
+	if (a->v == V_ERRNO || a->v == V_NOREASON || a->v == V_DIED || a->v == V_ROUNDTRIP ||
+	    a->v == V_KILLED) {
 		shape_of_reason(a, ka, sizeof(ka));
 		shape_of_reason(b, kb, sizeof(kb));
 		return a->err == b->err && !strcmp(ka, kb);
@@ -2492,7 +2512,7 @@ static int gen_test(struct fz *fz, const char *dir, uint64_t seed, unsigned long
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-n CASES] [-s SEED] [-t SECONDS] [-m SECONDS] [-R] [-v]\n"
+		"usage: %s [-n CASES] [-s SEED] [-t SECONDS] [-m SECONDS] [-R] [-K] [-v]\n"
 		"       %s -r 'RECIPE'      replay one recipe\n"
 		"       %s -c N [-s SEED]   run case N of the round only\n"
 		"       %s -l               list the regression recipes\n"
@@ -2500,6 +2520,8 @@ static void usage(const char *prog)
 		"  -t  time limit of one restart() (default 10 s)\n"
 		"  -m  time to minimise a kept case (default 30 s; 10 s, 30 in all without -n)\n"
 		"  -R  do not restart the checkpoint of each restored process\n"
+		"  -K  keep a case killed past the point of no return (a check restart\n"
+		"      could have made before it)\n"
 		"  -U  treat this errno as undocumented (to see the fuzzer keep cases)\n"
 		"  -v  one line per case, with its recipe\n",
 		prog, prog, prog, prog, FZ_DEFAULT_CASES, FZ_DEFAULT_SEED);
@@ -2524,7 +2546,7 @@ int main(int argc, char **argv)
 	double min_secs = 0;
 	const char *seed_dir = NULL;
 
-	while ((o = getopt(argc, argv, "n:s:t:m:r:c:lvhgS:RU:")) != -1) {
+	while ((o = getopt(argc, argv, "n:s:t:m:r:c:lvhgS:RKU:")) != -1) {
 		switch (o) {
 		case 'n':
 			ncases = strtoul(optarg, NULL, 0);
@@ -2552,6 +2574,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			fz.roundtrip = false;
+			break;
+		case 'K':
+			keep_kills = true;
 			break;
 		case 'U':	/* to see the fuzzer keep cases */
 			undocumented = atoi(optarg);
@@ -2633,6 +2658,9 @@ int main(int argc, char **argv)
 	if (replay) {
 		recipe_str(&rc, text);
 		run_recipe(&fz, &rc, &res);
+		if (ops_missed)
+			printf("# %u ops do not apply to seed %s, the first is op %d\n", ops_missed,
+			       shapes[rc.shape].name, first_missed + 1);
 		printf("# %s -> %s%s%s: %s\n", text, verdict_names[res.v],
 		       res.err ? ", " : "", res.err ? errname(res.err) : "", res.reason);
 		if (kept(res.v))
@@ -2662,6 +2690,13 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < NF(regressions); i++) {
 		recipe_parse(regressions[i].recipe, &rc, err, sizeof(err));
 		run_recipe(&fz, &rc, &res);
+		if (ops_missed) {
+			/* the seed changed shape: the recipe does not test what it did */
+			printf("# regression %u (%s): op %d does not apply to seed %s\n", i,
+			       regressions[i].what, first_missed + 1, shapes[rc.shape].name);
+			kept_reg++;
+			continue;
+		}
 		if (fz.verbose || kept(res.v) || res.v == V_SETUP)
 			printf("# regression %u (%s): %s%s%s: %s\n", i, regressions[i].what,
 			       verdict_names[res.v], res.err ? ", " : "",
