@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * checkpoint(): find the container, check permission and what it holds,
- * freeze its cgroup, write the image, thaw.
+ * checkpoint(): find the container, freeze its cgroup, collect its tasks
+ * (every process and thread of its pid namespace, or a subtree), check
+ * permission and what they hold, write the image, check that nothing
+ * captured is also used from outside, then thaw (or leave frozen, or
+ * kill).
  */
 
 #include <linux/cgroup.h>
-#include <linux/kernfs.h>
-#include <linux/nsproxy.h>
 #include <linux/checkpoint.h>
 #include <linux/delay.h>
+#include <linux/fdtable.h>
+#include <linux/fs_struct.h>
+#include <linux/kernfs.h>
+#include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/task_stack.h>
 #include <linux/timekeeping.h>
 #include <linux/utsname.h>
@@ -31,13 +37,46 @@ struct cr_freezer {
 	bool froze;		/* frozen by us, thawed by us */
 };
 
-/* What holds the root task still while it is captured. */
-struct cr_capture {
-	struct mm_struct *mm;	/* its mm before the freeze (compared only) */
-	u32 exec_id;		/* its self_exec_id then */
+/* One task of the container while it is checkpointed. */
+struct cr_ctask {
+	struct task_struct *t;	/* a reference */
+	unsigned int leader;	/* index of its thread group leader */
 	unsigned long switches;	/* context switches once frozen */
-	bool exec_locked;	/* exec_update_lock held for reading */
+	bool zombie;
 	bool stack;		/* its stack held */
+	/* the first task, in TREE order, of its mm, fd table, fs, sighand */
+	bool first_mm, first_files, first_fs, first_sighand;
+};
+
+/* The tasks of the container, in TREE order. */
+struct cr_tasks {
+	struct cr_ctask *v;
+	unsigned int nr;
+	unsigned int cap;
+	struct xarray set;	/* task_pid_nr() -> task: who is inside */
+	struct pid_namespace *ns;
+	struct nsproxy nsp;	/* the root's namespaces, compared only */
+	bool whole;		/* all of a pid namespace, not a subtree */
+};
+
+/*
+ * Objects several tasks can share, known to the objhash by identity
+ * only: the tasks are frozen and referenced, so the objects stay.
+ */
+static void cr_obj_nop(void *ptr)
+{
+}
+
+static const struct cr_obj_ops cr_obj_files_ops = {
+	.name = "fd table", .grab = cr_obj_nop, .drop = cr_obj_nop,
+};
+
+static const struct cr_obj_ops cr_obj_fs_ops = {
+	.name = "fs info", .grab = cr_obj_nop, .drop = cr_obj_nop,
+};
+
+static const struct cr_obj_ops cr_obj_sighand_ops = {
+	.name = "signal handler table", .grab = cr_obj_nop, .drop = cr_obj_nop,
 };
 
 static void cr_copy_uts(char *dst, const char *src)
@@ -80,24 +119,97 @@ static int cr_write_head(struct cr_ctx *ctx)
 	return 0;
 }
 
-static int cr_write_tree(struct cr_ctx *ctx)
+/* A tag for @ptr, shared by the tasks that share it; *@first if new. */
+static int cr_tree_tag(struct cr_ctx *ctx, void *ptr, const struct cr_obj_ops *ops,
+		       u32 *tag, bool *first)
 {
-	struct task_struct *t = ctx->root;
-	struct pid_namespace *ns = task_active_pid_ns(t);
+	int ret;
+
+	if (!ptr)
+		return cr_err(ctx, -ESRCH, "a task of the container is exiting");
+	ret = cr_obj_lookup_add(ctx->objhash, ptr, ops, first);
+	if (ret < 0)
+		return ret;
+	*tag = ret;
+	return 0;
+}
+
+/* The TREE entry of a live task: its identity and what it shares. */
+static int cr_tree_entry(struct cr_ctx *ctx, struct cr_tasks *ts, unsigned int i,
+			 struct cr_tree_task *tt)
+{
+	struct cr_ctask *ct = &ts->v[i];
+	struct task_struct *t = ct->t;
+	void *mm, *files, *fs, *sighand;
+	int ret;
+
+	task_lock(t);
+	mm = t->mm;
+	files = t->files;
+	fs = t->fs;
+	sighand = rcu_access_pointer(t->sighand);
+	task_unlock(t);
+	ret = cr_tree_tag(ctx, mm, &cr_obj_mm_ops, &tt->mm_tag, &ct->first_mm);
+	if (!ret)
+		ret = cr_tree_tag(ctx, files, &cr_obj_files_ops, &tt->files_tag, &ct->first_files);
+	if (!ret)
+		ret = cr_tree_tag(ctx, fs, &cr_obj_fs_ops, &tt->fs_tag, &ct->first_fs);
+	if (!ret)
+		ret = cr_tree_tag(ctx, sighand, &cr_obj_sighand_ops, &tt->sighand_tag,
+				  &ct->first_sighand);
+	return ret;
+}
+
+static int cr_write_tree(struct cr_ctx *ctx, struct cr_tasks *ts)
+{
+	struct pid_namespace *ns = ts->ns;
 	struct cr_hdr_tree *h;
 	struct cr_tree_task *tt;
-	size_t len = sizeof(*h) + sizeof(*tt);
+	size_t len = sizeof(*h) + ts->nr * sizeof(*tt);
+	unsigned int i;
+	int ret = 0;
 
+	if (len > CR_RECORD_MAX)
+		return cr_err(ctx, -EOPNOTSUPP, "%u tasks: more than an image can describe",
+			      ts->nr);
 	h = cr_rec_get(ctx, CR_HDR_TREE, len, 0, 0);
 	if (!h)
 		return -ENOMEM;
-	h->nr_tasks = 1;
+	h->nr_tasks = ts->nr;
 	tt = (struct cr_tree_task *)(h + 1);
-	tt->pid = task_pid_nr_ns(t, ns);
-	tt->tgid = task_tgid_nr_ns(t, ns);
-	tt->ppid = 0;
+	for (i = 0; i < ts->nr && !ret; i++) {
+		struct cr_ctask *ct = &ts->v[i];
+		struct task_struct *t = ct->t;
+		struct signal_struct *sig = t->signal;
+
+		tt[i].pid = task_pid_nr_ns(t, ns);
+		tt[i].tgid = task_tgid_nr_ns(t, ns);
+		tt[i].pgid = task_pgrp_nr_ns(t, ns);
+		tt[i].sid = task_session_nr_ns(t, ns);
+		if (ct->leader != i) {
+			tt[i].ppid = tt[ct->leader].ppid;
+		} else if (i) {
+			rcu_read_lock();
+			tt[i].ppid = task_tgid_nr_ns(rcu_dereference(t->real_parent), ns);
+			rcu_read_unlock();
+		}
+		if (sig->is_child_subreaper)
+			tt[i].flags |= CR_TASK_SUBREAPER;
+		if (thread_group_leader(t))
+			tt[i].exit_signal = t->exit_signal;
+		if (ct->zombie) {
+			tt[i].flags |= CR_TASK_ZOMBIE;
+			tt[i].exit_code = (sig->flags & SIGNAL_GROUP_EXIT) ?
+					  sig->group_exit_code : t->exit_code;
+			continue;
+		}
+		ret = cr_tree_entry(ctx, ts, i, &tt[i]);
+	}
+	/* What restart could not rebuild is refused now, with its reason. */
+	if (!ret)
+		ret = cr_check_tree(ctx, tt, ts->nr, NULL);
 	cr_hbuf_put(ctx, len);
-	return 0;
+	return ret;
 }
 
 static int cr_write_tail(struct cr_ctx *ctx)
@@ -120,19 +232,20 @@ static int cr_write_tail(struct cr_ctx *ctx)
 	return cr_flush(ctx);
 }
 
-/* All of one task: the order is the image format's. */
-static int cr_write_one_task(struct cr_ctx *ctx, struct task_struct *t)
+/* All of one live task: the order is the image format's. */
+static int cr_write_one_task(struct cr_ctx *ctx, struct cr_ctask *ct)
 {
+	struct task_struct *t = ct->t;
 	int ret;
 
 	ret = cr_write_task(ctx, t);
-	if (!ret)
+	if (!ret && ct->first_fs)
 		ret = cr_write_fs(ctx, t);
-	if (!ret)
+	if (!ret && ct->first_files)
 		ret = cr_write_files(ctx, t);
-	if (!ret)
+	if (!ret && ct->first_mm)
 		ret = cr_write_mm(ctx, t);
-	if (!ret)
+	if (!ret && ct->first_sighand)
 		ret = cr_write_sighand(ctx, t);
 	if (!ret)
 		ret = cr_write_cpu(ctx, t);
@@ -143,32 +256,192 @@ static int cr_write_one_task(struct cr_ctx *ctx, struct task_struct *t)
 	return ret;
 }
 
-/* What the container may hold so far: one single-threaded process. */
-static int cr_check_shape(struct cr_ctx *ctx, struct task_struct *t)
-{
-	int nr_threads, has_children;
+/* -- the tasks of the container ------------------------------------------- */
 
-	if (t->flags & (PF_KTHREAD | PF_USER_WORKER))
-		return cr_err(ctx, -EINVAL, "pid %d is a kernel thread", task_pid_vnr(t));
-	if (t->exit_state || (t->flags & PF_EXITING))
-		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
-	rcu_read_lock();
-	nr_threads = get_nr_threads(t);
-	has_children = !list_empty(&t->children);
-	rcu_read_unlock();
-	if (nr_threads > 1)
-		return cr_err(ctx, -EOPNOTSUPP,
-			      "pid %d has %d threads: multi-threaded processes are not supported yet",
-			      task_pid_vnr(t), nr_threads);
-	if (has_children)
-		return cr_err(ctx, -EOPNOTSUPP,
-			      "pid %d has children: task trees are not supported yet",
-			      task_pid_vnr(t));
+static void cr_tasks_release(struct cr_tasks *ts)
+{
+	unsigned int i;
+
+	for (i = 0; i < ts->nr; i++) {
+		if (ts->v[i].stack)
+			put_task_stack(ts->v[i].t);
+		put_task_struct(ts->v[i].t);
+	}
+	ts->nr = 0;
+	xa_destroy(&ts->set);
+}
+
+static bool cr_inside(struct cr_tasks *ts, struct task_struct *t)
+{
+	return xa_load(&ts->set, task_pid_nr(t)) == t;
+}
+
+/*
+ * The root, its threads, then breadth first the children of every
+ * process and their threads: each task after its parent and its leader.
+ * Under tasklist_lock; -ENOSPC if @ts has no room for all.
+ */
+static int cr_collect_locked(struct cr_tasks *ts, struct task_struct *root)
+{
+	struct task_struct *p, *t, *c;
+	unsigned int i, n = 0;
+
+#define CR_ADD(task, lead)						\
+	do {								\
+		if (n == ts->cap)					\
+			return -ENOSPC;					\
+		ts->v[n] = (struct cr_ctask){ .t = (task), .leader = (lead) }; \
+		ts->v[n].zombie = (task)->exit_state == EXIT_ZOMBIE;	\
+		n++;							\
+	} while (0)
+
+	CR_ADD(root, 0);
+	for (i = 0; i < n; i++) {
+		p = ts->v[i].t;
+		if (ts->v[i].leader != i)
+			continue;
+		for_each_thread(p, t)
+			if (t != p && !t->exit_state)
+				CR_ADD(t, i);
+		for_each_thread(p, t)
+			list_for_each_entry(c, &t->children, sibling)
+				if (c->exit_state != EXIT_DEAD)
+					CR_ADD(c, n);
+	}
+#undef CR_ADD
+	for (i = 0; i < n; i++)
+		get_task_struct(ts->v[i].t);
+	ts->nr = n;
 	return 0;
 }
 
-/* Every task of @cgrp and below must be the container's; 0 or -EBUSY. */
-static int cr_check_cgroup_members(struct cr_ctx *ctx, struct cgroup *cgrp)
+static int cr_collect(struct cr_ctx *ctx, struct cr_tasks *ts)
+{
+	unsigned int i;
+	int ret;
+
+	for (;;) {
+		if (!ts->v) {
+			ts->v = kvmalloc_array(ts->cap, sizeof(*ts->v), CR_GFP);
+			if (!ts->v)
+				return -ENOMEM;
+		}
+		read_lock(&tasklist_lock);
+		ret = cr_collect_locked(ts, ctx->root);
+		read_unlock(&tasklist_lock);
+		if (ret != -ENOSPC)
+			break;
+		kvfree(ts->v);
+		ts->v = NULL;
+		if (ts->cap >= PID_MAX_LIMIT)
+			return cr_err(ctx, -EOPNOTSUPP, "too many tasks");
+		ts->cap *= 4;
+	}
+	for (i = 0; i < ts->nr; i++) {
+		ret = xa_insert(&ts->set, task_pid_nr(ts->v[i].t), ts->v[i].t, CR_GFP);
+		if (ret)
+			return ret == -EBUSY ? -EAGAIN : ret;
+	}
+	return 0;
+}
+
+/* What a task of the container may not be or hold. */
+static int cr_check_task(struct cr_ctx *ctx, struct cr_tasks *ts, struct cr_ctask *ct)
+{
+	struct task_struct *t = ct->t;
+	pid_t pid = task_pid_vnr(t);
+	struct nsproxy *nsp;
+	bool same_ns = true, own_pidns = false;
+
+	if (t->flags & (PF_KTHREAD | PF_USER_WORKER))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d is a kernel worker thread (io_uring): not supported yet", pid);
+	if (task_active_pid_ns(t) != ts->ns)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d is in a nested pid namespace: not supported yet", pid);
+	if (ct->zombie) {
+		if (!thread_group_empty(t))
+			return cr_err(ctx, -EOPNOTSUPP,
+				      "pid %d: its main thread exited while its other threads run: not supported yet",
+				      pid);
+		return 0;
+	}
+	if (READ_ONCE(t->vfork_done))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d was created by vfork() and has not called execve() yet: not supported",
+			      pid);
+	if (t->ptrace)
+		return cr_err(ctx, -EOPNOTSUPP, "pid %d is being ptraced", pid);
+	task_lock(t);
+	nsp = t->nsproxy;
+	if (nsp) {
+		same_ns = nsp->uts_ns == ts->nsp.uts_ns && nsp->ipc_ns == ts->nsp.ipc_ns &&
+			  nsp->mnt_ns == ts->nsp.mnt_ns && nsp->net_ns == ts->nsp.net_ns &&
+			  nsp->cgroup_ns == ts->nsp.cgroup_ns && nsp->time_ns == ts->nsp.time_ns;
+		own_pidns = nsp->pid_ns_for_children != ts->ns;
+	}
+	task_unlock(t);
+	if (!same_ns)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d has namespaces of its own (unshare, setns): not supported yet",
+			      pid);
+	if (own_pidns)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d made a pid namespace for its children: nested pid namespaces are not supported yet",
+			      pid);
+	if (task_cred_xxx(t, user_ns) != current_user_ns())
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d is in another user namespace than the caller: not supported yet",
+			      pid);
+	return 0;
+}
+
+/*
+ * Every task of the container is ours, inside the frozen cgroup, and in
+ * a whole container, every task of its pid namespace is below its init.
+ */
+static int cr_check_members(struct cr_ctx *ctx, struct cr_tasks *ts, struct cgroup *cgrp)
+{
+	struct task_struct *g, *t;
+	unsigned int i;
+	pid_t outside = 0, stray = 0;
+	int ret;
+
+	for (i = 0; i < ts->nr; i++) {
+		ret = cr_check_task(ctx, ts, &ts->v[i]);
+		if (ret)
+			return ret;
+		if (ts->v[i].zombie)
+			continue;
+		rcu_read_lock();
+		if (!cgroup_is_descendant(task_dfl_cgroup(ts->v[i].t), cgrp))
+			outside = task_pid_vnr(ts->v[i].t);
+		rcu_read_unlock();
+		if (outside)
+			return cr_err(ctx, -EBUSY,
+				      "pid %d is not in the container's cgroup (it cannot be frozen with it)",
+				      outside);
+	}
+	if (!ts->whole)
+		return 0;
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (t->exit_state || task_active_pid_ns(t) != ts->ns || cr_inside(ts, t))
+			continue;
+		stray = task_pid_vnr(t) ?: -1;
+		break;
+	}
+	rcu_read_unlock();
+	if (stray)
+		return cr_err(ctx, -EBUSY,
+			      "pid %d is in the container's pid namespace but not below its init (setns?)",
+			      stray);
+	return 0;
+}
+
+/* Cgroup members outside the container: a whole container has none. */
+static int cr_check_cgroup_members(struct cr_ctx *ctx, struct cr_tasks *ts,
+				   struct cgroup *cgrp)
 {
 	struct cgroup_subsys_state *css;
 	struct css_task_iter it;
@@ -179,10 +452,10 @@ static int cr_check_cgroup_members(struct cr_ctx *ctx, struct cgroup *cgrp)
 	css_for_each_descendant_pre(css, &cgrp->self) {
 		css_task_iter_start(css, 0, &it);
 		while (!ret && (t = css_task_iter_next(&it))) {
-			if (t == current)
+			if (same_thread_group(t, current))
 				ret = cr_err(ctx, -EBUSY,
 					     "the caller is in the container's cgroup");
-			else if (!same_thread_group(t, ctx->root))
+			else if (ts && ts->whole && !t->exit_state && !cr_inside(ts, t))
 				ret = cr_err(ctx, -EBUSY,
 					     "the container's cgroup also holds pid %d, which is not in the container",
 					     task_pid_vnr(t));
@@ -222,19 +495,27 @@ static void cr_cgroup_release(struct cgroup *cgrp)
 	spin_unlock(&cr_busy_lock);
 }
 
-/*
- * May the caller freeze @cgrp, as writing its cgroup.freeze would let it?
+/**
+ * cr_may_freeze() - may the caller freeze @cgrp, as writing cgroup.freeze would?
+ * @ctx: the call's context
+ * @cgrp: the cgroup
+ *
  * The cgroup must be visible in the caller's cgroup namespace and not its
- * root, and the file must be writable by the caller (delegation chowns
- * it to the delegatee).
+ * root, and its cgroup.freeze must be writable by the caller (delegation
+ * chowns it to the delegatee).
+ *
+ * Return: 0, -EPERM or -ESRCH (the cgroup is being removed).
  */
-static int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp)
+int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp)
 {
 	struct cgroup_namespace *ns = current->nsproxy->cgroup_ns;
 	struct cgroup *ns_root = ns->root_cset->dfl_cgrp;
 	struct kernfs_node *kn;
 	int ret;
 
+	if (!cgroup_parent(cgrp))
+		return cr_err(ctx, -EBUSY,
+			      "the container is in the root cgroup: run it in a cgroup of its own (ckpt-run does)");
 	if (!cgroup_is_descendant(cgrp, ns_root) ||
 	    (ns != &init_cgroup_ns && cgrp == ns_root))
 		return cr_err(ctx, -EPERM,
@@ -254,45 +535,35 @@ static int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp)
 #define CR_FROZEN_STATES	(TASK_INTERRUPTIBLE | __TASK_STOPPED)
 
 /*
- * Is the container frozen?  CGRP_FROZEN alone may be stale: right after
- * a thaw the cgroup still counts its tasks as frozen until each has run,
- * and a new freeze then sets CGRP_FROZEN at once.  So the task must also
- * be asleep again, in the trap (the freeze woke it: it has been there
- * since).  Polled without locks; cr_capture_begin() checks for good.
+ * Is @t frozen?  Right after a thaw the cgroup may still count it as
+ * frozen until it has run, so it must also be asleep again, in the trap.
+ * Polled without locks; cr_capture_begin() checks for good.
  */
-static bool cr_cgroup_frozen(struct cgroup *cgrp, struct task_struct *t)
+static bool cr_frozen_now(struct task_struct *t)
 {
-	return test_bit(CGRP_FROZEN, &cgrp->flags) && t->frozen &&
-	       (READ_ONCE(t->__state) & CR_FROZEN_STATES);
+	return t->frozen && (READ_ONCE(t->__state) & CR_FROZEN_STATES);
 }
 
 /* Freeze the cgroup of the container; fz->froze tells whether we did. */
 static int cr_freeze(struct cr_ctx *ctx, struct cr_freezer *fz)
 {
-	struct task_struct *t = ctx->root;
-	unsigned long deadline;
 	struct cgroup *cgrp;
 	int ret;
 
 	rcu_read_lock();
-	cgrp = task_dfl_cgroup(t);
+	cgrp = task_dfl_cgroup(ctx->root);
 	cgroup_get(cgrp);
 	rcu_read_unlock();
 	fz->cgrp = cgrp;
 
-	if (!cgroup_parent(cgrp))
-		return cr_err(ctx, -EBUSY,
-			      "pid %d is in the root cgroup: run the container in a cgroup of its own (ckpt-run does)",
-			      task_pid_vnr(t));
+	ret = cr_may_freeze(ctx, cgrp);
+	if (ret)
+		return ret;
 	ret = cr_cgroup_claim(ctx, cgrp);
 	if (ret)
 		return ret;
 	fz->claimed = true;
-	ret = cr_check_cgroup_members(ctx, cgrp);
-	if (ret)
-		return ret;
-
-	ret = cr_may_freeze(ctx, cgrp);
+	ret = cr_check_cgroup_members(ctx, NULL, cgrp);
 	if (ret)
 		return ret;
 	cgroup_lock();
@@ -305,25 +576,14 @@ static int cr_freeze(struct cr_ctx *ctx, struct cr_freezer *fz)
 		fz->froze = true;
 	}
 	cgroup_unlock();
-
-	deadline = jiffies + msecs_to_jiffies(CR_FREEZE_TIMEOUT_MS);
-	while (!cr_cgroup_frozen(cgrp, t)) {
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		if (time_after(jiffies, deadline))
-			return cr_err(ctx, -EBUSY, "the container did not freeze within %d ms",
-				      CR_FREEZE_TIMEOUT_MS);
-		schedule_timeout_killable(msecs_to_jiffies(2));
-	}
-	/* Nobody can fork into a frozen cgroup: check again, for good. */
-	return cr_check_cgroup_members(ctx, cgrp);
+	return 0;
 }
 
-static void cr_thaw(struct cr_freezer *fz)
+static void cr_thaw(struct cr_freezer *fz, bool leave_frozen)
 {
 	if (!fz->cgrp)
 		return;
-	if (fz->froze) {
+	if (fz->froze && !leave_frozen) {
 		cgroup_lock();
 		cgroup_freeze(fz->cgrp, false);
 		cgroup_unlock();
@@ -332,6 +592,53 @@ static void cr_thaw(struct cr_freezer *fz)
 		cr_cgroup_release(fz->cgrp);
 	cgroup_put(fz->cgrp);
 	fz->cgrp = NULL;
+}
+
+/*
+ * Wait until every task of the container is frozen, then collect them.
+ * Tasks that exit meanwhile (an exiting task is not frozen) are waited
+ * for, and the tasks collected again.
+ */
+static int cr_freeze_wait(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks *ts)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(CR_FREEZE_TIMEOUT_MS);
+	unsigned int i;
+	pid_t late;
+	int ret;
+
+	for (;;) {
+		late = 0;
+		if (test_bit(CGRP_FROZEN, &fz->cgrp->flags) && ctx->root->frozen) {
+			ret = cr_collect(ctx, ts);
+			if (ret && ret != -EAGAIN)
+				return ret;
+			/* A vfork() parent counts as frozen, in another sleep. */
+			for (i = 0; !ret && i < ts->nr; i++)
+				if (!ts->v[i].zombie && READ_ONCE(ts->v[i].t->vfork_done))
+					return cr_check_task(ctx, ts, &ts->v[i]);
+			for (i = 0; !ret && i < ts->nr && !late; i++) {
+				struct task_struct *t = ts->v[i].t;
+
+				if (ts->v[i].zombie ? t->exit_state != EXIT_ZOMBIE :
+				    !cr_frozen_now(t))
+					late = task_pid_vnr(t) ?: -1;
+			}
+			if (!ret && !late)
+				return 0;
+			cr_tasks_release(ts);
+		}
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (time_after(jiffies, deadline)) {
+			if (late)
+				return cr_err(ctx, -EBUSY,
+					      "pid %d did not freeze within %d ms",
+					      late, CR_FREEZE_TIMEOUT_MS);
+			return cr_err(ctx, -EBUSY, "the container did not freeze within %d ms",
+				      CR_FREEZE_TIMEOUT_MS);
+		}
+		schedule_timeout_killable(msecs_to_jiffies(2));
+	}
 }
 
 /* How many times @t was switched out: a task that runs changes it. */
@@ -374,50 +681,49 @@ static bool cr_task_signalled(struct task_struct *t)
 }
 
 /*
- * Start of the capture of @t, frozen: its credentials and memory cannot
- * change until cr_capture_end() (exec_update_lock), its stack stays
- * (a frozen task still takes SIGKILL), and it is off every CPU, its
- * registers saved in memory.  Permission is checked here, for what is
- * captured: an execve() of a setuid program before the freeze is seen.
+ * Start of the capture of a live task, frozen: its stack stays (a frozen
+ * task still takes SIGKILL), and it is off every CPU, its registers saved
+ * in memory.  Permission is checked here, for what is captured: an
+ * execve() of a setuid program before the freeze is seen, and a frozen
+ * task cannot run one (cr_capture_check() proves it stayed frozen).
  */
-static int cr_capture_begin(struct cr_ctx *ctx, struct cr_capture *cap)
+static int cr_capture_begin(struct cr_ctx *ctx, struct cr_ctask *ct)
 {
-	struct task_struct *t = ctx->root;
+	struct task_struct *t = ct->t;
 	int ret;
 
-	if (down_read_killable(&t->signal->exec_update_lock))
-		return -EINTR;
-	cap->exec_locked = true;
 	if (!try_get_task_stack(t))
 		return cr_err(ctx, -ESRCH, "pid %d exited during the checkpoint",
 			      task_pid_vnr(t));
-	cap->stack = true;
+	ct->stack = true;
 	if (!ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
 		return cr_err(ctx, -EPERM, "no permission to ptrace pid %d", task_pid_vnr(t));
-	if (READ_ONCE(t->mm) != cap->mm || READ_ONCE(t->self_exec_id) != cap->exec_id)
-		return cr_err(ctx, -EBUSY, "pid %d ran execve() while the checkpoint began",
-			      task_pid_vnr(t));
 	ret = cr_task_frozen(ctx, t);
 	if (ret)
 		return ret;
 	if (!wait_task_inactive(t, CR_FROZEN_STATES))
 		return cr_err(ctx, -EBUSY, "pid %d was woken while the checkpoint began",
 			      task_pid_vnr(t));
-	cap->switches = cr_switches(t);
+	ct->switches = cr_switches(t);
 	return 0;
 }
 
 /*
- * Was @t frozen for the whole capture?  A thaw (by the cgroup's owner, or
- * by anything else) lets it run, which its switch count tells even if it
- * was refrozen since.
+ * Was the task frozen for the whole capture?  A thaw (by the cgroup's
+ * owner, or by anything else) lets it run, which its switch count tells
+ * even if it was refrozen since.  A zombie must still be one.
  */
-static int cr_capture_check(struct cr_ctx *ctx, struct cr_freezer *fz,
-			    struct cr_capture *cap)
+static int cr_capture_check(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_ctask *ct)
 {
-	struct task_struct *t = ctx->root;
+	struct task_struct *t = ct->t;
 	int ret;
 
+	if (ct->zombie) {
+		if (READ_ONCE(t->exit_state) != EXIT_ZOMBIE)
+			return cr_err(ctx, -EBUSY, "zombie %d was reaped during the checkpoint",
+				      task_pid_vnr(t));
+		return 0;
+	}
 	ret = cr_task_frozen(ctx, t);
 	if (ret)
 		return ret;
@@ -426,40 +732,197 @@ static int cr_capture_check(struct cr_ctx *ctx, struct cr_freezer *fz,
 		return cr_err(ctx, -EBUSY, "pid %d got a signal while it was checkpointed",
 			      task_pid_vnr(t));
 	if (!test_bit(CGRP_FROZEN, &fz->cgrp->flags) ||
-	    !wait_task_inactive(t, CR_FROZEN_STATES) || cr_switches(t) != cap->switches)
+	    !wait_task_inactive(t, CR_FROZEN_STATES) || cr_switches(t) != ct->switches)
 		return cr_err(ctx, -EBUSY,
 			      "pid %d ran while it was checkpointed (the container was thawed or woken)",
 			      task_pid_vnr(t));
 	return 0;
 }
 
-static void cr_capture_end(struct cr_ctx *ctx, struct cr_capture *cap)
-{
-	struct task_struct *t = ctx->root;
+/* -- leak detection --------------------------------------------------------- */
 
-	if (cap->stack)
-		put_task_stack(t);
-	if (cap->exec_locked)
-		up_read(&t->signal->exec_update_lock);
-	cap->stack = false;
-	cap->exec_locked = false;
+struct cr_leak {
+	struct cr_ctx *ctx;
+	struct cr_tasks *ts;
+};
+
+static bool cr_fd_table_has(struct task_struct *t, struct file *file)
+{
+	struct files_struct *files;
+	struct fdtable *fdt;
+	unsigned int fd;
+	bool hit = false;
+
+	task_lock(t);
+	files = t->files;
+	if (files) {
+		fdt = files_fdtable(files);
+		for (fd = 0; fd < fdt->max_fds && !hit; fd++)
+			hit = rcu_access_pointer(fdt->fd[fd]) == file;
+	}
+	task_unlock(t);
+	return hit;
+}
+
+/* A task outside the container that uses @ptr, or 0 if none is found. */
+static pid_t cr_outside_user(struct cr_tasks *ts, void *ptr, const struct cr_obj_ops *ops)
+{
+	struct task_struct *g, *t;
+	pid_t pid = 0;
+	bool hit;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (t->exit_state || cr_inside(ts, t))
+			continue;
+		if (ops == &cr_obj_mm_ops)
+			hit = READ_ONCE(t->mm) == ptr;
+		else if (ops == &cr_obj_files_ops)
+			hit = READ_ONCE(t->files) == ptr;
+		else if (ops == &cr_obj_fs_ops)
+			hit = READ_ONCE(t->fs) == ptr;
+		else if (ops == &cr_obj_sighand_ops)
+			hit = rcu_access_pointer(t->sighand) == ptr;
+		else
+			hit = cr_fd_table_has(t, ptr);
+		if (hit) {
+			pid = task_pid_vnr(t) ?: -1;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return pid;
+}
+
+/* A task of the container that uses @ptr, to name it. */
+static pid_t cr_inside_user(struct cr_tasks *ts, void *ptr)
+{
+	unsigned int i;
+
+	for (i = 0; i < ts->nr; i++) {
+		struct task_struct *t = ts->v[i].t;
+
+		if (READ_ONCE(t->mm) == ptr || READ_ONCE(t->files) == ptr ||
+		    READ_ONCE(t->fs) == ptr || rcu_access_pointer(t->sighand) == ptr)
+			return task_pid_vnr(t);
+	}
+	return 0;
+}
+
+/*
+ * More references to an object than the container's tasks account for:
+ * if a task outside holds one, restart could not share the object with
+ * it, so the checkpoint fails, naming both.  References that no task
+ * holds (a reader of /proc, a transient lookup) do not count.
+ */
+static int cr_leak_one(void *arg, void *ptr, const struct cr_obj_ops *ops, unsigned int users)
+{
+	struct cr_leak *lk = arg;
+	struct cr_ctx *ctx = lk->ctx;
+	unsigned int i, refs;
+	pid_t out;
+
+	if (ops == &cr_obj_mm_ops) {
+		refs = atomic_read(&((struct mm_struct *)ptr)->mm_users);
+	} else if (ops == &cr_obj_files_ops) {
+		refs = atomic_read(&((struct files_struct *)ptr)->count);
+	} else if (ops == &cr_obj_fs_ops) {
+		struct fs_struct *fs = ptr;
+
+		spin_lock(&fs->lock);
+		refs = fs->users;
+		spin_unlock(&fs->lock);
+	} else if (ops == &cr_obj_sighand_ops) {
+		refs = refcount_read(&((struct sighand_struct *)ptr)->count);
+	} else if (ops == &cr_obj_file_ops) {
+		/* The tool's standard fds are the documented exception. */
+		for (i = 0; i < ARRAY_SIZE(ctx->stdio); i++)
+			if (ctx->stdio[i] == ptr)
+				return 0;
+		refs = file_count((struct file *)ptr) - 1;	/* the objhash's own */
+	} else {
+		return 0;
+	}
+	if (refs <= users)
+		return 0;
+	out = cr_outside_user(lk->ts, ptr, ops);
+	if (!out)
+		return 0;
+	if (ops == &cr_obj_file_ops)
+		return cr_err(ctx, -EBUSY,
+			      "file %pD of the container is also open in pid %d, outside the container",
+			      (struct file *)ptr, out);
+	return cr_err(ctx, -EBUSY,
+		      "the %s of pid %d is also used by pid %d, outside the container",
+		      ops->name, cr_inside_user(lk->ts, ptr), out);
+}
+
+static int cr_check_leaks(struct cr_ctx *ctx, struct cr_tasks *ts)
+{
+	struct cr_leak lk = { .ctx = ctx, .ts = ts };
+
+	return cr_objhash_for_each(ctx->objhash, cr_leak_one, &lk);
+}
+
+/* -- the call --------------------------------------------------------------- */
+
+/* Kill every captured process (CHECKPOINT_KILL). */
+static void cr_kill_tasks(struct cr_tasks *ts)
+{
+	unsigned int i;
+
+	for (i = 0; i < ts->nr; i++)
+		if (ts->v[i].leader == i && !ts->v[i].zombie)
+			do_send_sig_info(SIGKILL, SEND_SIG_PRIV, ts->v[i].t, PIDTYPE_TGID);
+}
+
+/* The capture proper, every task frozen. */
+static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks *ts)
+{
+	unsigned int i;
+	int ret;
+
+	ret = cr_check_members(ctx, ts, fz->cgrp);
+	if (!ret)
+		ret = cr_check_cgroup_members(ctx, ts, fz->cgrp);
+	for (i = 0; !ret && i < ts->nr; i++)
+		if (!ts->v[i].zombie)
+			ret = cr_capture_begin(ctx, &ts->v[i]);
+	if (!ret)
+		ret = cr_write_head(ctx);
+	if (!ret)
+		ret = cr_write_tree(ctx, ts);
+	for (i = 0; !ret && i < ts->nr; i++) {
+		if (ts->v[i].zombie)
+			continue;
+		ret = cr_write_one_task(ctx, &ts->v[i]);
+		cond_resched();
+	}
+	if (!ret)
+		ret = cr_check_leaks(ctx, ts);
+	for (i = 0; !ret && i < ts->nr; i++)
+		ret = cr_capture_check(ctx, fz, &ts->v[i]);
+	return ret;
 }
 
 /**
  * cr_do_checkpoint() - checkpoint the container rooted at @pid
  * @ctx: checkpoint context
- * @pid: root of the container, in the caller's pid namespace
+ * @pid: init of the container, or with CHECKPOINT_SUBTREE the root of the
+ *	subtree, in the caller's pid namespace
  *
  * Return: 0 or -errno, the reason recorded in @ctx.
  */
 long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 {
+	bool subtree = ctx->flags & CHECKPOINT_SUBTREE;
+	struct cr_tasks ts = { .cap = 64 };
 	struct cr_freezer fz = {};
-	struct cr_capture cap = {};
 	struct task_struct *t;
 	u64 t0 = 0;
 	int ret;
 
+	xa_init(&ts.set);
 	rcu_read_lock();
 	t = find_task_by_vpid(pid);
 	if (t)
@@ -470,40 +933,49 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	ctx->root = t;
 	ctx->arena.first_size = cr_arena_first_size(t);
 
+	if (t->flags & (PF_KTHREAD | PF_USER_WORKER))
+		return cr_err(ctx, -EINVAL, "pid %d is a kernel thread", pid);
+	if (!thread_group_leader(t))
+		return cr_err(ctx, -EINVAL, "pid %d is a thread, not a process", pid);
+	ts.ns = task_active_pid_ns(t);
+	if (!ts.ns)
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", pid);
+	ts.whole = !subtree;
+	if (!subtree && (ts.ns == &init_pid_ns || ts.ns->child_reaper != t))
+		return cr_err(ctx, -EINVAL,
+			      "pid %d is not the init of a container (a pid namespace): use CHECKPOINT_SUBTREE",
+			      pid);
+	task_lock(t);
+	if (t->nsproxy)
+		ts.nsp = *t->nsproxy;
+	task_unlock(t);
+	if (t->exit_state || (t->flags & PF_EXITING) || !ts.nsp.mnt_ns)
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", pid);
 	/* Nobody freezes what they could not read; checked again once frozen. */
 	if (!ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
 		return cr_err(ctx, -EPERM, "no permission to ptrace pid %d", pid);
-	ret = cr_check_shape(ctx, t);
-	if (ret)
-		return ret;
-	task_lock(t);
-	cap.mm = t->mm;
-	cap.exec_id = t->self_exec_id;
-	task_unlock(t);
 
 	ret = cr_freeze(ctx, &fz);
 	t0 = ktime_get_ns();
 	if (!ret)
-		ret = cr_capture_begin(ctx, &cap);
-	if (!ret) {
-		/* Frozen now: the shape cannot change any more. */
-		ret = cr_check_shape(ctx, t);
-		if (!ret && t->ptrace)
-			ret = cr_err(ctx, -EOPNOTSUPP, "pid %d is being ptraced", pid);
-	}
+		ret = cr_freeze_wait(ctx, &fz, &ts);
 	if (!ret)
-		ret = cr_write_head(ctx);
-	if (!ret)
-		ret = cr_write_tree(ctx);
-	if (!ret)
-		ret = cr_write_one_task(ctx, t);
-	if (!ret)
-		ret = cr_capture_check(ctx, &fz, &cap);
-	cr_capture_end(ctx, &cap);
-	ctx->frozen_ns = ktime_get_ns() - t0;
-	cr_thaw(&fz);
-	/* The capture is complete: what is left needs no frozen container. */
-	if (!ret)
+		ret = cr_capture(ctx, &fz, &ts);
+	/* The capture is complete: only the tail is left. */
+	if (!ret && (ctx->flags & CHECKPOINT_KILL)) {
+		/* Killed only once the whole image is out. */
 		ret = cr_write_tail(ctx);
+		if (!ret)
+			cr_kill_tasks(&ts);
+		ctx->frozen_ns = ktime_get_ns() - t0;
+		cr_thaw(&fz, false);
+	} else {
+		ctx->frozen_ns = ktime_get_ns() - t0;
+		cr_thaw(&fz, !ret && (ctx->flags & CHECKPOINT_LEAVE_FROZEN));
+		if (!ret)
+			ret = cr_write_tail(ctx);
+	}
+	cr_tasks_release(&ts);
+	kvfree(ts.v);
 	return ret;
 }

@@ -25,6 +25,7 @@ struct cr_obj {
 	struct hlist_node node;
 	void *ptr;
 	u32 tag;
+	unsigned int users;	/* checkpoint: cr_obj_lookup_add() calls */
 	const struct cr_obj_ops *ops;
 };
 
@@ -154,8 +155,12 @@ int cr_obj_lookup_add(struct cr_objhash *oh, void *ptr,
 	int ret;
 
 	*new = false;
-	if (obj)
-		return obj->ops == ops ? obj->tag : -EINVAL;
+	if (obj) {
+		if (obj->ops != ops)
+			return -EINVAL;
+		obj->users++;
+		return obj->tag;
+	}
 	if (oh->next_tag > INT_MAX)
 		return -ENOMEM;
 	tag = oh->next_tag;
@@ -163,8 +168,49 @@ int cr_obj_lookup_add(struct cr_objhash *oh, void *ptr,
 	if (ret)
 		return ret;
 	oh->next_tag++;
+	cr_obj_find(oh, ptr)->users = 1;
 	*new = true;
 	return tag;
+}
+
+/**
+ * cr_obj_tag() - the tag of a known object, without counting a user
+ * @oh: the objhash
+ * @ptr: the object
+ *
+ * Return: its tag, or 0 if @ptr is not known.
+ */
+u32 cr_obj_tag(struct cr_objhash *oh, void *ptr)
+{
+	struct cr_obj *obj = cr_obj_find(oh, ptr);
+
+	return obj ? obj->tag : 0;
+}
+
+/**
+ * cr_objhash_for_each() - call @fn for every object, in tag order
+ * @oh: the objhash
+ * @fn: called with @arg, the object, its kind and the number of
+ *	cr_obj_lookup_add() calls that found it; a non-zero return stops
+ * @arg: passed on
+ *
+ * Return: the first non-zero return of @fn, or 0.
+ */
+int cr_objhash_for_each(struct cr_objhash *oh,
+			int (*fn)(void *arg, void *ptr, const struct cr_obj_ops *ops,
+				  unsigned int users),
+			void *arg)
+{
+	struct cr_obj *obj;
+	unsigned long tag;
+	int ret;
+
+	xa_for_each(&oh->by_tag, tag, obj) {
+		ret = fn(arg, obj->ptr, obj->ops, obj->users);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /**

@@ -1,12 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * restart(): read and check the whole image, collect what each record
- * asks for (opening files, checking every field), and only then, past the
- * point of no return, turn the caller into the restored process.
+ * asks for (opening files, checking every field), then rebuild the task
+ * tree in the kernel.  Every task is created by the task that creates it
+ * at restart (its parent, or for a thread its leader) with its saved pid
+ * (clone3()'s set_tid), and restores itself, in its own context, before
+ * it ever returns to user mode: its address space and the pages in it,
+ * its files, registers.  Tasks are built one at a time, depth first;
+ * they all wait in the kernel until the whole tree stands, then go.
+ *
+ * The caller, pid 1 of a new pid namespace, becomes the container's init
+ * (or, for a subtree, stays init and gets the root as its child).  A
+ * failure before the caller's point of no return kills and reaps every
+ * task created so far and returns the error with nothing changed.
  */
 
 #define pr_fmt(fmt) "restart: " fmt
 
+#include <linux/cgroup.h>
 #include <linux/checkpoint.h>
 #include <linux/fdtable.h>
 #include <linux/fs.h>
@@ -20,7 +31,11 @@
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
+#include <linux/tty.h>
 #include <linux/utsname.h>
+#include <linux/wait.h>
+#include <uapi/linux/wait.h>
+#include <linux/xarray.h>
 
 #include "abi_hash.h"
 
@@ -59,43 +74,277 @@ int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head)
 	return cr_arch_check_head(ctx, head);
 }
 
+/* -- the tree ------------------------------------------------------------- */
+
+/* Objects a task rebuilds because it is the first (in TREE order) to use them */
+#define CR_FIRST_MM		BIT(0)
+#define CR_FIRST_FILES		BIT(1)
+#define CR_FIRST_FS		BIT(2)
+#define CR_FIRST_SIGHAND	BIT(3)
+#define CR_FIRST_ALL		(BIT(4) - 1)
+
+/* One task of the tree being rebuilt. */
+struct cr_rst_node {
+	struct cr_ctx *ctx;
+	const struct cr_tree_task *tt;
+	struct cr_rst_task rt;		/* live tasks: what their records ask */
+	int creator;			/* the task that creates it, -1: the caller */
+	int first_child;		/* the tasks it creates, in TREE order */
+	int next_sibling;
+	u8 first;			/* CR_FIRST_* */
+	struct task_struct *task;	/* once created, a reference */
+	struct completion built;	/* it and what it creates stand */
+	int ret;
+};
+
+enum cr_phase {
+	CR_PHASE_BUILD,		/* tasks are created and restore themselves */
+	CR_PHASE_ZOMBIES,	/* the zombies exit */
+	CR_PHASE_SIGNALS,	/* the live tasks drop what their exits sent */
+	CR_PHASE_GO,		/* back to user mode */
+	CR_PHASE_ABORT,		/* restart failed: every task dies */
+};
+
+/**
+ * struct cr_rst_tree - the task tree of a restart
+ * @nr: tasks
+ * @nodes: one per task, in TREE order
+ * @wq: where created tasks wait for the next phase
+ * @phase: enum cr_phase
+ * @acks: live tasks that have not passed CR_PHASE_SIGNALS
+ * @users: created tasks that may still use the ctx, plus one for the caller
+ * @gone: @users dropped to zero
+ */
+struct cr_rst_tree {
+	unsigned int nr;
+	struct cr_rst_node *nodes;
+	wait_queue_head_t wq;
+	int phase;
+	atomic_t acks;
+	atomic_t users;
+	struct completion gone;
+};
+
+static int cr_tree_lookup(struct xarray *pids, s32 pid)
+{
+	void *v = pid > 0 ? xa_load(pids, pid) : NULL;
+
+	return v ? xa_to_value(v) : -1;
+}
+
+/* A shared object: rebuilt by its first task, else shared with the creator's. */
+static int cr_tree_share(struct cr_ctx *ctx, struct xarray *tags, const struct cr_tree_task *e,
+			 const struct cr_tree_task *c, u32 tag, u32 ctag, unsigned long kind,
+			 u8 *first, const char *what)
+{
+	void *v = tag ? xa_load(tags, tag) : NULL;
+	int ret;
+
+	if (!tag)
+		return cr_rec_err(ctx, -EBADMSG, "pid %d has no %s", e->pid, what);
+	if (!v) {
+		ret = xa_insert(tags, tag, xa_mk_value(kind), CR_GFP);
+		if (ret)
+			return ret;
+		*first |= kind;
+		return 0;
+	}
+	if (xa_to_value(v) != kind)
+		return cr_rec_err(ctx, -EBADMSG, "tag %u names objects of two kinds", tag);
+	if (!c || tag != ctag)
+		return cr_rec_err(ctx, -EOPNOTSUPP,
+				  "pid %d shares its %s with a task that is not its parent (or leader): not supported",
+				  e->pid, what);
+	return 0;
+}
+
+static int cr_tree_check_one(struct cr_ctx *ctx, const struct cr_tree_task *tt, u32 i,
+			     struct xarray *pids, struct xarray *tags, struct xarray *pgrps,
+			     struct cr_rst_node *nodes)
+{
+	const struct cr_tree_task *e = &tt[i], *c = NULL;
+	bool thread = e->pid != e->tgid, zombie = e->flags & CR_TASK_ZOMBIE;
+	int max = READ_ONCE(pid_max), ci = -1, ret;
+	u8 first = 0;
+	void *v;
+
+	if (e->pid < 1 || e->pid >= max || e->tgid < 1 || e->tgid >= max ||
+	    e->ppid < 0 || e->ppid >= max || e->pgid < 0 || e->pgid >= max ||
+	    e->sid < 0 || e->sid >= max)
+		return cr_rec_err(ctx, -EBADMSG, "task %u (pid %d): a pid not in 1..pid_max-1 (%d)",
+				  i, e->pid, max);
+	if (e->flags & ~CR_TASK_FLAGS_ALL || e->exit_signal > _NSIG ||
+	    (thread && e->exit_signal) || (!zombie && e->exit_code) || (i && e->pid == 1))
+		return cr_rec_err(ctx, -EBADMSG, "task %u (pid %d): bad flags or exit fields",
+				  i, e->pid);
+	ret = xa_insert(pids, e->pid, xa_mk_value(i), CR_GFP);
+	if (ret)
+		return ret == -EBUSY ? cr_rec_err(ctx, -EBADMSG, "pid %d twice", e->pid) : ret;
+
+	if (!i) {
+		if (thread || e->ppid || zombie)
+			return cr_rec_err(ctx, -EBADMSG,
+					  "root task %d: a thread, a zombie or with a parent (%d)",
+					  e->pid, e->ppid);
+	} else if (thread) {
+		ci = cr_tree_lookup(pids, e->tgid);
+		c = ci >= 0 ? &tt[ci] : NULL;
+		if (!c || c->pid != c->tgid || (c->flags & CR_TASK_ZOMBIE) || zombie)
+			return cr_rec_err(ctx, -EBADMSG,
+					  "thread %d: no live leader %d before it", e->pid, e->tgid);
+		if (e->ppid != c->ppid || e->pgid != c->pgid || e->sid != c->sid ||
+		    e->flags != c->flags || e->mm_tag != c->mm_tag ||
+		    e->sighand_tag != c->sighand_tag)
+			return cr_rec_err(ctx, -EBADMSG,
+					  "thread %d: not sharing its leader's parent, groups, memory and signal handlers",
+					  e->pid);
+	} else {
+		ci = cr_tree_lookup(pids, e->ppid);
+		c = ci >= 0 ? &tt[ci] : NULL;
+		if (!c || c->pid != c->tgid || (c->flags & CR_TASK_ZOMBIE))
+			return cr_rec_err(ctx, -EBADMSG,
+					  "pid %d: its parent %d is not a live process before it",
+					  e->pid, e->ppid);
+	}
+
+	if (zombie) {
+		if (e->mm_tag || e->files_tag || e->fs_tag || e->sighand_tag)
+			return cr_rec_err(ctx, -EBADMSG, "zombie %d has objects", e->pid);
+	} else {
+		ret = cr_tree_share(ctx, tags, e, c, e->mm_tag, c ? c->mm_tag : 0,
+				    CR_FIRST_MM, &first, "address space");
+		if (!ret)
+			ret = cr_tree_share(ctx, tags, e, c, e->files_tag, c ? c->files_tag : 0,
+					    CR_FIRST_FILES, &first, "fd table");
+		if (!ret)
+			ret = cr_tree_share(ctx, tags, e, c, e->fs_tag, c ? c->fs_tag : 0,
+					    CR_FIRST_FS, &first, "fs info");
+		if (!ret)
+			ret = cr_tree_share(ctx, tags, e, c, e->sighand_tag,
+					    c ? c->sighand_tag : 0, CR_FIRST_SIGHAND, &first,
+					    "signal handlers");
+		if (ret)
+			return ret;
+		/* CLONE_SIGHAND needs CLONE_VM */
+		if (!(first & CR_FIRST_SIGHAND) && (first & CR_FIRST_MM))
+			return cr_rec_err(ctx, -EBADMSG,
+					  "pid %d shares signal handlers but not memory", e->pid);
+	}
+
+	if (!thread) {
+		if (e->sid == e->pid && e->pgid != e->pid)
+			return cr_rec_err(ctx, -EBADMSG,
+					  "session leader %d is not its process group's leader",
+					  e->pid);
+		v = e->pgid ? xa_load(pgrps, e->pgid) : NULL;
+		if (e->pgid && !v) {
+			ret = xa_insert(pgrps, e->pgid, xa_mk_value(e->sid), CR_GFP);
+			if (ret)
+				return ret;
+		} else if (v && xa_to_value(v) != e->sid) {
+			return cr_rec_err(ctx, -EBADMSG, "process group %d is in two sessions",
+					  e->pgid);
+		}
+	}
+	if (nodes) {
+		nodes[i].creator = ci;
+		nodes[i].first = first;
+	}
+	return 0;
+}
+
+/**
+ * cr_check_tree() - may restart rebuild this task tree?
+ * @ctx: the call's context
+ * @tt: the TREE entries
+ * @nr: how many
+ * @nodes: restart: filled with who creates each task and what it
+ *	rebuilds; NULL at checkpoint, which checks its own tree with it
+ *
+ * Return: 0, -EBADMSG for an inconsistent tree, -EOPNOTSUPP for sharing
+ * that restart cannot rebuild, or -ENOMEM.
+ */
+int cr_check_tree(struct cr_ctx *ctx, const struct cr_tree_task *tt, u32 nr,
+		  struct cr_rst_node *nodes)
+{
+	struct xarray pids, tags, pgrps;
+	u32 i;
+	int ret = 0;
+
+	xa_init(&pids);
+	xa_init(&tags);
+	xa_init(&pgrps);
+	for (i = 0; i < nr && !ret; i++)
+		ret = cr_tree_check_one(ctx, tt, i, &pids, &tags, &pgrps, nodes);
+	xa_destroy(&pids);
+	xa_destroy(&tags);
+	xa_destroy(&pgrps);
+	return ret;
+}
+
 static int cr_read_tree(struct cr_ctx *ctx)
 {
 	const struct cr_hdr_tree *h;
 	const struct cr_tree_task *tt;
+	struct cr_rst_tree *tree;
+	unsigned int i;
+	int ret;
 
 	h = cr_read_rec(ctx, CR_HDR_TREE, sizeof(*h));
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	if (h->nr_tasks != 1)
-		return cr_rec_err(ctx, -EOPNOTSUPP,
-				  "%u tasks: task trees are not supported yet", h->nr_tasks);
-	if (h->h.len < sizeof(*h) + sizeof(*tt))
-		return cr_rec_err(ctx, -EBADMSG, "too short for %u tasks", h->nr_tasks);
+	if (!h->nr_tasks || h->nr_tasks > PID_MAX_LIMIT || h->__pad ||
+	    h->h.len < sizeof(*h) + (u64)h->nr_tasks * sizeof(*tt))
+		return cr_rec_err(ctx, -EBADMSG, "bad task count %u for %u bytes",
+				  h->nr_tasks, h->h.len);
 	tt = (const struct cr_tree_task *)(h + 1);
-	if (tt->pid < 1 || tt->tgid != tt->pid || tt->ppid)
-		return cr_rec_err(ctx, -EBADMSG, "root task %d: bad tgid %d or ppid %d",
-				  tt->pid, tt->tgid, tt->ppid);
-	if (tt->pid >= READ_ONCE(pid_max))
-		return cr_rec_err(ctx, -EBADMSG, "root task %d: not below pid_max %d",
-				  tt->pid, READ_ONCE(pid_max));
-	ctx->root_pid = tt->pid;
+	tree = kzalloc(sizeof(*tree), CR_GFP);
+	if (!tree)
+		return -ENOMEM;
+	init_waitqueue_head(&tree->wq);
+	init_completion(&tree->gone);
+	atomic_set(&tree->users, 1);
+	ctx->tree = tree;
+	tree->nodes = kvcalloc(h->nr_tasks, sizeof(*tree->nodes), CR_GFP);
+	if (!tree->nodes)
+		return -ENOMEM;
+	tree->nr = h->nr_tasks;
+	ret = cr_check_tree(ctx, tt, h->nr_tasks, tree->nodes);
+	if (ret)
+		return ret;
+	/* Who creates whom, in TREE order. */
+	for (i = 0; i < tree->nr; i++) {
+		tree->nodes[i].ctx = ctx;
+		tree->nodes[i].tt = &tt[i];
+		tree->nodes[i].rt.tt = &tt[i];
+		tree->nodes[i].first_child = -1;
+		tree->nodes[i].next_sibling = -1;
+		init_completion(&tree->nodes[i].built);
+	}
+	for (i = tree->nr; i-- > 1; ) {
+		struct cr_rst_node *c = &tree->nodes[tree->nodes[i].creator];
+
+		tree->nodes[i].next_sibling = c->first_child;
+		c->first_child = i;
+	}
+	ctx->root_pid = tt[0].pid;
 	return 0;
 }
 
-/* Everything a task's records ask for, checked; nothing changed yet. */
-static int cr_read_one_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
+/* Everything a live task's records ask for, checked; nothing changed yet. */
+static int cr_read_one_task(struct cr_ctx *ctx, struct cr_rst_node *n)
 {
+	struct cr_rst_task *rt = &n->rt;
 	int ret;
 
 	ret = cr_read_task(ctx, rt);
-	if (!ret)
+	if (!ret && (n->first & CR_FIRST_FS))
 		ret = cr_read_fs(ctx, rt);
-	if (!ret)
+	if (!ret && (n->first & CR_FIRST_FILES))
 		ret = cr_read_files(ctx, rt);
-	if (!ret)
+	if (!ret && (n->first & CR_FIRST_MM))
 		ret = cr_read_mm(ctx, rt);
-	if (!ret)
+	if (!ret && (n->first & CR_FIRST_SIGHAND))
 		ret = cr_read_sighand(ctx, rt);
 	if (!ret)
 		ret = cr_read_cpu(ctx, rt);
@@ -113,6 +362,21 @@ static void cr_rst_task_free(struct cr_rst_task *rt)
 	cr_rst_mm_free(rt->mm);
 }
 
+static void cr_tree_free(struct cr_rst_tree *tree)
+{
+	unsigned int i;
+
+	if (!tree)
+		return;
+	for (i = 0; tree->nodes && i < tree->nr; i++) {
+		cr_rst_task_free(&tree->nodes[i].rt);
+		if (tree->nodes[i].task)
+			put_task_struct(tree->nodes[i].task);
+	}
+	kvfree(tree->nodes);
+	kfree(tree);
+}
+
 /* The caller's uts namespace is the new container's: give it its name. */
 static void cr_restore_uts(struct cr_ctx *ctx)
 {
@@ -127,20 +391,26 @@ static void cr_restore_uts(struct cr_ctx *ctx)
 	up_write(&uts_sem);
 }
 
-/* Past the point of no return: become the task of the image. */
-static int cr_become(struct cr_ctx *ctx, struct cr_rst_task *rt)
+/*
+ * Past the point of no return of the task: become the task of the image.
+ * What it shares with its creator it got from clone() already.
+ */
+static int cr_restore_self(struct cr_ctx *ctx, struct cr_rst_node *n)
 {
-	int ret;
+	struct cr_rst_task *rt = &n->rt;
+	int ret = 0;
 
-	/* A new address space first: then nothing of the caller's is reachable. */
-	ret = cr_restore_mm(ctx, rt);
-	if (!ret)
-		cr_reset_restarter();
-	if (!ret)
+	/* A new address space first: then nothing of the old one is reachable. */
+	if (n->first & CR_FIRST_MM) {
+		ret = cr_restore_mm(ctx, rt);
+		if (!ret)
+			cr_reset_restarter();
+	}
+	if (!ret && (n->first & CR_FIRST_FILES))
 		ret = cr_restore_files(ctx, rt);
-	if (!ret)
+	if (!ret && (n->first & CR_FIRST_FS))
 		ret = cr_restore_fs(ctx, rt);
-	if (!ret)
+	if (!ret && (n->first & CR_FIRST_SIGHAND))
 		ret = cr_restore_sighand(ctx, rt);
 	if (!ret)
 		ret = cr_restore_task(ctx, rt);
@@ -148,23 +418,10 @@ static int cr_become(struct cr_ctx *ctx, struct cr_rst_task *rt)
 		ret = cr_restore_fpu(ctx, rt);
 	if (!ret)
 		ret = cr_restore_cpu(ctx, rt);
-	if (!ret)
-		cr_restore_uts(ctx);
 	return ret;
 }
 
-/*
- * A root task that was not pid 1 of its container is created as a child
- * of the caller (which stays the container's init) with its saved pid,
- * as clone3()'s set_tid does, and restores itself before it first
- * returns to user mode.
- */
-struct cr_child {
-	struct cr_ctx *ctx;
-	struct cr_rst_task *rt;
-	struct completion done;
-	int ret;
-};
+/* -- creating the tasks ----------------------------------------------------- */
 
 struct cr_child_resume {
 	struct callback_head work;
@@ -181,23 +438,85 @@ static void cr_child_resume(struct callback_head *work)
 	kfree(cr);
 }
 
-static int cr_child_fn(void *arg)
+static void cr_resume_of(const struct cr_rst_task *rt, struct cr_resume *res)
 {
-	struct cr_child *child = arg;
-	struct cr_rst_task *rt = child->rt;
-	struct cr_child_resume *cr;
-	int ret;
+	res->ax = rt->cpu->ax;
+	if (rt->rb) {
+		res->kind = rt->rb->kind;
+		res->clockid = rt->rb->clockid;
+		res->remaining_ns = rt->rb->remaining_ns;
+		res->rmtp = rt->rb->rmtp;
+	}
+}
 
-	cr = kzalloc(sizeof(*cr), GFP_KERNEL);
-	ret = cr ? cr_become(child->ctx, rt) : -ENOMEM;
+static bool cr_node_shares(const struct cr_rst_node *n)
+{
+	return !(n->tt->flags & CR_TASK_ZOMBIE) && (n->first & CR_FIRST_ALL) != CR_FIRST_ALL;
+}
+
+static int cr_wait_phase(struct cr_rst_tree *tree, int phase)
+{
+	if (wait_event_killable(tree->wq, READ_ONCE(tree->phase) >= phase))
+		return -EINTR;
+	return READ_ONCE(tree->phase) == CR_PHASE_ABORT ? -EINTR : 0;
+}
+
+/* The created task no longer uses the ctx. */
+static void cr_node_leave(struct cr_rst_tree *tree)
+{
+	if (atomic_dec_and_test(&tree->users))
+		complete(&tree->gone);
+}
+
+static int cr_build(struct cr_ctx *ctx, int i);
+
+/* A created task: build itself and what it creates, wait, go. */
+static int cr_task_fn(void *arg)
+{
+	struct cr_rst_node *n = arg;
+	struct cr_ctx *ctx = n->ctx;
+	struct cr_rst_tree *tree = ctx->tree;
+	struct cr_child_resume *cr = NULL;
+	bool zombie = n->tt->flags & CR_TASK_ZOMBIE;
+	int ret = 0, i = n - tree->nodes;
+
+	WRITE_ONCE(n->task, get_task_struct(current));
+	if (!zombie) {
+		cr = kzalloc(sizeof(*cr), GFP_KERNEL_ACCOUNT);
+		ret = cr ? 0 : -ENOMEM;
+	}
+	if (!ret)
+		ret = cr_build(ctx, i);
+	n->ret = ret;
+	complete(&n->built);
+	if (ret)
+		goto out;
+
+	if (zombie) {
+		u32 code = n->tt->exit_code;
+
+		ret = cr_wait_phase(tree, CR_PHASE_ZOMBIES);
+		cr_node_leave(tree);
+		if (ret)
+			return 0;	/* killed: dies on its way out */
+		do_exit(code);
+	}
+	ret = cr_wait_phase(tree, CR_PHASE_SIGNALS);
 	if (!ret) {
-		cr->res.ax = rt->cpu->ax;
-		if (rt->rb) {
-			cr->res.kind = rt->rb->kind;
-			cr->res.clockid = rt->rb->clockid;
-			cr->res.remaining_ns = rt->rb->remaining_ns;
-			cr->res.rmtp = rt->rb->rmtp;
-		}
+		/* The image has no pending signal: drop what the zombies sent. */
+		spin_lock_irq(&current->sighand->siglock);
+		flush_sigqueue(&current->pending);
+		if (thread_group_leader(current))
+			flush_sigqueue(&current->signal->shared_pending);
+		recalc_sigpending();
+		spin_unlock_irq(&current->sighand->siglock);
+	}
+	if (atomic_dec_and_test(&tree->acks))
+		wake_up_all(&tree->wq);
+	if (!ret)
+		ret = cr_wait_phase(tree, CR_PHASE_GO);
+	if (!ret) {
+		cr_resume_of(&n->rt, &cr->res);
 		init_task_work(&cr->work, cr_child_resume);
 		/*
 		 * TWA_SIGNAL_NO_IPI: run before get_signal() dequeues a signal
@@ -205,70 +524,313 @@ static int cr_child_fn(void *arg)
 		 * built from the restored registers.
 		 */
 		ret = task_work_add(current, &cr->work, TWA_SIGNAL_NO_IPI);
+		if (!ret)
+			cr = NULL;
 	}
-	if (ret) {
-		kfree(cr);
-		pr_err_ratelimited("pid %d killed: restoring failed after the point of no return: %s\n",
-				   task_pid_nr(current),
-				   child->ctx->errmsg[0] ? child->ctx->errmsg : "error");
+out:
+	cr_node_leave(tree);	/* the ctx is not ours any more */
+	kfree(cr);
+	if (ret)
 		force_fatal_sig(SIGKILL);
-	}
-	child->ret = ret;
-	complete(&child->done);	/* the ctx is not ours any more */
 	return 0;
 }
 
-static int cr_restart_child(struct cr_ctx *ctx, struct cr_rst_task *rt, pid_t *pid)
+/* Create task @i with its saved pid, as its creator (current). */
+static int cr_create(struct cr_ctx *ctx, int i)
 {
-	pid_t set_tid = ctx->root_pid;
-	struct cr_child child = { .ctx = ctx, .rt = rt };
-	/* CLONE_VM: no copy of the caller's memory, the child gets its own mm. */
+	struct cr_rst_tree *tree = ctx->tree;
+	struct cr_rst_node *n = &tree->nodes[i];
+	const struct cr_tree_task *tt = n->tt;
+	bool thread = tt->pid != tt->tgid;
+	pid_t set_tid = tt->pid;
+	/*
+	 * CLONE_VM always: a task with an address space of its own replaces
+	 * the borrowed one at once, and nothing is copied.
+	 */
 	struct kernel_clone_args args = {
 		.flags = CLONE_VM,
-		.exit_signal = SIGCHLD,
-		.fn = cr_child_fn,
-		.fn_arg = &child,
+		.exit_signal = thread ? 0 : tt->exit_signal,
+		.fn = cr_task_fn,
+		.fn_arg = n,
 		.set_tid = &set_tid,
 		.set_tid_size = 1,
 	};
-	struct pid *cpid;
 	pid_t nr;
 
-	init_completion(&child.done);
+	if (thread)
+		args.flags |= CLONE_THREAD | CLONE_SIGHAND;
+	else if (!(n->first & CR_FIRST_SIGHAND) && !(tt->flags & CR_TASK_ZOMBIE))
+		args.flags |= CLONE_SIGHAND;
+	if (!(tt->flags & CR_TASK_ZOMBIE) && !(n->first & CR_FIRST_FILES))
+		args.flags |= CLONE_FILES;
+	if (!(tt->flags & CR_TASK_ZOMBIE) && !(n->first & CR_FIRST_FS))
+		args.flags |= CLONE_FS;
+
+	atomic_inc(&tree->users);
 	nr = kernel_clone(&args);
-	if (nr < 0)
+	if (nr < 0) {
+		cr_node_leave(tree);
 		return cr_err(ctx, nr, "cannot create pid %d in the new container", set_tid);
-	*pid = nr;
-	if (!wait_for_completion_killable(&child.done))
-		return child.ret;
-	/*
-	 * Killed: the child uses ctx until it completes, so kill it too and
-	 * wait for it; it checks for fatal signals as it restores.
-	 */
-	cpid = find_get_pid(nr);
-	kill_pid(cpid, SIGKILL, 1);
-	put_pid(cpid);
-	wait_for_completion_state(&child.done, TASK_IDLE);
-	return cr_err(ctx, -EINTR, "restart was killed while pid %d was being restored", nr);
+	}
+	if (wait_for_completion_killable(&n->built))
+		return -EINTR;
+	return n->ret;
+}
+
+/* Create the tasks that @i creates: those sharing something with it or not. */
+static int cr_create_children(struct cr_ctx *ctx, int i, bool sharing)
+{
+	struct cr_rst_node *nodes = ctx->tree->nodes;
+	int c, ret;
+
+	for (c = nodes[i].first_child; c >= 0; c = nodes[c].next_sibling) {
+		if (cr_node_shares(&nodes[c]) != sharing)
+			continue;
+		ret = cr_create(ctx, c);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Task @i, in its own context: the tasks that share nothing with it are
+ * created first (they borrow nothing they keep), then it restores
+ * itself, then it creates its threads and the tasks sharing with it.
+ */
+static int cr_build(struct cr_ctx *ctx, int i)
+{
+	struct cr_rst_node *n = &ctx->tree->nodes[i];
+	int ret;
+
+	if (n->tt->flags & CR_TASK_ZOMBIE)
+		return 0;
+	if ((n->tt->flags & CR_TASK_SUBREAPER) && thread_group_leader(current)) {
+		current->signal->is_child_subreaper = 1;
+		current->signal->has_child_subreaper = 1;
+	}
+	ret = cr_create_children(ctx, i, false);
+	if (!ret)
+		ret = cr_restore_self(ctx, n);
+	if (!ret)
+		ret = cr_create_children(ctx, i, true);
+	return ret;
+}
+
+/* -- process groups and sessions ------------------------------------------- */
+
+/*
+ * The struct pid of @nr in the caller's pid namespace: a task's, or one
+ * made for a group or session whose leader has exited ("ghost").
+ */
+static struct pid *cr_group_pid(struct cr_ctx *ctx, pid_t nr, bool *ghost)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct pid *pid;
+
+	rcu_read_lock();
+	pid = get_pid(find_pid_ns(nr, ns));
+	rcu_read_unlock();
+	*ghost = !pid;
+	if (pid)
+		return pid;
+	pid = alloc_pid(ns, &nr, 1);
+	if (IS_ERR(pid))
+		cr_err(ctx, PTR_ERR(pid), "cannot make process group or session %d", nr);
+	return pid;
+}
+
+/* Attach the process @t to group @pgrp and session @sess, as setsid()/setpgid(). */
+static void cr_set_groups(struct task_struct *t, struct pid *pgrp, struct pid *sess,
+			  bool leader)
+{
+	write_lock_irq(&tasklist_lock);
+	if (sess && task_session(t) != sess) {
+		change_pid(t, PIDTYPE_SID, sess);
+		proc_clear_tty(t);
+	}
+	if (pgrp && task_pgrp(t) != pgrp)
+		change_pid(t, PIDTYPE_PGID, pgrp);
+	t->signal->leader = leader;
+	write_unlock_irq(&tasklist_lock);
+}
+
+static int cr_restore_groups(struct cr_ctx *ctx)
+{
+	struct cr_rst_tree *tree = ctx->tree;
+	unsigned int i;
+
+	for (i = 0; i < tree->nr; i++) {
+		const struct cr_tree_task *tt = tree->nodes[i].tt;
+		struct pid *pgrp = NULL, *sess = NULL;
+		bool pg_ghost = false, s_ghost = false;
+
+		if (tt->pid != tt->tgid || (!tt->pgid && !tt->sid))
+			continue;
+		if (tt->sid) {
+			sess = cr_group_pid(ctx, tt->sid, &s_ghost);
+			if (IS_ERR(sess))
+				return PTR_ERR(sess);
+		}
+		if (tt->pgid) {
+			pgrp = cr_group_pid(ctx, tt->pgid, &pg_ghost);
+			if (IS_ERR(pgrp)) {
+				if (s_ghost)
+					free_pid(sess);
+				else
+					put_pid(sess);
+				return PTR_ERR(pgrp);
+			}
+		}
+		cr_set_groups(tree->nodes[i].task, pgrp, sess, tt->sid == tt->pid);
+		/* A ghost's own reference is its task links'; ours is dropped. */
+		if (!s_ghost)
+			put_pid(sess);
+		if (!pg_ghost)
+			put_pid(pgrp);
+	}
+	return 0;
+}
+
+/* -- the phases --------------------------------------------------------------- */
+
+static void cr_tree_phase(struct cr_rst_tree *tree, int phase)
+{
+	WRITE_ONCE(tree->phase, phase);
+	wake_up_all(&tree->wq);
+}
+
+/* Every created task dies; wait until none uses the ctx. */
+static void cr_tree_abort(struct cr_ctx *ctx)
+{
+	struct cr_rst_tree *tree = ctx->tree;
+	unsigned int i;
+
+	cr_tree_phase(tree, CR_PHASE_ABORT);
+	for (i = 0; i < tree->nr; i++) {
+		struct task_struct *t = READ_ONCE(tree->nodes[i].task);
+
+		if (t && t != current)
+			do_send_sig_info(SIGKILL, SEND_SIG_PRIV, t, PIDTYPE_TGID);
+	}
+}
+
+/* The caller's children are gone: killed, and reaped here. */
+static void cr_reap_all(void)
+{
+	long ret;
+
+	for (;;) {
+		ret = kernel_wait4(-1, NULL, __WALL | WNOHANG, NULL);
+		if (ret == -ECHILD)
+			break;
+		if (ret == 0 || ret == -ERESTARTSYS)
+			schedule_timeout_uninterruptible(1);
+	}
+}
+
+/* The caller is done with the ctx once every created task is. */
+static void cr_tree_leave(struct cr_ctx *ctx)
+{
+	struct cr_rst_tree *tree = ctx->tree;
+
+	if (!tree)
+		return;
+	if (!atomic_dec_and_test(&tree->users))
+		wait_for_completion(&tree->gone);
+}
+
+/* Zombies exit, pending signals are as in the image, freeze if asked, go. */
+static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
+{
+	struct cr_rst_tree *tree = ctx->tree;
+	struct cgroup *cgrp = NULL;
+	unsigned int i;
+	int ret;
+
+	ret = cr_restore_groups(ctx);
+	if (ret)
+		return ret;
+	cr_tree_phase(tree, CR_PHASE_ZOMBIES);
+	for (i = 0; i < tree->nr; i++) {
+		struct task_struct *t = tree->nodes[i].task;
+
+		if (!(tree->nodes[i].tt->flags & CR_TASK_ZOMBIE))
+			continue;
+		while (!READ_ONCE(t->exit_state)) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			schedule_timeout_killable(1);
+		}
+	}
+	if (caller_restored) {
+		spin_lock_irq(&current->sighand->siglock);
+		if (!__fatal_signal_pending(current)) {
+			flush_sigqueue(&current->pending);
+			flush_sigqueue(&current->signal->shared_pending);
+		}
+		recalc_sigpending();
+		spin_unlock_irq(&current->sighand->siglock);
+	}
+	cr_tree_phase(tree, CR_PHASE_SIGNALS);
+	if (wait_event_killable(tree->wq, atomic_read(&tree->acks) <= 0))
+		return -EINTR;
+	if (ctx->flags & RESTART_FROZEN) {
+		rcu_read_lock();
+		cgrp = task_dfl_cgroup(current);
+		cgroup_get(cgrp);
+		rcu_read_unlock();
+		cgroup_lock();
+		cgroup_freeze(cgrp, true);
+		cgroup_unlock();
+		cgroup_put(cgrp);
+	}
+	cr_tree_phase(tree, CR_PHASE_GO);
+	return 0;
+}
+
+static int cr_restart_checks(struct cr_ctx *ctx)
+{
+	struct cr_rst_tree *tree = ctx->tree;
+	struct cgroup *cgrp;
+	unsigned int i, live = 0;
+	int ret;
+
+	for (i = 0; i < tree->nr; i++)
+		if (!(tree->nodes[i].tt->flags & CR_TASK_ZOMBIE))
+			live++;
+	/* The caller is no created task when it becomes the root. */
+	atomic_set(&tree->acks, live - (ctx->root_pid == 1));
+	if (!(ctx->flags & RESTART_FROZEN))
+		return 0;
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(current);
+	cgroup_get(cgrp);
+	rcu_read_unlock();
+	ret = cr_may_freeze(ctx, cgrp);
+	cgroup_put(cgrp);
+	return ret;
 }
 
 /**
- * cr_do_restart() - turn the caller into the process of the image
+ * cr_do_restart() - rebuild the container of the image
  * @ctx: restart context
- * @res: filled with how the restored process goes on
+ * @res: filled with how the caller goes on
  *
  * If the root task of the image was pid 1 of its container, the caller
  * becomes it.  Otherwise it is created as a child of the caller with its
  * saved pid, and @res->ax tells the caller that pid.
  *
- * Return: 0 once restored; -errno with nothing changed if the image is
- * refused; -errno with the restored task killed if restoring fails past
- * the point of no return.
+ * Return: 0 once restored; -errno with nothing changed (and no task
+ * left) if the image is refused or the tree cannot be built; -errno with
+ * the caller killed if restoring it fails past its point of no return.
  */
 int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 {
-	struct cr_rst_task rt = {};
+	struct cr_rst_tree *tree;
 	const struct cr_rec *r;
+	bool become = false, ponr = false;
+	unsigned int i;
 	int ret;
 
 	ret = cr_check_restarter(ctx);
@@ -278,46 +840,69 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 	if (ret)
 		return ret;
 	ret = cr_read_tree(ctx);
-	if (!ret)
-		ret = cr_read_one_task(ctx, &rt);
+	if (ret)
+		goto out;
+	tree = ctx->tree;
+	for (i = 0; i < tree->nr && !ret; i++)
+		if (!(tree->nodes[i].tt->flags & CR_TASK_ZOMBIE))
+			ret = cr_read_one_task(ctx, &tree->nodes[i]);
 	if (!ret) {
 		r = cr_next_rec(ctx);
 		if (!r || r->h->type != CR_HDR_TAIL)
 			ret = cr_rec_err(ctx, -EBADMSG, "unexpected record after the last task");
 	}
+	if (!ret)
+		ret = cr_restart_checks(ctx);
 	if (ret)
 		goto out;
-	if (ctx->root_pid != 1) {
-		pid_t pid = 0;
 
-		ret = cr_restart_child(ctx, &rt, &pid);
-		res->ax = pid;
-		goto out;
+	become = ctx->root_pid == 1;
+	if (!become) {
+		ret = cr_create(ctx, 0);
+		res->ax = ctx->root_pid;
+	} else {
+		struct cr_rst_node *n = &tree->nodes[0];
+
+		n->task = get_task_struct(current);
+		if (n->tt->flags & CR_TASK_SUBREAPER)
+			current->signal->is_child_subreaper = 1;
+		ret = cr_create_children(ctx, 0, false);
+		/* Files and fs the caller gets must be its own. */
+		if (!ret && unshare_files())
+			ret = -ENOMEM;
+		if (!ret && unshare_fs_struct())
+			ret = -ENOMEM;
+		if (!ret) {
+			/* -- point of no return of the caller -- */
+			ponr = true;
+			ret = cr_restore_self(ctx, n);
+			if (!ret)
+				cr_restore_uts(ctx);
+		}
+		if (!ret)
+			ret = cr_create_children(ctx, 0, true);
+		if (!ret)
+			cr_resume_of(&n->rt, res);
 	}
-	/* Files and namespaces the new task needs must be ours alone. */
-	if (!ret && unshare_files())
-		ret = -ENOMEM;
-	if (!ret && unshare_fs_struct())
-		ret = -ENOMEM;
-	if (ret)
-		goto out;
-
-	/* -- point of no return -- */
-	ret = cr_become(ctx, &rt);
+	if (!ret)
+		ret = cr_tree_finish(ctx, become);
 	if (ret) {
-		pr_err_ratelimited("pid %d killed: restoring failed after the point of no return: %s\n",
-				   task_pid_nr(current), ctx->errmsg[0] ? ctx->errmsg : "error");
-		force_fatal_sig(SIGKILL);
-		goto out;
-	}
-	res->ax = rt.cpu->ax;
-	if (rt.rb) {
-		res->kind = rt.rb->kind;
-		res->clockid = rt.rb->clockid;
-		res->remaining_ns = rt.rb->remaining_ns;
-		res->rmtp = rt.rb->rmtp;
+		cr_tree_abort(ctx);
+		cr_tree_leave(ctx);
+		if (ponr) {
+			pr_err_ratelimited("pid %d killed: restoring failed after the point of no return: %s\n",
+					   task_pid_nr(current),
+					   ctx->errmsg[0] ? ctx->errmsg : "error");
+			force_fatal_sig(SIGKILL);
+		} else {
+			cr_reap_all();
+		}
+		goto free;
 	}
 out:
-	cr_rst_task_free(&rt);
+	cr_tree_leave(ctx);
+free:
+	cr_tree_free(ctx->tree);
+	ctx->tree = NULL;
 	return ret;
 }

@@ -286,6 +286,9 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 
 	if (flags & ~CHECKPOINT_FLAGS_ALL)
 		return cr_fail(-EINVAL, "checkpoint: unknown flags");
+	if ((flags & CHECKPOINT_LEAVE_FROZEN) && (flags & CHECKPOINT_KILL))
+		return cr_fail(-EINVAL,
+			       "checkpoint: CHECKPOINT_LEAVE_FROZEN and CHECKPOINT_KILL exclude each other");
 	f = fdget_pos(fd);
 	if (fd_empty(f))
 		return cr_fail(-EBADF, "checkpoint: fd is not open");

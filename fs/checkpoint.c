@@ -333,26 +333,15 @@ struct cr_rst_files {
 /**
  * cr_write_files() - write an FD record per open file descriptor of @t
  * @ctx: checkpoint context
- * @t: the task, frozen
+ * @t: the first task (in TREE order) that uses its fd table, frozen
  *
  * Return: 0 or -errno.
  */
 int cr_write_files(struct cr_ctx *ctx, struct task_struct *t)
 {
-	struct files_struct *files;
 	unsigned int fd = 0;
 	struct file *file;
 	int ret = 0;
-
-	task_lock(t);
-	files = t->files;
-	if (files && atomic_read(&files->count) > 1)
-		ret = cr_err(ctx, -EOPNOTSUPP,
-			     "pid %d: fd tables shared with another process are not supported yet",
-			     task_pid_vnr(t));
-	task_unlock(t);
-	if (ret)
-		return ret;
 
 	for (;; fd++) {
 		struct cr_hdr_fd *h;
@@ -377,9 +366,12 @@ int cr_write_files(struct cr_ctx *ctx, struct task_struct *t)
 			if (ctx->err == -EOPNOTSUPP && !strstr(ctx->errmsg, "fd "))
 				snprintf(ctx->errmsg + strlen(ctx->errmsg),
 					 sizeof(ctx->errmsg) - strlen(ctx->errmsg),
-					 " (fd %u)", fd);
+					 " (pid %d, fd %u)", task_pid_vnr(t), fd);
 			return ret;
 		}
+		/* The standard fds the container was started with (leak check). */
+		if (t == ctx->root && fd < ARRAY_SIZE(ctx->stdio))
+			ctx->stdio[fd] = file;
 		h = cr_rec_get(ctx, CR_HDR_FD, sizeof(*h), 0, 0);
 		if (!h)
 			return -ENOMEM;
@@ -486,7 +478,7 @@ int cr_restore_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
 /**
  * cr_write_fs() - write the working directory and umask of @t
  * @ctx: checkpoint context
- * @t: the task, frozen
+ * @t: the first task (in TREE order) that uses its fs info, frozen
  *
  * Return: 0 or -errno.
  */
@@ -502,12 +494,6 @@ int cr_write_fs(struct cr_ctx *ctx, struct task_struct *t)
 	if (!t->fs) {
 		task_unlock(t);
 		return cr_err(ctx, -ESRCH, "pid %d has no fs", task_pid_vnr(t));
-	}
-	if (t->fs->users > 1) {
-		task_unlock(t);
-		return cr_err(ctx, -EOPNOTSUPP,
-			      "pid %d: fs info shared with another process is not supported yet",
-			      task_pid_vnr(t));
 	}
 	get_fs_pwd(t->fs, &pwd);
 	umask = t->fs->umask;

@@ -31,13 +31,12 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 {
 	struct signal_struct *sig = t->signal;
 	struct sighand_struct *sighand;
-	bool pending, timers, shared;
+	bool pending, timers;
 	unsigned long flags;
 
 	sighand = lock_task_sighand(t, &flags);
 	if (!sighand)
 		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
-	shared = refcount_read(&sighand->count) > 1;
 	pending = !sigisemptyset(&t->pending.signal) ||
 		  !sigisemptyset(&sig->shared_pending.signal);
 #ifdef CONFIG_POSIX_TIMERS
@@ -59,10 +58,6 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: seccomp is not supported yet",
 			      task_pid_vnr(t));
 #endif
-	if (shared)
-		return cr_err(ctx, -EOPNOTSUPP,
-			      "pid %d: signal handlers shared with another process are not supported yet",
-			      task_pid_vnr(t));
 	return 0;
 }
 
@@ -129,9 +124,9 @@ int cr_read_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	h = cr_read_rec(ctx, CR_HDR_TASK, sizeof(*h));
 	if (IS_ERR(h))
 		return PTR_ERR(h);
-	if (h->pid != ctx->root_pid || h->tgid != ctx->root_pid)
-		return cr_rec_err(ctx, -EBADMSG, "pid %d, tgid %d: not the root task of the tree",
-				  h->pid, h->tgid);
+	if (h->pid != rt->tt->pid || h->tgid != rt->tt->tgid)
+		return cr_rec_err(ctx, -EBADMSG, "pid %d, tgid %d: the tree has pid %d, tgid %d here",
+				  h->pid, h->tgid, rt->tt->pid, rt->tt->tgid);
 	if (!memchr(h->comm, 0, sizeof(h->comm)))
 		return cr_rec_err(ctx, -EBADMSG, "unterminated comm");
 	if ((h->personality & PER_MASK) != PER_LINUX)
@@ -255,7 +250,7 @@ void cr_reset_restarter(void)
 /**
  * cr_write_sighand() - write the signal dispositions of @t
  * @ctx: checkpoint context
- * @t: the task, frozen
+ * @t: the first task (in TREE order) that uses them, frozen
  *
  * Return: 0 or -ENOMEM.
  */

@@ -411,49 +411,14 @@ static int cr_write_vma(struct cr_ctx *ctx, struct cr_vma_info *vi, u32 tag,
 	return 0;
 }
 
-/*
- * An address space also used by a task outside the container (CLONE_VM)
- * can change while the container is frozen, and restart could not share
- * it: refuse, naming that task.  Transient users (a reader of
- * /proc/pid/mem) are not tasks using it and do not count.
- */
-static int cr_check_mm_users(struct cr_ctx *ctx, struct task_struct *t,
-			     struct mm_struct *mm)
-{
-	struct task_struct *p, *u;
-	pid_t other = 0;
-
-	/* @t and our reference */
-	if (atomic_read(&mm->mm_users) <= 2)
-		return 0;
-	rcu_read_lock();
-	for_each_process(p) {
-		if (same_thread_group(p, t))
-			continue;
-		for_each_thread(p, u) {
-			if (READ_ONCE(u->mm) == mm) {
-				other = task_pid_vnr(u) ?: -1;
-				break;
-			}
-		}
-		if (other)
-			break;
-	}
-	rcu_read_unlock();
-	if (other)
-		return cr_err(ctx, -EBUSY,
-			      "pid %d: its address space is shared with pid %d, outside the container",
-			      task_pid_vnr(t), other);
-	return 0;
-}
-
 /**
  * cr_write_mm() - write the address space of @t
  * @ctx: checkpoint context
- * @t: the task, frozen
+ * @t: the first task (in TREE order) that uses it, frozen
  *
  * FILE records of the executable and of mapped files come first, then
- * MM, then each VMA followed by the PAGES of its touched pages.
+ * MM, then each VMA followed by the PAGES of its touched pages.  The tag
+ * of the address space was given when the TREE was written.
  *
  * Return: 0, -EOPNOTSUPP naming an area of a kind not supported yet, or
  * -errno.
@@ -465,23 +430,17 @@ int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t)
 	struct mm_struct *mm;
 	struct file *exe;
 	unsigned int nr = 0, i;
-	u32 exe_tag = 0;
-	bool new;
-	int tag, ret;
+	u32 exe_tag = 0, tag;
+	int ret;
 
 	mm = get_task_mm(t);
 	if (!mm)
-		return cr_err(ctx, -EINVAL, "pid %d has no address space", task_pid_vnr(t));
-	tag = cr_obj_lookup_add(ctx->objhash, mm, &cr_obj_mm_ops, &new);
-	ret = tag < 0 ? tag : 0;
-	if (!ret && !new)
-		ret = cr_err(ctx, -EOPNOTSUPP,
-			     "pid %d: shared address spaces are not supported yet",
-			     task_pid_vnr(t));
-	if (!ret)
-		ret = cr_check_mm_users(ctx, t, mm);
-	if (ret)
-		goto out;
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
+	tag = cr_obj_tag(ctx->objhash, mm);
+	if (!tag) {
+		mmput(mm);
+		return cr_err(ctx, -EBUSY, "pid %d changed its address space", task_pid_vnr(t));
+	}
 
 	exe = get_mm_exe_file(mm);
 	if (exe) {

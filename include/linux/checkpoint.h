@@ -32,6 +32,10 @@ struct mm_struct;
 struct page;
 struct task_struct;
 struct cr_objhash;
+struct cr_rst_tree;
+struct cr_rst_node;
+struct cr_tree_task;
+struct cgroup;
 
 /* One chunk of the arena: kvmalloc'ed, MiBs. */
 struct cr_chunk {
@@ -112,6 +116,8 @@ struct cr_rec {
  * @start_pos: the image's first byte in @file (0 for a stream)
  * @max_image: restart: the most image bytes held in memory
  * @root_pid: restart: pid of the root task in its container
+ * @stdio: checkpoint: the files of fds 0-2 of the root task
+ * @tree: restart: the task tree being rebuilt
  * @err: first error
  * @errmsg: its one-line reason
  */
@@ -138,6 +144,8 @@ struct cr_ctx {
 	loff_t start_pos;
 	u64 max_image;
 	pid_t root_pid;
+	struct file *stdio[3];
+	struct cr_rst_tree *tree;
 	int err;
 	char errmsg[CR_ERRMSG_LEN];
 };
@@ -182,6 +190,11 @@ int cr_obj_lookup_add(struct cr_objhash *oh, void *ptr,
 int cr_obj_insert(struct cr_objhash *oh, u32 tag, void *ptr,
 		  const struct cr_obj_ops *ops);
 void *cr_obj_fetch(struct cr_objhash *oh, u32 tag, const struct cr_obj_ops *ops);
+u32 cr_obj_tag(struct cr_objhash *oh, void *ptr);
+int cr_objhash_for_each(struct cr_objhash *oh,
+			int (*fn)(void *arg, void *ptr, const struct cr_obj_ops *ops,
+				  unsigned int users),
+			void *arg);
 
 /**
  * struct cr_resume - how the restored task goes on once restart() is done
@@ -201,6 +214,9 @@ struct cr_resume {
 
 /* checkpoint/checkpoint.c and checkpoint/restart.c */
 long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid);
+int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp);
+int cr_check_tree(struct cr_ctx *ctx, const struct cr_tree_task *tt, u32 nr,
+		  struct cr_rst_node *nodes);
 int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res);
 int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head);
 
@@ -212,6 +228,7 @@ struct cr_rst_mm;
 struct cr_rst_files;
 
 struct cr_rst_task {
+	const struct cr_tree_task *tt;
 	const struct cr_hdr_task *task;
 	const struct cr_hdr_fs *fs;
 	struct path cwd;

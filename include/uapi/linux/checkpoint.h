@@ -13,11 +13,19 @@
 
 #include <linux/types.h>
 
-/* checkpoint() flags: none defined yet, every bit is reserved. */
-#define CHECKPOINT_FLAGS_ALL	0UL
+/*
+ * checkpoint() flags.  Without CHECKPOINT_SUBTREE, pid must be the init of
+ * a pid namespace (a container): all its tasks are saved.
+ */
+#define CHECKPOINT_SUBTREE	(1UL << 0)	/* pid and its descendants */
+#define CHECKPOINT_LEAVE_FROZEN	(1UL << 1)	/* do not thaw after the capture */
+#define CHECKPOINT_KILL		(1UL << 2)	/* kill the tasks after the capture */
+#define CHECKPOINT_FLAGS_ALL	(CHECKPOINT_SUBTREE | CHECKPOINT_LEAVE_FROZEN | \
+				 CHECKPOINT_KILL)
 
-/* restart() flags: none defined yet, every bit is reserved. */
-#define RESTART_FLAGS_ALL	0UL
+/* restart() flags */
+#define RESTART_FROZEN		(1UL << 0)	/* leave the container frozen */
+#define RESTART_FLAGS_ALL	RESTART_FROZEN
 
 /* restart() crid meaning "read the image from fd". */
 #define RESTART_CRID_FD		0

@@ -13,8 +13,12 @@
  * refuses a shorter one.
  *
  * Stream order:
- *   HEAD, TREE, then per task: TASK, FS, FILE..., FD..., MM, VMA...,
- *   PAGES..., SIGHAND, CPU, FPU, [RESTART_BLOCK]; then TAIL.
+ *   HEAD, TREE, then per live task in TREE order: TASK, [FS], [FILE...,
+ *   FD...], [FILE..., MM, VMA..., PAGES...], [SIGHAND], CPU, FPU,
+ *   [RESTART_BLOCK]; then TAIL.
+ * FS, FD, MM and SIGHAND come with the first task (in TREE order) that
+ * uses the object; the tasks after it that share it only name its tag in
+ * the TREE.  A zombie has no records but its TREE entry.
  * A FILE record comes before the first record that refers to its tag.
  *
  * See Documentation/checkpoint/image-format.rst.
@@ -26,7 +30,7 @@
 #include <linux/types.h>
 
 #define CR_IMAGE_MAGIC		"LINUXCR"	/* 8 bytes with the NUL */
-#define CR_IMAGE_VERSION	2
+#define CR_IMAGE_VERSION	3
 
 /* Records are at most this long (header included). */
 #define CR_RECORD_MAX		(16U << 20)
@@ -108,18 +112,39 @@ struct cr_hdr_tail {
 	__u64 checksum;		/* xxh64 (seed 0) of those bytes */
 };
 
+/* cr_tree_task.flags */
+#define CR_TASK_ZOMBIE		_BITUL(0)	/* exited, not reaped yet */
+#define CR_TASK_SUBREAPER	_BITUL(1)	/* PR_SET_CHILD_SUBREAPER */
+#define CR_TASK_FLAGS_ALL	(_BITUL(2) - 1)
+
 /*
- * struct cr_tree_task - one task of the image's task tree
+ * struct cr_tree_task - one task (process or thread) of the image
+ *
+ * Pids are in the container's pid namespace; a process group or session
+ * outside the container is 0.  A thread follows its thread group leader
+ * (pid == tgid); a process follows its parent.  The tags name objects
+ * that several tasks share (one address space, fd table, fs info or
+ * signal handler table): a task shares each with the task that created
+ * it at restart (its parent, or for a thread its leader) or has its own.
  */
 struct cr_tree_task {
-	__s32 pid;		/* in the container's pid namespace */
+	__s32 pid;
 	__s32 tgid;
-	__s32 ppid;		/* 0 for the root of the tree */
-	__u32 flags;
+	__s32 ppid;		/* tgid of the parent, 0 for the root of the tree */
+	__s32 pgid;
+	__s32 sid;
+	__u32 flags;		/* CR_TASK_* */
+	__u32 exit_code;	/* CR_TASK_ZOMBIE: the status wait() reports */
+	__u32 exit_signal;	/* signal the parent gets at exit (0: none) */
+	__u32 mm_tag;		/* 0 for a zombie */
+	__u32 files_tag;
+	__u32 fs_tag;
+	__u32 sighand_tag;
 };
 
 /*
- * struct cr_hdr_tree - the tasks, root first
+ * struct cr_hdr_tree - the tasks: the root first, each process followed
+ * by its threads and then, depth first, by its children.
  * Followed by @nr_tasks struct cr_tree_task.
  */
 struct cr_hdr_tree {

@@ -126,7 +126,10 @@ static const struct field tree_f[] = {
 
 static const struct field tree_e[] = {
 	FLD(cr_tree_task, pid), FLD(cr_tree_task, tgid), FLD(cr_tree_task, ppid),
-	FLD(cr_tree_task, flags),
+	FLD(cr_tree_task, pgid), FLD(cr_tree_task, sid), FLD(cr_tree_task, flags),
+	FLD(cr_tree_task, exit_code), FLD(cr_tree_task, exit_signal),
+	FLD(cr_tree_task, mm_tag), FLD(cr_tree_task, files_tag), FLD(cr_tree_task, fs_tag),
+	FLD(cr_tree_task, sighand_tag),
 };
 
 static const struct field task_f[] = {

@@ -150,8 +150,9 @@ static inline pid_t cr_start(int cgfd, int (*fn)(void *), void *arg)
 	return pid;
 }
 
-/* checkpoint(@pid) into the file @path; 0 or -errno, reason in @why. */
-static inline int cr_checkpoint(pid_t pid, const char *path, char *why, size_t len)
+/* checkpoint(@pid, @flags) into the file @path; 0 or -errno, reason in @why. */
+static inline int cr_checkpoint_flags(pid_t pid, const char *path, unsigned long flags,
+				      char *why, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int ret = 0;
@@ -159,12 +160,18 @@ static inline int cr_checkpoint(pid_t pid, const char *path, char *why, size_t l
 	if (fd < 0)
 		return -errno;
 	why[0] = '\0';
-	if (sys_checkpoint(pid, fd, 0)) {
+	if (sys_checkpoint(pid, fd, flags)) {
 		ret = -errno;
 		cr_reason(why, len);
 	}
 	close(fd);
 	return ret;
+}
+
+/* checkpoint() of the whole container whose init is @pid. */
+static inline int cr_checkpoint(pid_t pid, const char *path, char *why, size_t len)
+{
+	return cr_checkpoint_flags(pid, path, 0, why, len);
 }
 
 /*

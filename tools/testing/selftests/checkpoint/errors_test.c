@@ -125,8 +125,10 @@ static int workload(void *arg)
 	if (!strcmp(what, "shared") &&
 	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
 		return 11;
-	if (!strcmp(what, "thread") && pthread_create(&t, NULL, spin_thread, NULL))
+	if (!strncmp(what, "thread", 6) && pthread_create(&t, NULL, spin_thread, NULL))
 		return 12;
+	if (strstr(what, "eventfd") && syscall(SYS_eventfd2, 0, 0) < 0)
+		return 13;
 	for (;;)
 		counter++;
 }
@@ -165,9 +167,11 @@ TEST_F(ctr, refuses_shared_memory)
 		      "shared mappings are not supported yet");
 }
 
-TEST_F(ctr, refuses_threads)
+/* A thread holding what cannot be saved: the whole process is refused. */
+TEST_F(ctr, refuses_eventfd_in_threaded_process)
 {
-	check_refused(_metadata, self->cg, self->cgpath, "thread", EOPNOTSUPP, "2 threads");
+	check_refused(_metadata, self->cg, self->cgpath, "thread+eventfd", EOPNOTSUPP,
+		      "eventfd");
 }
 
 /* The container must have a cgroup of its own to be frozen. */

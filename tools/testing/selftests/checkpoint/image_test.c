@@ -308,10 +308,13 @@ TEST_F(img, hostile_fields)
 
 	FRESH(CR_HDR_TREE, tree, 0);
 	tree->nr_tasks = 2;
-	REFUSED(EOPNOTSUPP, "task trees are not supported yet");
+	REFUSED(EBADMSG, "bad task count 2");
+	FRESH(CR_HDR_TREE, tree, 0);
+	((struct cr_tree_task *)(tree + 1))->ppid = 5;
+	REFUSED(EBADMSG, "with a parent (5)");
 	FRESH(CR_HDR_TASK, task, 0);
 	task->pid = 7;
-	REFUSED(EBADMSG, "not the root task");
+	REFUSED(EBADMSG, "the tree has pid 1");
 	FRESH(CR_HDR_SIGHAND, sh, 0);
 	((struct cr_sigaction *)(sh + 1))[SIGKILL - 1].handler = 0x400000;
 	REFUSED(EBADMSG, "has a handler");

@@ -641,7 +641,8 @@ static void sleeper_image(struct __test_metadata *_metadata, FIXTURE_DATA(rg) *s
 	nr = wait_syscall(target, is_sleep_nr, 10000);
 	ASSERT_TRUE(is_sleep_nr(nr)) TH_LOG("pid %d is in system call %ld", target, nr);
 	tc[0] = mono();
-	ASSERT_EQ(0, cr_checkpoint(target, img, self->why, sizeof(self->why)))
+	ASSERT_EQ(0, cr_checkpoint_flags(target, img, s->child ? CHECKPOINT_SUBTREE : 0,
+					 self->why, sizeof(self->why)))
 		TH_LOG("checkpoint: %s", self->why);
 	tc[1] = mono();
 	cr_kill_wait(pid);

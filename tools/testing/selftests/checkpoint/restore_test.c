@@ -509,7 +509,8 @@ TEST_F_TIMEOUT(cr, not_pid1_gets_its_pid_back, 120)
 	snprintf(buf, sizeof(buf), "%d", child);
 	ASSERT_EQ(0, cr_write_str(procs, buf));
 	cr_msleep(300);
-	ASSERT_EQ(0, cr_checkpoint(child, self->img, self->why, sizeof(self->why)))
+	ASSERT_EQ(0, cr_checkpoint_flags(child, self->img, CHECKPOINT_SUBTREE, self->why,
+					 sizeof(self->why)))
 		TH_LOG("checkpoint: %s", self->why);
 	cr_kill_wait(pid);
 	cr_msleep(100);
