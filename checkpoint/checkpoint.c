@@ -12,7 +12,9 @@
 #include <linux/delay.h>
 #include <linux/fdtable.h>
 #include <linux/fs_struct.h>
+#include <linux/ipc_namespace.h>
 #include <linux/kernfs.h>
+#include <linux/netdevice.h>
 #include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
@@ -281,34 +283,36 @@ static bool cr_inside(struct cr_tasks *ts, struct task_struct *t)
  * process and their threads: each task after its parent and its leader.
  * Under tasklist_lock; -ENOSPC if @ts has no room for all.
  */
+static bool cr_add_task(struct cr_tasks *ts, unsigned int *n, struct task_struct *t,
+			unsigned int leader)
+{
+	if (*n == ts->cap)
+		return false;
+	ts->v[*n] = (struct cr_ctask){ .t = t, .leader = leader };
+	ts->v[*n].zombie = t->exit_state == EXIT_ZOMBIE;
+	(*n)++;
+	return true;
+}
+
 static int cr_collect_locked(struct cr_tasks *ts, struct task_struct *root)
 {
 	struct task_struct *p, *t, *c;
 	unsigned int i, n = 0;
 
-#define CR_ADD(task, lead)						\
-	do {								\
-		if (n == ts->cap)					\
-			return -ENOSPC;					\
-		ts->v[n] = (struct cr_ctask){ .t = (task), .leader = (lead) }; \
-		ts->v[n].zombie = (task)->exit_state == EXIT_ZOMBIE;	\
-		n++;							\
-	} while (0)
-
-	CR_ADD(root, 0);
+	if (!cr_add_task(ts, &n, root, 0))
+		return -ENOSPC;
 	for (i = 0; i < n; i++) {
 		p = ts->v[i].t;
 		if (ts->v[i].leader != i)
 			continue;
 		for_each_thread(p, t)
-			if (t != p && !t->exit_state)
-				CR_ADD(t, i);
+			if (t != p && !t->exit_state && !cr_add_task(ts, &n, t, i))
+				return -ENOSPC;
 		for_each_thread(p, t)
 			list_for_each_entry(c, &t->children, sibling)
-				if (c->exit_state != EXIT_DEAD)
-					CR_ADD(c, n);
+				if (c->exit_state != EXIT_DEAD && !cr_add_task(ts, &n, c, n))
+					return -ENOSPC;
 	}
-#undef CR_ADD
 	for (i = 0; i < n; i++)
 		get_task_struct(ts->v[i].t);
 	ts->nr = n;
@@ -355,7 +359,8 @@ static int cr_check_task(struct cr_ctx *ctx, struct cr_tasks *ts, struct cr_ctas
 
 	if (t->flags & (PF_KTHREAD | PF_USER_WORKER))
 		return cr_err(ctx, -EOPNOTSUPP,
-			      "pid %d is a kernel worker thread (io_uring): not supported yet", pid);
+			      "pid %d is a kernel worker thread (io_uring): not supported yet",
+			      pid);
 	if (task_active_pid_ns(t) != ts->ns)
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "pid %d is in a nested pid namespace: not supported yet", pid);
@@ -436,6 +441,54 @@ static int cr_check_members(struct cr_ctx *ctx, struct cr_tasks *ts, struct cgro
 		return cr_err(ctx, -EBUSY,
 			      "pid %d is in the container's pid namespace but not below its init (setns?)",
 			      stray);
+	return 0;
+}
+
+/*
+ * Namespaces the container owns: the uts one is saved; an ipc one must be
+ * empty and a network one have only loopback, as restart gives new ones.
+ * (Namespaces shared with the host are the host's: nothing to save.)
+ */
+static int cr_check_namespaces(struct cr_ctx *ctx, struct cr_tasks *ts)
+{
+	static const char * const ipc_what[] = {
+		"semaphore sets", "message queues", "shared memory segments",
+	};
+	struct ipc_namespace *ipc = ts->nsp.ipc_ns;
+	struct net *net = ts->nsp.net_ns;
+	struct net_device *dev;
+	char name[IFNAMSIZ] = "";
+	int i, n;
+
+	if (ipc && ipc != &init_ipc_ns) {
+		BUILD_BUG_ON(ARRAY_SIZE(ipc->ids) != ARRAY_SIZE(ipc_what));
+		for (i = 0; i < ARRAY_SIZE(ipc_what); i++) {
+			n = READ_ONCE(ipc->ids[i].in_use);
+			if (n)
+				return cr_err(ctx, -EOPNOTSUPP,
+					      "the container's ipc namespace holds %d System V %s: not supported yet",
+					      n, ipc_what[i]);
+		}
+		n = READ_ONCE(ipc->mq_queues_count);
+		if (n)
+			return cr_err(ctx, -EOPNOTSUPP,
+				      "the container's ipc namespace holds %d POSIX message queues: not supported yet",
+				      n);
+	}
+	if (net && !net_eq(net, &init_net)) {
+		rcu_read_lock();
+		for_each_netdev_rcu(net, dev) {
+			if (!(dev->flags & IFF_LOOPBACK)) {
+				strscpy(name, dev->name, sizeof(name));
+				break;
+			}
+		}
+		rcu_read_unlock();
+		if (name[0])
+			return cr_err(ctx, -EOPNOTSUPP,
+				      "the container's network namespace has device %s: only loopback is supported",
+				      name);
+	}
 	return 0;
 }
 
@@ -885,6 +938,8 @@ static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks
 	ret = cr_check_members(ctx, ts, fz->cgrp);
 	if (!ret)
 		ret = cr_check_cgroup_members(ctx, ts, fz->cgrp);
+	if (!ret)
+		ret = cr_check_namespaces(ctx, ts);
 	for (i = 0; !ret && i < ts->nr; i++)
 		if (!ts->v[i].zombie)
 			ret = cr_capture_begin(ctx, &ts->v[i]);

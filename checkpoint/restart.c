@@ -190,8 +190,8 @@ static int cr_tree_check_one(struct cr_ctx *ctx, const struct cr_tree_task *tt, 
 		ci = cr_tree_lookup(pids, e->tgid);
 		c = ci >= 0 ? &tt[ci] : NULL;
 		if (!c || c->pid != c->tgid || (c->flags & CR_TASK_ZOMBIE) || zombie)
-			return cr_rec_err(ctx, -EBADMSG,
-					  "thread %d: no live leader %d before it", e->pid, e->tgid);
+			return cr_rec_err(ctx, -EBADMSG, "thread %d: no live leader %d before it",
+					  e->pid, e->tgid);
 		if (e->ppid != c->ppid || e->pgid != c->pgid || e->sid != c->sid ||
 		    e->flags != c->flags || e->mm_tag != c->mm_tag ||
 		    e->sighand_tag != c->sighand_tag)
@@ -461,6 +461,22 @@ static int cr_wait_phase(struct cr_rst_tree *tree, int phase)
 	return READ_ONCE(tree->phase) == CR_PHASE_ABORT ? -EINTR : 0;
 }
 
+/* Drop the signals pending for current (and its process), a fatal one excepted. */
+static void cr_flush_signals(bool shared)
+{
+	unsigned long flags;
+
+	if (!lock_task_sighand(current, &flags))
+		return;
+	if (!__fatal_signal_pending(current)) {
+		flush_sigqueue(&current->pending);
+		if (shared)
+			flush_sigqueue(&current->signal->shared_pending);
+	}
+	recalc_sigpending();
+	unlock_task_sighand(current, &flags);
+}
+
 /* The created task no longer uses the ctx. */
 static void cr_node_leave(struct cr_rst_tree *tree)
 {
@@ -504,12 +520,7 @@ static int cr_task_fn(void *arg)
 	ret = cr_wait_phase(tree, CR_PHASE_SIGNALS);
 	if (!ret) {
 		/* The image has no pending signal: drop what the zombies sent. */
-		spin_lock_irq(&current->sighand->siglock);
-		flush_sigqueue(&current->pending);
-		if (thread_group_leader(current))
-			flush_sigqueue(&current->signal->shared_pending);
-		recalc_sigpending();
-		spin_unlock_irq(&current->sighand->siglock);
+		cr_flush_signals(thread_group_leader(current));
 	}
 	if (atomic_dec_and_test(&tree->acks))
 		wake_up_all(&tree->wq);
@@ -763,15 +774,8 @@ static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
 			schedule_timeout_killable(1);
 		}
 	}
-	if (caller_restored) {
-		spin_lock_irq(&current->sighand->siglock);
-		if (!__fatal_signal_pending(current)) {
-			flush_sigqueue(&current->pending);
-			flush_sigqueue(&current->signal->shared_pending);
-		}
-		recalc_sigpending();
-		spin_unlock_irq(&current->sighand->siglock);
-	}
+	if (caller_restored)
+		cr_flush_signals(true);
 	cr_tree_phase(tree, CR_PHASE_SIGNALS);
 	if (wait_event_killable(tree->wq, atomic_read(&tree->acks) <= 0))
 		return -EINTR;

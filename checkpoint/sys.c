@@ -253,25 +253,30 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
 
 /**
  * sys_checkpoint - checkpoint a container to a file descriptor
- * @pid: the container's init, or the root of a process subtree, in the
- *	caller's pid namespace
+ * @pid: the container's init (pid 1 of a pid namespace), or with
+ *	CHECKPOINT_SUBTREE any process, in the caller's pid namespace
  * @fd: file descriptor open for writing; the image is written at its
  *	position (or appended to the stream)
- * @flags: none defined yet, must be 0
+ * @flags: CHECKPOINT_SUBTREE (@pid and its descendants, not the whole
+ *	container), CHECKPOINT_LEAVE_FROZEN (stay frozen after success),
+ *	CHECKPOINT_KILL (kill the tasks once the image is written)
  *
- * The container's cgroup is frozen while its state is captured and
- * thawed after (left frozen if it was frozen before).
+ * The container's cgroup is frozen while every task of it is captured
+ * and thawed after (left frozen if it was frozen before).
  *
  * Checks, in this order: @flags, @fd, @pid, permission.
  *
  * Return: 0 on success; on failure a negative errno, with the reason in
  * /sys/kernel/checkpoint/error:
- *  -EINVAL	unknown @flags bits, or @pid names a kernel thread;
+ *  -EINVAL	unknown @flags bits, LEAVE_FROZEN with KILL, @pid names a
+ *		kernel thread or a thread, or without CHECKPOINT_SUBTREE not
+ *		the init of a pid namespace;
  *  -EBADF	@fd is not open for writing;
  *  -ESRCH	no process @pid in the caller's pid namespace;
  *  -EPERM	the caller may not ptrace-attach to a task of the container;
  *  -EBUSY	the container's cgroup is shared with other tasks, is the
- *		root cgroup, holds the caller, or did not freeze in time;
+ *		root cgroup, holds the caller, or did not freeze in time; an
+ *		object of the container is also used by a task outside it;
  *  -EOPNOTSUPP	the container uses something not supported yet (named in
  *		the reason); nothing was changed;
  *  -EINTR	a fatal signal arrived;
@@ -312,7 +317,7 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  * @crid: RESTART_CRID_FD (0) to read the image from @fd; a positive crid
  *	names an in-kernel checkpoint (none exist yet)
  * @fd: file descriptor open for reading, positioned at the image
- * @flags: none defined yet, must be 0
+ * @flags: RESTART_FROZEN: leave the restored container frozen
  *
  * Called by pid 1 of a new pid namespace, single-threaded, with
  * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the user namespace owning
@@ -326,9 +331,12 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *
  * Checks, in this order: @flags, @crid, @fd, permission, caller.
  *
- * A root task that was not pid 1 of its container is created instead as
- * a child of the caller, with its saved pid; the caller stays the
- * container's init and restart() returns that pid to it.
+ * Every other task of the image is created in the kernel by its saved
+ * parent with its saved pid.  A root task that was not pid 1 of its
+ * container is created instead as a child of the caller, with its saved
+ * pid; the caller stays the container's init and restart() returns that
+ * pid to it.  If the tree cannot be built, every task created is killed
+ * and reaped, and the caller gets the error.
  *
  * Return: does not return on success, or returns the pid of the restored
  * child (see above); on failure a negative errno, with the reason in
@@ -343,7 +351,8 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *  -EPROTO	image of another format version or ABI hash;
  *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch;
  *  -ENODATA	truncated image;
- *  -EOPNOTSUPP	the image needs something this kernel or CPU lacks;
+ *  -EOPNOTSUPP	the image needs something this kernel or CPU lacks, or
+ *		sharing between tasks that restart cannot rebuild;
  *  -ENOENT, -EACCES, -ESTALE, ...	a file of the image cannot be
  *		reopened as it was;
  *  -EINTR	a fatal signal arrived;

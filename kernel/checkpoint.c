@@ -125,7 +125,8 @@ int cr_read_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
 	if (IS_ERR(h))
 		return PTR_ERR(h);
 	if (h->pid != rt->tt->pid || h->tgid != rt->tt->tgid)
-		return cr_rec_err(ctx, -EBADMSG, "pid %d, tgid %d: the tree has pid %d, tgid %d here",
+		return cr_rec_err(ctx, -EBADMSG,
+				  "pid %d, tgid %d: the tree has pid %d, tgid %d here",
 				  h->pid, h->tgid, rt->tt->pid, rt->tt->tgid);
 	if (!memchr(h->comm, 0, sizeof(h->comm)))
 		return cr_rec_err(ctx, -EBADMSG, "unterminated comm");

@@ -11,20 +11,21 @@
 #ifndef _UAPI_LINUX_CHECKPOINT_H
 #define _UAPI_LINUX_CHECKPOINT_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 /*
  * checkpoint() flags.  Without CHECKPOINT_SUBTREE, pid must be the init of
  * a pid namespace (a container): all its tasks are saved.
  */
-#define CHECKPOINT_SUBTREE	(1UL << 0)	/* pid and its descendants */
-#define CHECKPOINT_LEAVE_FROZEN	(1UL << 1)	/* do not thaw after the capture */
-#define CHECKPOINT_KILL		(1UL << 2)	/* kill the tasks after the capture */
+#define CHECKPOINT_SUBTREE	_BITUL(0)	/* pid and its descendants */
+#define CHECKPOINT_LEAVE_FROZEN	_BITUL(1)	/* do not thaw after the capture */
+#define CHECKPOINT_KILL		_BITUL(2)	/* kill the tasks after the capture */
 #define CHECKPOINT_FLAGS_ALL	(CHECKPOINT_SUBTREE | CHECKPOINT_LEAVE_FROZEN | \
 				 CHECKPOINT_KILL)
 
 /* restart() flags */
-#define RESTART_FROZEN		(1UL << 0)	/* leave the container frozen */
+#define RESTART_FROZEN		_BITUL(0)	/* leave the container frozen */
 #define RESTART_FLAGS_ALL	RESTART_FROZEN
 
 /* restart() crid meaning "read the image from fd". */

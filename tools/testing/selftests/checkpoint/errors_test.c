@@ -35,7 +35,9 @@ TEST(checkpoint_argument_order)
 	ASSERT_LE(0, wfd);
 	ASSERT_LE(0, rfd);
 	/* flags, then fd, then pid, then permission */
-	EXPECT_FAIL(sys_checkpoint(-5, -1, 1), EINVAL, "unknown flags");
+	EXPECT_FAIL(sys_checkpoint(-5, -1, 1UL << 31), EINVAL, "unknown flags");
+	EXPECT_FAIL(sys_checkpoint(-5, -1, CHECKPOINT_LEAVE_FROZEN | CHECKPOINT_KILL), EINVAL,
+		    "exclude each other");
 	EXPECT_FAIL(sys_checkpoint(-5, -1, 0), EBADF, "not open");
 	EXPECT_FAIL(sys_checkpoint(-5, rfd, 0), EBADF, "not open for writing");
 	EXPECT_FAIL(sys_checkpoint(999999, wfd, 0), ESRCH, "no process 999999");
@@ -68,7 +70,7 @@ TEST(restart_argument_order)
 	ASSERT_LE(0, wfd);
 	ASSERT_LE(0, rfd);
 	/* flags, then crid, then fd, then permission, then caller */
-	EXPECT_FAIL(sys_restart(5, -1, 1), EINVAL, "unknown flags");
+	EXPECT_FAIL(sys_restart(5, -1, 1UL << 31), EINVAL, "unknown flags");
 	EXPECT_FAIL(sys_restart(5, -1, 0), ENOENT, "no such in-kernel checkpoint");
 	EXPECT_FAIL(sys_restart(0, -1, 0), EBADF, "not open");
 	EXPECT_FAIL(sys_restart(0, wfd, 0), EBADF, "not open for reading");
