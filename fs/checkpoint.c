@@ -183,6 +183,55 @@ int cr_write_file(struct cr_ctx *ctx, struct file *file, u32 *tag)
 	return 0;
 }
 
+/*
+ * fd @fd (0-2) of the root task: the standard input, output or error the
+ * tool that started the container handed it, whatever kind of file it
+ * is.  Restart hands the restarter's own instead: the tools map them.
+ */
+static int cr_write_stdio(struct cr_ctx *ctx, struct file *file, unsigned int fd, u32 *tag)
+{
+	struct cr_hdr_file *h;
+	bool new;
+	int ret;
+
+	ret = cr_obj_lookup_add(ctx->objhash, file, &cr_obj_file_ops, &new);
+	if (ret < 0)
+		return ret;
+	*tag = ret;
+	ctx->stdio[fd] = file;
+	if (!new)
+		return 0;
+	h = cr_rec_get(ctx, CR_HDR_FILE, sizeof(*h), *tag, 0);
+	if (!h)
+		return -ENOMEM;
+	h->kind = CR_FILE_STDIO;
+	h->f_flags = file->f_flags & CR_FILE_FLAGS;
+	h->mode = file_inode(file)->i_mode;
+	h->stdio_fd = fd;
+	cr_hbuf_put(ctx, sizeof(*h));
+	return 0;
+}
+
+/* The restarter's fd of a CR_FILE_STDIO record. */
+static int cr_read_stdio(struct cr_ctx *ctx, const struct cr_hdr_file *h)
+{
+	struct file *file;
+	int ret;
+
+	if (h->path_len || h->stdio_fd > 2)
+		return cr_rec_err(ctx, -EBADMSG, "bad standard fd %u", h->stdio_fd);
+	file = fget(h->stdio_fd);
+	if (!file)
+		return cr_rec_err(ctx, -EBADF,
+				  "the image uses the restarter's fd %u, which is not open",
+				  h->stdio_fd);
+	ret = cr_obj_insert(ctx->objhash, h->h.tag, file, &cr_obj_file_ops);
+	fput(file);
+	if (ret == -EEXIST)
+		return cr_rec_err(ctx, -EBADMSG, "tag %u defined twice", h->h.tag);
+	return ret;
+}
+
 /* Is @inode of the kind the record says, and a device we allow? */
 static bool cr_inode_is(const struct inode *inode, const struct cr_hdr_file *h)
 {
@@ -274,6 +323,10 @@ int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
 	loff_t pos;
 	int ret;
 
+	if (!h->h.tag)
+		return cr_rec_err(ctx, -EBADMSG, "no tag");
+	if (h->kind == CR_FILE_STDIO)
+		return cr_read_stdio(ctx, h);
 	if (h->path_len < 2 || h->path_len > CR_PATH_MAX ||
 	    h->h.len < sizeof(*h) + h->path_len || path[h->path_len - 1] ||
 	    strlen(path) != h->path_len - 1 || path[0] != '/')
@@ -290,8 +343,8 @@ int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
 		return cr_rec_err(ctx, -EBADMSG, "unknown open flags %#x", h->f_flags);
 	if ((s64)h->pos < 0)
 		return cr_rec_err(ctx, -EBADMSG, "bad position %lld", h->pos);
-	if (!h->h.tag)
-		return cr_rec_err(ctx, -EBADMSG, "no tag");
+	if (h->stdio_fd)
+		return cr_rec_err(ctx, -EBADMSG, "reserved field not zero");
 	/* Reopened files count against the caller's fd limit, as fds would. */
 	if (ctx->nr_files >= rlimit(RLIMIT_NOFILE))
 		return cr_rec_err(ctx, -EMFILE, "more files than the fd limit %lu",
@@ -360,7 +413,10 @@ int cr_write_files(struct cr_ctx *ctx, struct task_struct *t)
 		rcu_read_unlock();
 		if (!file)
 			break;
-		ret = cr_write_file(ctx, file, &tag);
+		if (t == ctx->root && fd < ARRAY_SIZE(ctx->stdio))
+			ret = cr_write_stdio(ctx, file, fd, &tag);
+		else
+			ret = cr_write_file(ctx, file, &tag);
 		fput(file);
 		if (ret) {
 			if (ctx->err == -EOPNOTSUPP && !strstr(ctx->errmsg, "fd "))
@@ -369,9 +425,6 @@ int cr_write_files(struct cr_ctx *ctx, struct task_struct *t)
 					 " (pid %d, fd %u)", task_pid_vnr(t), fd);
 			return ret;
 		}
-		/* The standard fds the container was started with (leak check). */
-		if (t == ctx->root && fd < ARRAY_SIZE(ctx->stdio))
-			ctx->stdio[fd] = file;
 		h = cr_rec_get(ctx, CR_HDR_FD, sizeof(*h), 0, 0);
 		if (!h)
 			return -ENOMEM;

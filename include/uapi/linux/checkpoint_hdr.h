@@ -316,12 +316,15 @@ enum cr_file_kind {
 	CR_FILE_REG = 1,	/* regular file */
 	CR_FILE_CHR = 2,	/* memory character device: null, zero, ... */
 	CR_FILE_DIR = 3,	/* directory */
+	CR_FILE_STDIO = 4,	/* fd 0-2 of the root: the restarter's fd @stdio_fd */
 };
 
 /*
  * struct cr_hdr_file - an open file; its tag is h.tag
  * Followed by @path_len bytes of path (with its NUL, relative to the
  * container's root), then zero padding to a multiple of 8.
+ * CR_FILE_STDIO: the standard input, output or error the root task was
+ * started with; restart uses its own fd @stdio_fd instead (no path).
  */
 struct cr_hdr_file {
 	struct cr_hdr h;
@@ -332,7 +335,7 @@ struct cr_hdr_file {
 	__u32 mode;		/* st_mode */
 	__u32 rdev;		/* CR_FILE_CHR: as new_encode_dev() (stat's st_rdev) */
 	__u32 path_len;
-	__u32 __pad;
+	__u32 stdio_fd;		/* CR_FILE_STDIO: 0, 1 or 2 */
 };
 
 /* cr_hdr_fd.flags */

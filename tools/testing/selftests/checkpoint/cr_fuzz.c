@@ -201,7 +201,7 @@ static const struct field u64_e[] = { { "", 0, 8 } };
 static const struct field file_f[] = {
 	HDR_FIELDS, FLD(cr_hdr_file, kind), FLD(cr_hdr_file, f_flags), FLD(cr_hdr_file, pos),
 	FLD(cr_hdr_file, size), FLD(cr_hdr_file, mode), FLD(cr_hdr_file, rdev),
-	FLD(cr_hdr_file, path_len), FLD(cr_hdr_file, __pad),
+	FLD(cr_hdr_file, path_len), FLD(cr_hdr_file, stdio_fd),
 };
 
 static const struct field fd_f[] = {

@@ -66,7 +66,7 @@ static void on_usr1(int sig)
 }
 
 /*
- * /dev/null on 0-2 and the world-readable data file on 3, cwd in H_DIR;
+ * /dev/null on 0-2 and 4, the world-readable data file on 3, cwd in H_DIR;
  * pauses until SIGUSR1, which the test only sends to a restored copy:
  * that copy then writes the ids it runs with.
  */
@@ -84,6 +84,9 @@ static int workload(void *arg)
 		return 10;
 	if (open(H_DATA, O_RDONLY) != 3)
 		return 11;
+	/* 0-2 are the restarter's at restart: a /dev/null of the image's own */
+	if (open("/dev/null", O_RDWR) != 4)
+		return 13;
 	cr_write_str(H_READY, "1");
 	while (!go)
 		pause();
@@ -793,14 +796,14 @@ TEST_F_TIMEOUT(hostile, vma_outside_user_space, 60)
 	}
 }
 
-/* The last fd (3) becomes 100, over the restarter's limit of 64. */
+/* The last fd (4) becomes 100, over the restarter's limit of 64. */
 TEST_F_TIMEOUT(hostile, fd_over_rlimit, 60)
 {
-	struct cr_hdr_fd *fd = rec_at(self, rec_find(self, CR_HDR_FD, 3));
+	struct cr_hdr_fd *fd = rec_at(self, rec_find(self, CR_HDR_FD, 4));
 
 	ASSERT_NE(NULL, fd);
-	ASSERT_EQ(3, fd->fd);
-	ASSERT_EQ(-1, rec_find(self, CR_HDR_FD, 4));
+	ASSERT_EQ(4, fd->fd);
+	ASSERT_EQ(-1, rec_find(self, CR_HDR_FD, 5));
 	fd->fd = 100;
 	ASSERT_EQ(0, recs_write(self, H_BAD));
 	check_refused(_metadata, "fd 100", EMFILE, "fd limit");

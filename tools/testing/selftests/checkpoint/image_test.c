@@ -278,13 +278,18 @@ TEST_F(img, hostile_fields)
 	fd->fd = 1 << 30;
 	REFUSED(EMFILE, "fd limit");
 
+	/* FILE 0: the init's standard fds, the restarter's; FILE 1: the executable */
 	FRESH(CR_HDR_FILE, file, 0);
+	ASSERT_EQ(CR_FILE_STDIO, file->kind);
+	file->stdio_fd = 7;
+	REFUSED(EBADMSG, "bad standard fd 7");
+	FRESH(CR_HDR_FILE, file, 1);
 	memset(file + 1, 'x', file->path_len);
 	REFUSED(EBADMSG, "bad path");
-	FRESH(CR_HDR_FILE, file, 0);
+	FRESH(CR_HDR_FILE, file, 1);
 	memset((char *)(file + 1) + 1, 'z', file->path_len - 2);	/* "/zzz...": absent */
 	REFUSED(ENOENT, "cannot reopen /zz");
-	FRESH(CR_HDR_FILE, file, 0);
+	FRESH(CR_HDR_FILE, file, 1);
 	file->kind = 42;
 	REFUSED(EBADMSG, "unknown file kind");
 
