@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests of checkpoint/restart internals: the arena, record header
- * checks and the objhash.
+ * checks, the objhash and the task tree check.
  */
 
 #include <kunit/test.h>
@@ -204,6 +204,108 @@ static void cr_objhash_restart(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cr_test_refs, 0);
 }
 
+/*
+ * A container: init (1) with a thread (5); its child 2, a session and
+ * group leader, with a zombie child 3; its child 4 sharing init's fd
+ * table (CLONE_FILES), in a group whose leader (9) has exited.
+ */
+static const struct cr_tree_task cr_test_tree[] = {
+	{ .pid = 1, .tgid = 1, .pgid = 1, .sid = 1,
+	  .mm_tag = 10, .files_tag = 11, .fs_tag = 12, .sighand_tag = 13 },
+	{ .pid = 5, .tgid = 1, .pgid = 1, .sid = 1,
+	  .mm_tag = 10, .files_tag = 11, .fs_tag = 12, .sighand_tag = 13 },
+	{ .pid = 2, .tgid = 2, .ppid = 1, .pgid = 2, .sid = 2, .exit_signal = SIGCHLD,
+	  .mm_tag = 20, .files_tag = 21, .fs_tag = 22, .sighand_tag = 23 },
+	{ .pid = 4, .tgid = 4, .ppid = 1, .pgid = 9, .sid = 1, .exit_signal = SIGCHLD,
+	  .mm_tag = 30, .files_tag = 11, .fs_tag = 32, .sighand_tag = 33 },
+	{ .pid = 3, .tgid = 3, .ppid = 2, .pgid = 2, .sid = 2, .exit_signal = SIGCHLD,
+	  .flags = CR_TASK_ZOMBIE, .exit_code = 7 << 8 },
+};
+
+/* Each case breaks the test tree in one way. */
+static const struct {
+	int err;
+	const char *why;
+} cr_tree_cases_want[] = {
+	{ 0, "" },
+	{ -EBADMSG, "pid 2 twice" },
+	{ -EBADMSG, "no live leader 4" },
+	{ -EBADMSG, "not sharing its leader's" },
+	{ -EBADMSG, "its parent 3 is not a live process" },
+	{ -EBADMSG, "zombie 3 has objects" },
+	{ -EBADMSG, "process group 2 is in two sessions" },
+	{ -EBADMSG, "session leader 2" },
+	{ -EBADMSG, "not in 1..pid_max-1" },
+	{ -EBADMSG, "root task 1" },
+	{ -EBADMSG, "tag 20 names objects of two kinds" },
+	{ -EOPNOTSUPP, "pid 4 shares its fs info" },
+	{ -EBADMSG, "pid 4 shares signal handlers but not memory" },
+};
+
+static void cr_tree_edit(struct cr_tree_task *tt, int c)
+{
+	switch (c) {
+	case 1:
+		tt[3].pid = 2;
+		tt[3].tgid = 2;
+		break;
+	case 2:
+		tt[1].tgid = 4;		/* a thread before its leader */
+		break;
+	case 3:
+		tt[1].mm_tag = 40;	/* a thread with memory of its own */
+		break;
+	case 4:
+		tt[4].ppid = 3;		/* the child of a zombie: itself */
+		break;
+	case 5:
+		tt[4].mm_tag = 50;
+		break;
+	case 6:
+		tt[3].pgid = 2;		/* group 2 is session 2's */
+		break;
+	case 7:
+		tt[2].pgid = 1;
+		break;
+	case 8:
+		tt[3].pid = PID_MAX_LIMIT;
+		tt[3].tgid = PID_MAX_LIMIT;
+		break;
+	case 9:
+		tt[0].ppid = 3;
+		break;
+	case 10:
+		tt[2].files_tag = 20;	/* pid 2's mm tag */
+		break;
+	case 11:
+		tt[3].fs_tag = 22;	/* pid 2's, which is not pid 4's parent */
+		break;
+	case 12:
+		tt[3].sighand_tag = 13;	/* init's, without init's memory */
+		break;
+	}
+}
+
+static void cr_tree_checks(struct kunit *test)
+{
+	struct cr_tree_task *tt;
+	struct cr_ctx *ctx;
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(cr_tree_cases_want); i++) {
+		ctx = cr_test_ctx(test, 0, 0);
+		tt = kunit_kmalloc(test, sizeof(cr_test_tree), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, tt);
+		memcpy(tt, cr_test_tree, sizeof(cr_test_tree));
+		cr_tree_edit(tt, i);
+		ret = cr_check_tree(ctx, tt, ARRAY_SIZE(cr_test_tree), NULL);
+		KUNIT_EXPECT_EQ_MSG(test, ret, cr_tree_cases_want[i].err, "case %d: %s", i,
+				    ctx->errmsg);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(ctx->errmsg, cr_tree_cases_want[i].why),
+					  "case %d: '%s'", i, ctx->errmsg);
+	}
+}
+
 static struct kunit_case cr_arena_cases[] = {
 	KUNIT_CASE(cr_arena_nesting),
 	KUNIT_CASE(cr_arena_records),
@@ -226,6 +328,16 @@ static struct kunit_suite cr_record_suite = {
 	.test_cases = cr_record_cases,
 };
 
+static struct kunit_case cr_tree_cases[] = {
+	KUNIT_CASE(cr_tree_checks),
+	{}
+};
+
+static struct kunit_suite cr_tree_suite = {
+	.name = "checkpoint_tree",
+	.test_cases = cr_tree_cases,
+};
+
 static struct kunit_case cr_objhash_cases[] = {
 	KUNIT_CASE(cr_objhash_checkpoint),
 	KUNIT_CASE(cr_objhash_restart),
@@ -237,4 +349,4 @@ static struct kunit_suite cr_objhash_suite = {
 	.test_cases = cr_objhash_cases,
 };
 
-kunit_test_suites(&cr_arena_suite, &cr_record_suite, &cr_objhash_suite);
+kunit_test_suites(&cr_arena_suite, &cr_record_suite, &cr_objhash_suite, &cr_tree_suite);
