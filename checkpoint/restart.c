@@ -6,8 +6,16 @@
  * at restart (its parent, or for a thread its leader) with its saved pid
  * (clone3()'s set_tid), and restores itself, in its own context, before
  * it ever returns to user mode: its address space and the pages in it,
- * its files, registers.  Tasks are built one at a time, depth first;
- * they all wait in the kernel until the whole tree stands, then go.
+ * its files, registers.
+ *
+ * First the tasks that share nothing with their creator are created,
+ * depth first, before anything is restored (they borrow their creator's
+ * address space with CLONE_VM and replace it when they restore).  Then
+ * the tasks restore themselves one at a time, in TREE order, the order
+ * of their records in the image; a task that restored itself creates the
+ * tasks that share with it (its threads, CLONE_FILES children) before it
+ * hands the turn on.  They all wait in the kernel until the whole tree
+ * stands, then go.
  *
  * The caller, pid 1 of a new pid namespace, becomes the container's init
  * (or, for a subtree, stays init and gets the root as its child).  A
@@ -93,7 +101,8 @@ struct cr_rst_node {
 	int next_sibling;
 	u8 first;			/* CR_FIRST_* */
 	struct task_struct *task;	/* once created, a reference */
-	struct completion built;	/* it and what it creates stand */
+	struct completion spawned;	/* created, and the non-sharing tasks it creates */
+	struct completion turn;		/* its turn to restore itself */
 	int ret;
 };
 
@@ -111,6 +120,8 @@ enum cr_phase {
  * @nodes: one per task, in TREE order
  * @wq: where created tasks wait for the next phase
  * @phase: enum cr_phase
+ * @err: the first error of a created task
+ * @restored: every task had its turn, or the restart failed
  * @acks: live tasks that have not passed CR_PHASE_SIGNALS
  * @users: created tasks that may still use the ctx, plus one for the caller
  * @gone: @users dropped to zero
@@ -120,6 +131,8 @@ struct cr_rst_tree {
 	struct cr_rst_node *nodes;
 	wait_queue_head_t wq;
 	int phase;
+	int err;
+	struct completion restored;
 	atomic_t acks;
 	atomic_t users;
 	struct completion gone;
@@ -303,6 +316,7 @@ static int cr_read_tree(struct cr_ctx *ctx)
 		return -ENOMEM;
 	init_waitqueue_head(&tree->wq);
 	init_completion(&tree->gone);
+	init_completion(&tree->restored);
 	atomic_set(&tree->users, 1);
 	ctx->tree = tree;
 	tree->nodes = kvcalloc(h->nr_tasks, sizeof(*tree->nodes), CR_GFP);
@@ -319,7 +333,8 @@ static int cr_read_tree(struct cr_ctx *ctx)
 		tree->nodes[i].rt.tt = &tt[i];
 		tree->nodes[i].first_child = -1;
 		tree->nodes[i].next_sibling = -1;
-		init_completion(&tree->nodes[i].built);
+		init_completion(&tree->nodes[i].spawned);
+		init_completion(&tree->nodes[i].turn);
 	}
 	for (i = tree->nr; i-- > 1; ) {
 		struct cr_rst_node *c = &tree->nodes[tree->nodes[i].creator];
@@ -484,9 +499,50 @@ static void cr_node_leave(struct cr_rst_tree *tree)
 		complete(&tree->gone);
 }
 
-static int cr_build(struct cr_ctx *ctx, int i);
+static void cr_tree_phase(struct cr_rst_tree *tree, int phase)
+{
+	WRITE_ONCE(tree->phase, phase);
+	wake_up_all(&tree->wq);
+}
 
-/* A created task: build itself and what it creates, wait, go. */
+/* A created task failed: every task is released to die, the caller told. */
+static void cr_tree_fail(struct cr_rst_tree *tree, int err)
+{
+	unsigned int i;
+
+	cmpxchg(&tree->err, 0, err);
+	cr_tree_phase(tree, CR_PHASE_ABORT);
+	for (i = 0; i < tree->nr; i++)
+		complete_all(&tree->nodes[i].turn);
+	complete_all(&tree->restored);
+}
+
+/* Task @i restored itself: the next one in TREE order may. */
+static void cr_pass_turn(struct cr_rst_tree *tree, unsigned int i)
+{
+	if (i + 1 < tree->nr)
+		complete(&tree->nodes[i + 1].turn);
+	else
+		complete_all(&tree->restored);
+}
+
+static int cr_create_children(struct cr_ctx *ctx, int i, bool sharing);
+
+/* Task @i's turn: it restores itself, then creates the tasks sharing with it. */
+static int cr_take_turn(struct cr_ctx *ctx, unsigned int i)
+{
+	struct cr_rst_node *n = &ctx->tree->nodes[i];
+	int ret;
+
+	if (n->tt->flags & CR_TASK_ZOMBIE)
+		return 0;
+	ret = cr_restore_self(ctx, n);
+	if (!ret)
+		ret = cr_create_children(ctx, i, true);
+	return ret;
+}
+
+/* A created task: create, restore itself at its turn, wait, go. */
 static int cr_task_fn(void *arg)
 {
 	struct cr_rst_node *n = arg;
@@ -501,12 +557,27 @@ static int cr_task_fn(void *arg)
 		cr = kzalloc(sizeof(*cr), GFP_KERNEL_ACCOUNT);
 		ret = cr ? 0 : -ENOMEM;
 	}
+	if (!ret && (n->tt->flags & CR_TASK_SUBREAPER) && thread_group_leader(current)) {
+		current->signal->is_child_subreaper = 1;
+		current->signal->has_child_subreaper = 1;
+	}
 	if (!ret)
-		ret = cr_build(ctx, i);
+		ret = cr_create_children(ctx, i, false);
 	n->ret = ret;
-	complete(&n->built);
+	complete(&n->spawned);	/* the creator handles a failure here */
 	if (ret)
 		goto out;
+
+	if (wait_for_completion_killable(&n->turn) || READ_ONCE(tree->phase) == CR_PHASE_ABORT) {
+		ret = -EINTR;
+		goto out;
+	}
+	ret = cr_take_turn(ctx, i);
+	if (ret) {
+		cr_tree_fail(tree, ret);
+		goto out;
+	}
+	cr_pass_turn(tree, i);
 
 	if (zombie) {
 		u32 code = n->tt->exit_code;
@@ -546,7 +617,10 @@ out:
 	return 0;
 }
 
-/* Create task @i with its saved pid, as its creator (current). */
+/*
+ * Create task @i with its saved pid, as its creator (current), and wait
+ * until it has created the tasks that share nothing with it.
+ */
 static int cr_create(struct cr_ctx *ctx, int i)
 {
 	struct cr_rst_tree *tree = ctx->tree;
@@ -556,7 +630,7 @@ static int cr_create(struct cr_ctx *ctx, int i)
 	pid_t set_tid = tt->pid;
 	/*
 	 * CLONE_VM always: a task with an address space of its own replaces
-	 * the borrowed one at once, and nothing is copied.
+	 * the borrowed one when it restores, and nothing is copied.
 	 */
 	struct kernel_clone_args args = {
 		.flags = CLONE_VM,
@@ -583,7 +657,7 @@ static int cr_create(struct cr_ctx *ctx, int i)
 		cr_node_leave(tree);
 		return cr_err(ctx, nr, "cannot create pid %d in the new container", set_tid);
 	}
-	if (wait_for_completion_killable(&n->built))
+	if (wait_for_completion_killable(&n->spawned))
 		return -EINTR;
 	return n->ret;
 }
@@ -602,30 +676,6 @@ static int cr_create_children(struct cr_ctx *ctx, int i, bool sharing)
 			return ret;
 	}
 	return 0;
-}
-
-/*
- * Task @i, in its own context: the tasks that share nothing with it are
- * created first (they borrow nothing they keep), then it restores
- * itself, then it creates its threads and the tasks sharing with it.
- */
-static int cr_build(struct cr_ctx *ctx, int i)
-{
-	struct cr_rst_node *n = &ctx->tree->nodes[i];
-	int ret;
-
-	if (n->tt->flags & CR_TASK_ZOMBIE)
-		return 0;
-	if ((n->tt->flags & CR_TASK_SUBREAPER) && thread_group_leader(current)) {
-		current->signal->is_child_subreaper = 1;
-		current->signal->has_child_subreaper = 1;
-	}
-	ret = cr_create_children(ctx, i, false);
-	if (!ret)
-		ret = cr_restore_self(ctx, n);
-	if (!ret)
-		ret = cr_create_children(ctx, i, true);
-	return ret;
 }
 
 /* -- process groups and sessions ------------------------------------------- */
@@ -705,19 +755,13 @@ static int cr_restore_groups(struct cr_ctx *ctx)
 
 /* -- the phases --------------------------------------------------------------- */
 
-static void cr_tree_phase(struct cr_rst_tree *tree, int phase)
-{
-	WRITE_ONCE(tree->phase, phase);
-	wake_up_all(&tree->wq);
-}
-
-/* Every created task dies; wait until none uses the ctx. */
+/* Every created task dies: woken from any wait, and killed. */
 static void cr_tree_abort(struct cr_ctx *ctx)
 {
 	struct cr_rst_tree *tree = ctx->tree;
 	unsigned int i;
 
-	cr_tree_phase(tree, CR_PHASE_ABORT);
+	cr_tree_fail(tree, 0);
 	for (i = 0; i < tree->nr; i++) {
 		struct task_struct *t = READ_ONCE(tree->nodes[i].task);
 
@@ -860,10 +904,13 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 	if (ret)
 		goto out;
 
+	/* Every task is created (those sharing with a restored one excepted)... */
 	become = ctx->root_pid == 1;
 	if (!become) {
 		ret = cr_create(ctx, 0);
 		res->ax = ctx->root_pid;
+		if (!ret)
+			complete(&tree->nodes[0].turn);
 	} else {
 		struct cr_rst_node *n = &tree->nodes[0];
 
@@ -876,18 +923,23 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 			ret = -ENOMEM;
 		if (!ret && unshare_fs_struct())
 			ret = -ENOMEM;
+		/* ...then each restores itself at its turn, the caller first. */
 		if (!ret) {
 			/* -- point of no return of the caller -- */
 			ponr = true;
-			ret = cr_restore_self(ctx, n);
+			ret = cr_take_turn(ctx, 0);
 			if (!ret)
 				cr_restore_uts(ctx);
 		}
-		if (!ret)
-			ret = cr_create_children(ctx, 0, true);
-		if (!ret)
+		if (!ret) {
 			cr_resume_of(&n->rt, res);
+			cr_pass_turn(tree, 0);
+		}
 	}
+	if (!ret && wait_for_completion_killable(&tree->restored))
+		ret = -EINTR;
+	if (!ret && READ_ONCE(tree->phase) == CR_PHASE_ABORT)
+		ret = READ_ONCE(tree->err) ?: -EINTR;
 	if (!ret)
 		ret = cr_tree_finish(ctx, become);
 	if (ret) {
