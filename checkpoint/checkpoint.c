@@ -665,9 +665,13 @@ static int cr_freeze_wait(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_t
 			ret = cr_collect(ctx, ts);
 			if (ret && ret != -EAGAIN)
 				return ret;
-			/* A vfork() parent counts as frozen, in another sleep. */
+			/*
+			 * A vfork() parent counts as frozen, in another sleep; a
+			 * traced task may never freeze: refuse both at once.
+			 */
 			for (i = 0; !ret && i < ts->nr; i++)
-				if (!ts->v[i].zombie && READ_ONCE(ts->v[i].t->vfork_done))
+				if (!ts->v[i].zombie && (READ_ONCE(ts->v[i].t->vfork_done) ||
+							 READ_ONCE(ts->v[i].t->ptrace)))
 					return cr_check_task(ctx, ts, &ts->v[i]);
 			for (i = 0; !ret && i < ts->nr && !late; i++) {
 				struct task_struct *t = ts->v[i].t;

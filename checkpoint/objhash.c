@@ -67,6 +67,17 @@ const struct cr_obj_ops cr_obj_mm_ops = {
 	.drop = cr_obj_mm_drop,
 };
 
+static void cr_obj_nop(void *ptr)
+{
+}
+
+/* A standard fd of the root task (the key is its slot in the ctx). */
+const struct cr_obj_ops cr_obj_stdio_ops = {
+	.name = "standard fd",
+	.grab = cr_obj_nop,
+	.drop = cr_obj_nop,
+};
+
 /**
  * cr_objhash_alloc() - an empty objhash
  *

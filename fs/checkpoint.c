@@ -194,13 +194,22 @@ static int cr_write_stdio(struct cr_ctx *ctx, struct file *file, unsigned int fd
 	bool new;
 	int ret;
 
+	/*
+	 * One record per fd, even when 0-2 are one file: each becomes the
+	 * restarter's fd of its number.  Other users of the file (a child's
+	 * inherited fd, a dup) get the tag of the lowest of them.
+	 */
 	ret = cr_obj_lookup_add(ctx->objhash, file, &cr_obj_file_ops, &new);
 	if (ret < 0)
 		return ret;
 	*tag = ret;
+	if (!new) {
+		ret = cr_obj_lookup_add(ctx->objhash, &ctx->stdio[fd], &cr_obj_stdio_ops, &new);
+		if (ret < 0)
+			return ret;
+		*tag = ret;
+	}
 	ctx->stdio[fd] = file;
-	if (!new)
-		return 0;
 	h = cr_rec_get(ctx, CR_HDR_FILE, sizeof(*h), *tag, 0);
 	if (!h)
 		return -ENOMEM;

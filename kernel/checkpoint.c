@@ -31,7 +31,7 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 {
 	struct signal_struct *sig = t->signal;
 	struct sighand_struct *sighand;
-	bool pending, timers;
+	bool pending, timers, stopped;
 	unsigned long flags;
 
 	sighand = lock_task_sighand(t, &flags);
@@ -39,6 +39,7 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
 	pending = !sigisemptyset(&t->pending.signal) ||
 		  !sigisemptyset(&sig->shared_pending.signal);
+	stopped = (sig->flags & SIGNAL_STOP_STOPPED) || (t->jobctl & JOBCTL_STOP_PENDING);
 #ifdef CONFIG_POSIX_TIMERS
 	timers = !hlist_empty(&sig->posix_timers) || hrtimer_active(&sig->real_timer) ||
 		 sig->it[CPUCLOCK_PROF].expires || sig->it[CPUCLOCK_VIRT].expires;
@@ -49,6 +50,10 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 
 	if (pending)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: pending signals are not supported yet",
+			      task_pid_vnr(t));
+	if (stopped)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d is stopped (SIGSTOP, SIGTSTP): job control stops are not supported yet",
 			      task_pid_vnr(t));
 	if (timers)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: timers are not supported yet",
@@ -86,7 +91,12 @@ int cr_write_task(struct cr_ctx *ctx, struct task_struct *t)
 	h->tgid = task_tgid_nr_ns(t, ns);
 	BUILD_BUG_ON(sizeof(h->comm) != TASK_COMM_LEN);
 	__get_task_comm((char *)h->comm, sizeof(h->comm), t);
-	h->blocked = t->blocked.sig[0];
+	/*
+	 * Inside sigsuspend(), ppoll() or pselect() the mask is the call's
+	 * own, and the saved one comes back on return; the call is restarted
+	 * from scratch and sets its own again.
+	 */
+	h->blocked = test_tsk_restore_sigmask(t) ? t->saved_sigmask.sig[0] : t->blocked.sig[0];
 	rcu_read_lock();
 	cred = __task_cred(t);
 	h->uid = from_kuid_munged(uns, cred->uid);

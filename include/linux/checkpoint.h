@@ -182,6 +182,7 @@ struct cr_obj_ops {
 
 extern const struct cr_obj_ops cr_obj_file_ops;
 extern const struct cr_obj_ops cr_obj_mm_ops;
+extern const struct cr_obj_ops cr_obj_stdio_ops;
 
 struct cr_objhash *cr_objhash_alloc(void);
 void cr_objhash_free(struct cr_objhash *oh);

@@ -2,7 +2,8 @@
 /*
  * checkpoint - checkpoint a container to a file
  *
- *   checkpoint [-o FILE] PID
+ *   checkpoint [-s] [-F | -k] [-o FILE] PID
+ *   checkpoint --thaw PID
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,26 +13,107 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: checkpoint [-o FILE] PID\n"
-		"Checkpoint the container whose init (or subtree root) is PID.\n"
-		"  -o FILE  write the image to FILE (created mode 0600, truncated);\n"
-		"           without -o the image goes to standard output\n"
-		"  -h       this help\n"
+		"usage: checkpoint [-s] [-F | -k] [-o FILE] PID\n"
+		"       checkpoint --thaw PID\n"
+		"Checkpoint the container whose init is PID (with -s, the subtree of PID).\n"
+		"  -o FILE             write the image to FILE (created mode 0600, truncated);\n"
+		"                      without -o the image goes to standard output\n"
+		"  -s, --subtree       save PID and its descendants only: PID need not be\n"
+		"                      the init of a container\n"
+		"  -F, --leave-frozen  leave the container's cgroup frozen after the\n"
+		"                      checkpoint (checkpoint --thaw PID thaws it)\n"
+		"  -k, --kill          kill the checkpointed tasks after the checkpoint\n"
+		"      --thaw PID      only thaw the cgroup of PID (cgroup.freeze = 0)\n"
+		"  -h, --help          this help\n"
 		"Exit status: 0 on success, 1 on failure (the kernel's reason is printed),\n"
 		"2 on a usage error.\n");
 }
 
+static long parse_pid(const char *s)
+{
+	char *end;
+	long pid = strtol(s, &end, 10);
+
+	if (!*s || *end || pid <= 0 || pid > 0x7fffffff) {
+		fprintf(stderr, "checkpoint: bad pid '%s'\n", s);
+		return -1;
+	}
+	return pid;
+}
+
+/* Thaw the cgroup v2 group of @pid: write 0 to its cgroup.freeze. */
+static int thaw(long pid)
+{
+	char path[4200], line[4096];
+	int fd, found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "checkpoint: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "0::/", 4)) {
+			line[strcspn(line, "\n")] = '\0';
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	if (!found) {
+		fprintf(stderr, "checkpoint: process %ld is in no cgroup v2 group\n", pid);
+		return 1;
+	}
+	if (!line[4]) {
+		fprintf(stderr, "checkpoint: process %ld is in the root cgroup\n", pid);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.freeze", line + 3);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		fprintf(stderr, "checkpoint: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *out = NULL, *why;
-	char *end, buf[256];
+	static const struct option opts[] = {
+		{ "subtree", no_argument, NULL, 's' },
+		{ "leave-frozen", no_argument, NULL, 'F' },
+		{ "kill", no_argument, NULL, 'k' },
+		{ "thaw", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *out = NULL, *thaw_pid = NULL, *why;
 	int c, fd = STDOUT_FILENO;
+	unsigned long flags = 0;
+	char buf[256];
 	long pid;
 
-	while ((c = getopt(argc, argv, "o:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "o:sFkh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
+			break;
+		case 's':
+			flags |= CHECKPOINT_SUBTREE;
+			break;
+		case 'F':
+			flags |= CHECKPOINT_LEAVE_FROZEN;
+			break;
+		case 'k':
+			flags |= CHECKPOINT_KILL;
+			break;
+		case 't':
+			thaw_pid = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -41,15 +123,27 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (thaw_pid) {
+		if (optind != argc || flags || out) {
+			fprintf(stderr, "checkpoint: --thaw PID takes no other argument\n");
+			usage(stderr);
+			return 2;
+		}
+		pid = parse_pid(thaw_pid);
+		return pid < 0 ? 2 : thaw(pid);
+	}
+	if ((flags & CHECKPOINT_LEAVE_FROZEN) && (flags & CHECKPOINT_KILL)) {
+		fprintf(stderr, "checkpoint: -F and -k exclude each other\n");
+		usage(stderr);
+		return 2;
+	}
 	if (optind != argc - 1) {
 		usage(stderr);
 		return 2;
 	}
-	pid = strtol(argv[optind], &end, 10);
-	if (*end || pid <= 0) {
-		fprintf(stderr, "checkpoint: bad pid '%s'\n", argv[optind]);
+	pid = parse_pid(argv[optind]);
+	if (pid < 0)
 		return 2;
-	}
 	if (out) {
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
@@ -60,7 +154,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "checkpoint: not writing an image to a terminal: use -o FILE\n");
 		return 2;
 	}
-	if (sys_checkpoint(pid, fd, 0) < 0) {
+	if (sys_checkpoint(pid, fd, flags) < 0) {
 		int err = errno;
 
 		why = cr_reason(buf, sizeof(buf));

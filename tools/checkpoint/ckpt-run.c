@@ -17,7 +17,8 @@ static void usage(FILE *f)
 		"Run CMD in a new container: pid, mount, uts and ipc namespaces and a\n"
 		"cgroup of its own under /sys/fs/cgroup, as checkpoint needs.\n"
 		"  -d         do not wait: print the pid of the container's init (in this\n"
-		"             pid namespace) and exit\n"
+		"             pid namespace) and exit; the minimal init's own standard\n"
+		"             streams are then /dev/null (CMD still gets ours)\n"
 		"  --no-init  CMD itself is the container's init (pid 1); by default a\n"
 		"             minimal init runs CMD as pid 2 and reaps orphans\n"
 		"  -h         this help\n"
@@ -34,9 +35,9 @@ static void forward(int sig)
 }
 
 /* pid 1 of the container: run CMD, reap everything, exit as CMD did. */
-static int mini_init(char **cmd)
+static int mini_init(char **cmd, int detach)
 {
-	int status, ret = 1;
+	int status, ret = 1, null;
 	pid_t pid;
 
 	cmd_pid = fork();
@@ -46,6 +47,20 @@ static int mini_init(char **cmd)
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "ckpt-run: %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
+	}
+	/*
+	 * CMD has the files.  The init keeps only its standard streams, which
+	 * checkpoint saves as those its starter hands on at restart (CMD's,
+	 * if the same, with them); with -d not even those (/dev/null), that a
+	 * caller reading our output to its end does not wait for the init.
+	 */
+	close_range(STDERR_FILENO + 1, ~0U, 0);
+	null = detach ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
 	}
 	signal(SIGTERM, forward);
 	signal(SIGINT, forward);
@@ -101,7 +116,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ckpt-run: %s: %s\n", argv[optind], strerror(errno));
 			_exit(127);
 		}
-		_exit(mini_init(argv + optind));
+		_exit(mini_init(argv + optind, detach));
 	}
 	return cr_container_finish("ckpt-run", pid, cgpath, detach);
 }

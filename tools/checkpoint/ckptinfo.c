@@ -6,9 +6,11 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "cr.h"
@@ -19,9 +21,11 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ckptinfo [--json] FILE\n"
-		"Check a checkpoint image (every record's type and length, the tail's\n"
-		"record count and checksum) and print its header and a summary of its\n"
-		"records; with --json, print every record as a JSON object instead.\n"
+		"Check a checkpoint image (every record's type and length, the task tree\n"
+		"and the task records' order, the tail's record count and checksum) and\n"
+		"print its header, a summary of its records and its task tree with a\n"
+		"summary of each task's records; with --json, print every record as a\n"
+		"JSON object instead (the tree's with a \"tasks\" array).\n"
 		"Exit status: 0 for a good image, 1 for a bad one (the first problem is\n"
 		"printed), 2 on a usage error.\n");
 }
@@ -77,13 +81,30 @@ static void json_fields(const struct cr_hdr *h)
 		       (uint64_t)r->records, (uint64_t)r->bytes, (uint64_t)r->checksum);
 		break;
 	}
-	case CR_HDR_TREE:
-		printf(", \"nr_tasks\": %u", ((const struct cr_hdr_tree *)h)->nr_tasks);
+	case CR_HDR_TREE: {
+		const struct cr_hdr_tree *r = (const void *)h;
+		const struct cr_tree_task *t = (const void *)(r + 1);
+		uint32_t i;
+
+		printf(", \"nr_tasks\": %u, \"tasks\": [", r->nr_tasks);
+		for (i = 0; i < r->nr_tasks; i++, t++)
+			printf("%s{\"pid\": %d, \"tgid\": %d, \"ppid\": %d, \"pgid\": %d, \"sid\": %d"
+			       ", \"flags\": \"%#x\", \"thread\": %s, \"zombie\": %s, \"subreaper\": %s"
+			       ", \"exit_code\": %u, \"exit_signal\": %u, \"mm_tag\": %u"
+			       ", \"files_tag\": %u, \"fs_tag\": %u, \"sighand_tag\": %u}",
+			       i ? ", " : "", t->pid, t->tgid, t->ppid, t->pgid, t->sid, t->flags,
+			       t->pid != t->tgid ? "true" : "false",
+			       t->flags & CR_TASK_ZOMBIE ? "true" : "false",
+			       t->flags & CR_TASK_SUBREAPER ? "true" : "false",
+			       t->exit_code, t->exit_signal, t->mm_tag, t->files_tag, t->fs_tag,
+			       t->sighand_tag);
+		printf("]");
 		break;
+	}
 	case CR_HDR_TASK: {
 		const struct cr_hdr_task *r = (const void *)h;
 
-		printf(", \"pid\": %d, \"uid\": %u", r->pid, r->uid);
+		printf(", \"pid\": %d, \"tgid\": %d, \"uid\": %u", r->pid, r->tgid, r->uid);
 		json_str("comm", (const char *)r->comm, sizeof(r->comm));
 		break;
 	}
@@ -119,7 +140,9 @@ static void json_fields(const struct cr_hdr *h)
 
 		printf(", \"kind\": %u, \"flags\": \"%#o\", \"pos\": %" PRIu64,
 		       r->kind, r->f_flags, (uint64_t)r->pos);
-		if (h->len >= sizeof(*r) + r->path_len)
+		if (r->kind == CR_FILE_STDIO)
+			printf(", \"stdio_fd\": %u", r->stdio_fd);
+		else if (h->len >= sizeof(*r) + r->path_len)
 			json_str("path", (const char *)(r + 1), r->path_len);
 		break;
 	}
@@ -145,6 +168,121 @@ static int bad(uint64_t idx, const struct cr_hdr *h, size_t off, const char *why
 	return 1;
 }
 
+/* The tree (once checked) and the index in it of the next task record. */
+static const struct cr_hdr_tree *tree;
+static const struct cr_tree_task *tasks;
+static uint32_t next_task;
+static char why[128];
+
+/* Check the TREE record @r: returns NULL if it is good, else what is wrong. */
+static const char *check_tree(const struct cr_hdr_tree *r)
+{
+	const struct cr_tree_task *t = (const void *)(r + 1);
+	uint32_t i;
+
+	if (!r->nr_tasks)
+		return "a tree without tasks";
+	if ((uint64_t)r->nr_tasks * sizeof(*t) > r->h.len - sizeof(*r))
+		return "the task count does not fit in the record";
+	for (i = 0; i < r->nr_tasks; i++, t++) {
+		if (t->pid <= 0 || t->tgid <= 0 || t->ppid < 0 ||
+		    (!i && (t->pid != t->tgid || t->ppid)))
+			snprintf(why, sizeof(why), "task %u (pid %d): bad pid, tgid or ppid", i, t->pid);
+		else if (t->flags & ~CR_TASK_FLAGS_ALL)
+			snprintf(why, sizeof(why), "task %u (pid %d): unknown flags %#x", i, t->pid,
+				 t->flags);
+		else
+			continue;
+		return why;
+	}
+	return NULL;
+}
+
+/* Check that the TASK record @r is the next live task of the tree. */
+static const char *check_task(const struct cr_hdr_task *r)
+{
+	while (next_task < tree->nr_tasks && tasks[next_task].flags & CR_TASK_ZOMBIE)
+		next_task++;
+	if (next_task == tree->nr_tasks)
+		return "more task records than live tasks in the tree";
+	if (r->pid != tasks[next_task].pid || r->tgid != tasks[next_task].tgid) {
+		snprintf(why, sizeof(why), "task pid %d out of the tree's order (pid %d is next)",
+			 r->pid, tasks[next_task].pid);
+		return why;
+	}
+	next_task++;
+	return NULL;
+}
+
+/*
+ * Sum up the records of the task whose TASK record is at @off; returns
+ * the offset of the next task's (or of the tail).
+ */
+static size_t print_task_records(const uint8_t *img, size_t off)
+{
+	uint64_t count[CR_HDR_TYPE_MAX] = {}, n = 0, pages = 0;
+	const struct cr_hdr *h = (const void *)(img + off);
+	int i, c;
+
+	do {
+		count[h->type]++;
+		n++;
+		if (h->type == CR_HDR_PAGES)
+			pages += ((const struct cr_hdr_pages *)h)->nr;
+		off += h->len;
+		h = (const void *)(img + off);
+	} while (h->type != CR_HDR_TASK && h->type != CR_HDR_TAIL);
+	printf("      %" PRIu64 " records (", n);
+	for (i = 0, c = 0; i < CR_HDR_TYPE_MAX; i++)
+		if (count[i])
+			printf("%s%s %" PRIu64, c++ ? ", " : "", cr_type_names[i], count[i]);
+	printf("), %" PRIu64 " pages\n", pages);
+	return off;
+}
+
+/* The tree, a line per task, and under each live task its records; from @off. */
+static void print_tasks(const uint8_t *img, size_t off)
+{
+	const struct cr_tree_task *t;
+	uint32_t i, threads = 0, zombies = 0;
+
+	for (i = 0, t = tasks; i < tree->nr_tasks; i++, t++) {
+		threads += t->pid != t->tgid;
+		zombies += !!(t->flags & CR_TASK_ZOMBIE);
+	}
+	printf("tasks:      %u (%u process%s, %u thread%s, %u zombie%s)\n", tree->nr_tasks,
+	       tree->nr_tasks - threads, tree->nr_tasks - threads == 1 ? "" : "es",
+	       threads, threads == 1 ? "" : "s", zombies, zombies == 1 ? "" : "s");
+	for (i = 0, t = tasks; i < tree->nr_tasks; i++, t++) {
+		const struct cr_hdr_task *r = (const void *)(img + off);
+		int zombie = t->flags & CR_TASK_ZOMBIE;
+
+		printf("  pid %d", t->pid);
+		if (!zombie)
+			printf(" (%.16s)", r->comm);
+		printf(": %s", t->pid == t->tgid ? "process" : "thread");
+		if (zombie && WIFEXITED(t->exit_code))
+			printf(", zombie (exited %d)", WEXITSTATUS(t->exit_code));
+		else if (zombie && WIFSIGNALED(t->exit_code))
+			printf(", zombie (killed by signal %d%s)", WTERMSIG(t->exit_code),
+			       WCOREDUMP(t->exit_code) ? ", core dumped" : "");
+		else if (zombie)
+			printf(", zombie (status %#x)", t->exit_code);
+		if (t->flags & CR_TASK_SUBREAPER)
+			printf(", subreaper");
+		printf(", tgid %d, ppid %d, pgid %d, sid %d", t->tgid, t->ppid, t->pgid, t->sid);
+		if (t->pid == t->tgid && t->exit_signal != SIGCHLD)
+			printf(", exit signal %u", t->exit_signal);
+		if (zombie) {
+			printf("\n");
+			continue;
+		}
+		printf(", mm %u, files %u, fs %u, sighand %u\n", t->mm_tag, t->files_tag,
+		       t->fs_tag, t->sighand_tag);
+		off = print_task_records(img, off);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -155,11 +293,12 @@ int main(int argc, char **argv)
 	uint64_t count[CR_HDR_TYPE_MAX] = {}, idx = 0, pages = 0;
 	const struct cr_hdr_head *head;
 	const struct cr_hdr_tail *tail = NULL;
+	const char *wrong;
 	struct cr_xxh64 sum;
 	const uint8_t *img;
 	char abi[32] = "";
 	struct stat st;
-	size_t off = 0;
+	size_t off = 0, tasks_off = 0;
 	int c, fd, i;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -192,6 +331,11 @@ int main(int argc, char **argv)
 	head = (const void *)img;
 	if (head->h.type != CR_HDR_HEAD || memcmp(head->magic, CR_IMAGE_MAGIC, 8))
 		return bad(0, NULL, 0, "not a checkpoint image (bad magic)");
+	if (head->version != CR_IMAGE_VERSION) {
+		snprintf(why, sizeof(why), "image format version %u: ckptinfo reads version %u",
+			 head->version, CR_IMAGE_VERSION);
+		return bad(0, NULL, 0, why);
+	}
 
 	cr_xxh64_reset(&sum);
 	if (json)
@@ -218,6 +362,24 @@ int main(int argc, char **argv)
 				return bad(idx, h, off, "length does not match the page count");
 			pages += p->nr;
 		}
+		if (idx == 1 && h->type != CR_HDR_TREE)
+			return bad(idx, h, off, "no tree after the head");
+		if (h->type == CR_HDR_TREE) {
+			if (tree)
+				return bad(idx, h, off, "a second tree");
+			wrong = check_tree((const void *)h);
+			if (wrong)
+				return bad(idx, h, off, wrong);
+			tree = (const void *)h;
+			tasks = (const void *)(tree + 1);
+			tasks_off = off + h->len;
+		} else if (h->type == CR_HDR_TASK) {
+			wrong = check_task((const void *)h);
+			if (wrong)
+				return bad(idx, h, off, wrong);
+		} else if (idx > 1 && !next_task && h->type != CR_HDR_TAIL) {
+			return bad(idx, h, off, "a record before the first task");
+		}
 		if (json) {
 			printf("  {\"index\": %" PRIu64 ", \"offset\": %zu, \"type\": \"%s\", \"len\": %u"
 			       ", \"tag\": %u, \"ptag\": %u", idx, off, cr_type_name(h->type),
@@ -240,6 +402,14 @@ int main(int argc, char **argv)
 		return bad(idx, &tail->h, off, "record count or length differs from the tail's");
 	if (tail->checksum != cr_xxh64_digest(&sum))
 		return bad(idx, &tail->h, off, "checksum mismatch");
+	/* the tree is record 1: the tail cannot be */
+	while (next_task < tree->nr_tasks && tasks[next_task].flags & CR_TASK_ZOMBIE)
+		next_task++;
+	if (next_task < tree->nr_tasks) {
+		snprintf(why, sizeof(why), "live task pid %d of the tree has no task record",
+			 tasks[next_task].pid);
+		return bad(idx, &tail->h, off, why);
+	}
 	if (json)
 		return 0;
 
@@ -276,5 +446,6 @@ int main(int argc, char **argv)
 	printf(")\n");
 	printf("memory:     %" PRIu64 " pages (%" PRIu64 " KiB)\n", pages,
 	       pages * head->page_size / 1024);
+	print_tasks(img, tasks_off);
 	return 0;
 }

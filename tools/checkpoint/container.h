@@ -80,8 +80,7 @@ static inline pid_t cr_container_start(const char *tool, char *cgpath, size_t le
 		fprintf(stderr, "%s: cannot create the container: %s\n", tool, strerror(errno));
 		rmdir(cgpath);
 	}
-	if (pid != 0)
-		close(cgfd);
+	close(cgfd);	/* the container must not hold it: a cgroupfs file */
 	return pid;
 }
 

@@ -2,10 +2,11 @@
 /*
  * restart - restart a container from a checkpoint image
  *
- *   restart [-i FILE] [-d]
+ *   restart [-i FILE] [-d] [-F]
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <poll.h>
 
 #include "cr.h"
 #include "container.h"
@@ -13,13 +14,16 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: restart [-i FILE] [-d]\n"
+		"usage: restart [-i FILE] [-d] [-F]\n"
 		"Restart a checkpointed container in a new container (pid, mount, uts\n"
 		"and ipc namespaces, and a cgroup of its own under /sys/fs/cgroup).\n"
-		"  -i FILE  read the image from FILE; without -i, from standard input\n"
-		"  -d       do not wait: print the pid of the restored container's init\n"
-		"           (in this pid namespace) and exit\n"
-		"  -h       this help\n"
+		"  -i FILE       read the image from FILE; without -i, from standard input\n"
+		"  -d            do not wait: print the pid of the restored container's init\n"
+		"                (in this pid namespace) and exit; the standard streams of\n"
+		"                the restored root task are then /dev/null (else ours)\n"
+		"  -F, --frozen  leave the restored container's cgroup frozen: none of its\n"
+		"                tasks runs until checkpoint --thaw PID (PID: its init)\n"
+		"  -h, --help    this help\n"
 		"Exit status: without -d, the restored container's exit status (128+N if\n"
 		"killed by signal N); 0 with -d once restarted; 1 if restart failed (the\n"
 		"kernel's reason is printed); 2 on a usage error.\n");
@@ -42,19 +46,45 @@ static int reap(pid_t restored)
 	}
 }
 
+/*
+ * restart() gives the restored root task our fds 0-2 as its standard
+ * streams: /dev/null for those that are not the user's to hand on (all of
+ * them with -d, standard input when it is the image).  Returns the image's fd.
+ */
+static int restart_stdio(int img, int detach)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return img;
+	if (img == STDIN_FILENO) {
+		img = fcntl(img, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+		dup2(null, STDIN_FILENO);
+	}
+	if (detach) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	close(null);
+	return img;
+}
+
 /* The child, pid 1 of the new namespaces: become the restored process. */
-static void restart_child(int img, int report)
+static void restart_child(int img, int report, unsigned long flags, int detach)
 {
 	char buf[256], msg[300];
 	const char *why;
 	long ret;
 	int err;
 
-	ret = sys_restart(RESTART_CRID_FD, img, 0);
+	img = restart_stdio(img, detach);
+	ret = sys_restart(RESTART_CRID_FD, img, flags);
 	if (ret > 0) {
 		/* The image's process was not pid 1: it is our child. */
 		snprintf(msg, sizeof(msg), "OK %ld", ret);
-		if (write(report, msg, strlen(msg)) < 0)
+		/* With -d -F the parent may be gone already: nobody waits for this. */
+		if (write(report, msg, strlen(msg)) < 0 && errno != EPIPE)
 			_exit(126);
 		close(report);
 		close(img);
@@ -69,21 +99,83 @@ static void restart_child(int img, int report)
 	_exit(125);
 }
 
+/* Whether the cgroup whose cgroup.events is open as @events is frozen. */
+static int cgroup_frozen(int events)
+{
+	char buf[256];
+	ssize_t n = -1;
+
+	if (lseek(events, 0, SEEK_SET) == 0)
+		n = read(events, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, "frozen 1\n") != NULL;
+}
+
+/*
+ * Read the child's report into @msg: returns its length, or 0 for a
+ * success (EOF or "OK pid") or a read error.  With RESTART_FROZEN, the
+ * child may be frozen as restart() returns it the restored process's pid,
+ * before it reports: its cgroup frozen means success too.
+ */
+static ssize_t read_report(int report, const char *cgpath, unsigned long flags, char *msg,
+			   size_t len)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = report, .events = POLLIN },
+		{ .fd = -1, .events = POLLPRI },	/* cgroup.events changed */
+	};
+	char path[300];
+	int frozen = 0;
+	ssize_t n;
+
+	if (flags & RESTART_FROZEN) {
+		snprintf(path, sizeof(path), "%s/cgroup.events", cgpath);
+		pfd[1].fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (pfd[1].fd >= 0) {
+		while (!(frozen = cgroup_frozen(pfd[1].fd))) {
+			if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+				break;
+			if (pfd[0].revents)
+				break;
+		}
+		close(pfd[1].fd);
+		if (frozen)
+			return 0;
+	}
+	n = read(report, msg, len - 1);
+	if (n <= 0)
+		return 0;
+	msg[n] = '\0';
+	return strncmp(msg, "OK ", 3) ? n : 0;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "frozen", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
 	const char *in = NULL;
 	char cgpath[256], msg[300];
 	int c, img = STDIN_FILENO, detach = 0, report[2], status;
+	unsigned long flags = 0;
 	ssize_t n;
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "i:dh")) != -1) {
+	while ((c = getopt_long(argc, argv, "i:dFh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			in = optarg;
 			break;
 		case 'd':
 			detach = 1;
+			break;
+		case 'F':
+			flags |= RESTART_FROZEN;
 			break;
 		case 'h':
 			usage(stdout);
@@ -114,14 +206,11 @@ int main(int argc, char **argv)
 		return 1;
 	if (pid == 0) {
 		close(report[0]);
-		restart_child(img, report[1]);
+		restart_child(img, report[1], flags, detach);
 	}
 	close(report[1]);
-	n = read(report[0], msg, sizeof(msg) - 1);
-	if (n > 0 && !strncmp(msg, "OK ", 3))
-		n = 0;
+	n = read_report(report[0], cgpath, flags, msg, sizeof(msg));
 	if (n > 0) {
-		msg[n] = '\0';
 		fprintf(stderr, "restart: %s\n", msg);
 		waitpid(pid, &status, 0);
 		rmdir(cgpath);

@@ -7,10 +7,11 @@ n=0
 fail=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); fail=1; echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
+check() { name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; return 1; fi; }
+diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..24"
 rm -rf $dir && mkdir -p $dir
 
 pid=$(ckpt-run -d --no-init -- cr-counter $dir/log)
@@ -52,4 +53,105 @@ checkpoint -Z 2> /dev/null
 check "a bad option exits 2" test $? -eq 2
 ckpt-run -- sh -c 'exit 7'
 check "ckpt-run exits with the command's status" test $? -eq 7
+
+# The flags of checkpoint and restart, on a container of two tasks:
+# ckpt-run's default init (pid 1) and the counter (pid 2).
+children() { awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2> /dev/null; }
+frozen() {
+	grep -qx 'frozen 1' "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")/cgroup.events"
+}
+# whether the log grows within a second
+grows() { a=$(wc -l < "$1"); sleep 1; test "$(wc -l < "$1")" -gt "$a"; }
+# whether the process exits (or is a zombie) within 5 s
+gone() {
+	i=0
+	while [ $i -lt 50 ]; do
+		[ -d "/proc/$1" ] || return 0
+		grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2> /dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+checkpoint -F -k -o $dir/x 1 2> $dir/err
+rc=$?
+check "checkpoint -F -k is a usage error" \
+	eval 'test $rc -eq 2 && grep -q "^usage: " $dir/err && test ! -e $dir/x'
+rcs=
+for a in "--thaw" "--thaw 1 2" "--thaw 1 -o $dir/x" "--thaw 1 -k" "--thaw x"; do
+	checkpoint $a 2> /dev/null
+	rcs="$rcs$?"
+done
+check "checkpoint --thaw takes a pid and nothing else" test "$rcs" = 22222
+checkpoint --thaw 999999 2> /dev/null
+check "checkpoint --thaw of no process exits 1" test $? -eq 1
+
+pid=$(ckpt-run -d -- cr-counter $dir/log2)
+sleep 2
+child=$(children "$pid")
+checkpoint -o $dir/x "$child" 2> $dir/err
+rc=$?
+check "checkpoint of a process that is no container's init fails with EINVAL" \
+	eval 'test $rc -eq 1 && grep -q "^checkpoint: .*(Invalid argument)$" $dir/err' ||
+	diag $dir/err
+checkpoint -s -o $dir/sub "$child" 2> $dir/err
+rc=$?
+ckptinfo $dir/sub > $dir/info.sub 2>&1
+check "checkpoint -s saves the subtree of pid 2: its tree is pid 2 alone" \
+	eval 'test $rc -eq 0 && grep -q "^tasks: *1 (" $dir/info.sub &&
+	grep -q "^  pid 2 (cr-counter): process, tgid 2, ppid 0," $dir/info.sub' ||
+	diag $dir/err $dir/info.sub
+
+checkpoint -F -o $dir/tree "$pid" 2> $dir/err
+rc=$?
+check "checkpoint -F leaves the container frozen" \
+	eval 'test $rc -eq 0 && frozen "$pid" && ! grows $dir/log2' || diag $dir/err
+ckptinfo $dir/tree > $dir/info.tree 2>&1
+check "ckptinfo prints the tree: init pid 1 and its child pid 2" \
+	eval 'grep -q "^tasks: *2 (2 processes, 0 threads, 0 zombies)" $dir/info.tree &&
+	grep -q "^  pid 1 (ckpt-run): process, tgid 1, ppid 0," $dir/info.tree &&
+	grep -q "^  pid 2 (cr-counter): process, tgid 2, ppid 1," $dir/info.tree &&
+	test $(grep -c "^      [0-9]* records (task 1," $dir/info.tree) -eq 2' ||
+	diag $dir/info.tree
+ckptinfo --json $dir/tree > $dir/json.tree
+check "ckptinfo --json gives the tree's tasks" \
+	eval 'grep "\"type\": \"tree\"" $dir/json.tree | grep -q "\"nr_tasks\": 2, \"tasks\": \[{\"pid\": 1, \"tgid\": 1, \"ppid\": 0, .*}, {\"pid\": 2, \"tgid\": 2, \"ppid\": 1, .*}]"'
+checkpoint --thaw "$pid" 2> $dir/err
+rc=$?
+check "checkpoint --thaw thaws it" eval 'test $rc -eq 0 && ! frozen "$pid" && grows $dir/log2' ||
+	diag $dir/err
+
+checkpoint -k -o $dir/killed "$pid" 2> $dir/err
+rc=$?
+c0=$(tail -n 1 $dir/log2 | cut -d' ' -f2)
+check "checkpoint -k kills the container once saved" eval 'test $rc -eq 0 && gone "$pid"' ||
+	diag $dir/err
+echo marker >> $dir/log2
+rpid=$(restart -d -F -i $dir/killed 2> $dir/err)
+rc=$?
+check "restart -F leaves the restored container frozen" \
+	eval 'test $rc -eq 0 && test -n "$rpid" && frozen "$rpid" && ! grows $dir/log2 &&
+	test -n "$(children "$rpid")"' || diag $dir/err
+checkpoint --thaw "$rpid" 2> $dir/err
+rc=$?
+sleep 1
+first=$(sed -n '/^marker$/{n;p;q}' $dir/log2 | cut -d' ' -f2)
+check "checkpoint --thaw lets it run: the counter carries on" \
+	eval 'test $rc -eq 0 -a -n "$first" && test "$first" -gt 1 -a "$first" -le $((c0 + 1))' ||
+	diag $dir/err
+kill -9 "$rpid" 2> /dev/null
+
+# restart's fds 0-2 become those of the restored root task (here ckpt-run's
+# init, whose own were all one /dev/null file at the checkpoint).
+restart -i $dir/killed < /dev/null > $dir/out 2> $dir/err2 &
+rbg=$!
+sleep 1
+rinit=$(children $rbg)
+check "restart hands its standard output and error to the restored init" \
+	eval 'test "$(readlink /proc/$rinit/fd/1)" = $dir/out &&
+	test "$(readlink /proc/$rinit/fd/2)" = $dir/err2' ||
+	{ diag $dir/err2; ls -l /proc/$rinit/fd | diag; }
+kill -9 $rinit 2> /dev/null
+wait $rbg
 exit $fail
