@@ -2,8 +2,9 @@ log=/tmp/counter.log
 img=/tmp/counter.img
 count() { tail -n 1 $log | cut -d' ' -f2; }
 echo "== linux-cr demo: $(uname -sr), $(zcat /proc/config.gz | grep '^CONFIG_CHECKPOINT=')"
-echo "== 1. a counter runs in a new container (ckpt-run: pid/mount/uts/ipc namespaces, own cgroup)"
-pid=$(ckpt-run -d --no-init -- cr-counter $log) || exit 1
+echo "== 1. a counter runs in a new container (ckpt-run: pid/mount/uts/ipc namespaces, own cgroup,"
+echo "   a minimal init as pid 1, the counter as pid 2)"
+pid=$(ckpt-run -d -- cr-counter $log) || exit 1
 sleep 3
 tail -n 3 $log
 echo "== 2. checkpoint it: checkpoint -o $img $pid"
@@ -20,7 +21,7 @@ echo "----- killed; restarting -----" >> $log
 echo "== 4. restart it from the image in a new container: restart -d -i $img"
 rpid=$(restart -d -i $img) || exit 1
 sleep 3
-echo "== 5. the restored counter (pid $rpid here, pid 1 in its container) carries on:"
+echo "== 5. the restored container (its init is pid $rpid here) carries on counting:"
 sed -n '/^----- killed/,$p' $log | head -n 6
 first=$(sed -n '/^----- killed/{n;p;q}' $log | cut -d' ' -f2)
 kill -9 "$rpid"
