@@ -278,18 +278,20 @@ TEST_F(img, hostile_fields)
 	fd->fd = 1 << 30;
 	REFUSED(EMFILE, "fd limit");
 
-	/* FILE 0: the init's standard fds, the restarter's; FILE 1: the executable */
-	FRESH(CR_HDR_FILE, file, 0);
+	/* FILE 0-2: the init's standard fds, the restarter's; FILE 3: the executable */
+	FRESH(CR_HDR_FILE, file, 2);
 	ASSERT_EQ(CR_FILE_STDIO, file->kind);
+	ASSERT_EQ(2, file->stdio_fd);
 	file->stdio_fd = 7;
 	REFUSED(EBADMSG, "bad standard fd 7");
-	FRESH(CR_HDR_FILE, file, 1);
+	FRESH(CR_HDR_FILE, file, 3);
+	ASSERT_EQ(CR_FILE_REG, file->kind);
 	memset(file + 1, 'x', file->path_len);
 	REFUSED(EBADMSG, "bad path");
-	FRESH(CR_HDR_FILE, file, 1);
+	FRESH(CR_HDR_FILE, file, 3);
 	memset((char *)(file + 1) + 1, 'z', file->path_len - 2);	/* "/zzz...": absent */
 	REFUSED(ENOENT, "cannot reopen /zz");
-	FRESH(CR_HDR_FILE, file, 1);
+	FRESH(CR_HDR_FILE, file, 3);
 	file->kind = 42;
 	REFUSED(EBADMSG, "unknown file kind");
 
