@@ -44,6 +44,7 @@ struct cr_ctask {
 	struct task_struct *t;	/* a reference */
 	unsigned int leader;	/* index of its thread group leader */
 	unsigned long switches;	/* context switches once frozen */
+	int signals;		/* signals pending then */
 	bool zombie;
 	bool stack;		/* its stack held */
 	/* the first task, in TREE order, of its mm, fd table, fs, sighand */
@@ -62,23 +63,56 @@ struct cr_tasks {
 };
 
 /*
- * Objects several tasks can share, known to the objhash by identity
- * only: the tasks are frozen and referenced, so the objects stay.
+ * Objects several tasks can share.  The objhash holds a reference on
+ * each, taken under the lock that keeps the task's pointer to it stable
+ * (a frozen task still dies of SIGKILL): cr_tree_entry() takes it, the
+ * objhash drops it.
  */
 static void cr_obj_nop(void *ptr)
 {
 }
 
+static void cr_put_fs(void *ptr)
+{
+	struct fs_struct *fs = ptr;
+	bool last;
+
+	spin_lock(&fs->lock);
+	last = !--fs->users;
+	spin_unlock(&fs->lock);
+	if (last)
+		free_fs_struct(fs);
+}
+
+static void cr_put_files(void *ptr)
+{
+	put_files_struct(ptr);
+}
+
+static void cr_put_sighand(void *ptr)
+{
+	__cleanup_sighand(ptr);
+}
+
+static void cr_put_mm(void *ptr)
+{
+	mmdrop(ptr);
+}
+
+static const struct cr_obj_ops cr_obj_tmm_ops = {
+	.name = "address space", .grab = cr_obj_nop, .drop = cr_put_mm,
+};
+
 static const struct cr_obj_ops cr_obj_files_ops = {
-	.name = "fd table", .grab = cr_obj_nop, .drop = cr_obj_nop,
+	.name = "fd table", .grab = cr_obj_nop, .drop = cr_put_files,
 };
 
 static const struct cr_obj_ops cr_obj_fs_ops = {
-	.name = "fs info", .grab = cr_obj_nop, .drop = cr_obj_nop,
+	.name = "fs info", .grab = cr_obj_nop, .drop = cr_put_fs,
 };
 
 static const struct cr_obj_ops cr_obj_sighand_ops = {
-	.name = "signal handler table", .grab = cr_obj_nop, .drop = cr_obj_nop,
+	.name = "signal handler table", .grab = cr_obj_nop, .drop = cr_put_sighand,
 };
 
 static void cr_copy_uts(char *dst, const char *src)
@@ -121,7 +155,10 @@ static int cr_write_head(struct cr_ctx *ctx)
 	return 0;
 }
 
-/* A tag for @ptr, shared by the tasks that share it; *@first if new. */
+/*
+ * A tag for @ptr, shared by the tasks that share it; *@first if new.  The
+ * caller holds a reference on @ptr: the objhash keeps it if it is new.
+ */
 static int cr_tree_tag(struct cr_ctx *ctx, void *ptr, const struct cr_obj_ops *ops,
 		       u32 *tag, bool *first)
 {
@@ -130,6 +167,8 @@ static int cr_tree_tag(struct cr_ctx *ctx, void *ptr, const struct cr_obj_ops *o
 	if (!ptr)
 		return cr_err(ctx, -ESRCH, "a task of the container is exiting");
 	ret = cr_obj_lookup_add(ctx->objhash, ptr, ops, first);
+	if (ret < 0 || !*first)
+		ops->drop(ptr);
 	if (ret < 0)
 		return ret;
 	*tag = ret;
@@ -142,24 +181,79 @@ static int cr_tree_entry(struct cr_ctx *ctx, struct cr_tasks *ts, unsigned int i
 {
 	struct cr_ctask *ct = &ts->v[i];
 	struct task_struct *t = ct->t;
-	void *mm, *files, *fs, *sighand;
+	struct mm_struct *mm;
+	struct files_struct *files;
+	struct fs_struct *fs;
+	struct sighand_struct *sighand;
+	unsigned long flags;
 	int ret;
 
 	task_lock(t);
 	mm = t->mm;
+	if (mm)
+		mmgrab(mm);
 	files = t->files;
+	if (files)
+		atomic_inc(&files->count);
 	fs = t->fs;
-	sighand = rcu_access_pointer(t->sighand);
+	if (fs) {
+		spin_lock(&fs->lock);
+		fs->users++;
+		spin_unlock(&fs->lock);
+	}
 	task_unlock(t);
-	ret = cr_tree_tag(ctx, mm, &cr_obj_mm_ops, &tt->mm_tag, &ct->first_mm);
+	sighand = lock_task_sighand(t, &flags);
+	if (sighand) {
+		refcount_inc(&sighand->count);
+		unlock_task_sighand(t, &flags);
+	}
+	ret = cr_tree_tag(ctx, mm, &cr_obj_tmm_ops, &tt->mm_tag, &ct->first_mm);
 	if (!ret)
 		ret = cr_tree_tag(ctx, files, &cr_obj_files_ops, &tt->files_tag, &ct->first_files);
+	else if (files)
+		cr_put_files(files);
 	if (!ret)
 		ret = cr_tree_tag(ctx, fs, &cr_obj_fs_ops, &tt->fs_tag, &ct->first_fs);
+	else if (fs)
+		cr_put_fs(fs);
 	if (!ret)
 		ret = cr_tree_tag(ctx, sighand, &cr_obj_sighand_ops, &tt->sighand_tag,
 				  &ct->first_sighand);
+	else if (sighand)
+		cr_put_sighand(sighand);
 	return ret;
+}
+
+/*
+ * A zombie comes back by exiting again: its parent must not reap it on
+ * its own then (SIGCHLD ignored, SA_NOCLDWAIT), as it did not before.
+ */
+static int cr_check_zombie(struct cr_ctx *ctx, struct task_struct *t)
+{
+	struct sighand_struct *sighand;
+	struct task_struct *parent;
+	const struct k_sigaction *ka;
+	unsigned long flags;
+	bool autoreap;
+
+	rcu_read_lock();
+	parent = rcu_dereference(t->real_parent);
+	get_task_struct(parent);
+	rcu_read_unlock();
+	sighand = lock_task_sighand(parent, &flags);
+	if (!sighand) {
+		put_task_struct(parent);
+		return cr_err(ctx, -ESRCH, "the parent of zombie %d is exiting", task_pid_vnr(t));
+	}
+	ka = &sighand->action[SIGCHLD - 1];
+	autoreap = ka->sa.sa_handler == SIG_IGN || (ka->sa.sa_flags & SA_NOCLDWAIT);
+	unlock_task_sighand(parent, &flags);
+	put_task_struct(parent);
+	if (autoreap)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "zombie %d: its parent ignores SIGCHLD now, it would be reaped at once",
+			      task_pid_vnr(t));
+	return 0;
 }
 
 static int cr_write_tree(struct cr_ctx *ctx, struct cr_tasks *ts)
@@ -200,6 +294,9 @@ static int cr_write_tree(struct cr_ctx *ctx, struct cr_tasks *ts)
 		if (thread_group_leader(t))
 			tt[i].exit_signal = t->exit_signal;
 		if (ct->zombie) {
+			ret = cr_check_zombie(ctx, t);
+			if (ret)
+				break;
 			tt[i].flags |= CR_TASK_ZOMBIE;
 			tt[i].exit_code = (sig->flags & SIGNAL_GROUP_EXIT) ?
 					  sig->group_exit_code : t->exit_code;
@@ -255,6 +352,8 @@ static int cr_write_one_task(struct cr_ctx *ctx, struct cr_ctask *ct)
 		ret = cr_write_fpu(ctx, t);
 	if (!ret)
 		ret = cr_write_restart_block(ctx, t);
+	if (!ret)
+		ret = cr_write_sigpending(ctx, t);
 	return ret;
 }
 
@@ -672,7 +771,9 @@ static int cr_freeze_wait(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_t
 			for (i = 0; !ret && i < ts->nr; i++)
 				if (!ts->v[i].zombie && (READ_ONCE(ts->v[i].t->vfork_done) ||
 							 READ_ONCE(ts->v[i].t->ptrace)))
-					return cr_check_task(ctx, ts, &ts->v[i]);
+					ret = cr_check_task(ctx, ts, &ts->v[i]);
+			if (ret && ret != -EAGAIN)
+				return ret;
 			for (i = 0; !ret && i < ts->nr && !late; i++) {
 				struct task_struct *t = ts->v[i].t;
 
@@ -723,20 +824,6 @@ static int cr_task_frozen(struct cr_ctx *ctx, struct task_struct *t)
 	return 0;
 }
 
-/* Signals pending for @t (checkpoint refuses them, so none at the start). */
-static bool cr_task_signalled(struct task_struct *t)
-{
-	unsigned long flags;
-	bool pending;
-
-	if (!lock_task_sighand(t, &flags))
-		return true;
-	pending = !sigisemptyset(&t->pending.signal) ||
-		  !sigisemptyset(&t->signal->shared_pending.signal);
-	unlock_task_sighand(t, &flags);
-	return pending;
-}
-
 /*
  * Start of the capture of a live task, frozen: its stack stays (a frozen
  * task still takes SIGKILL), and it is off every CPU, its registers saved
@@ -762,6 +849,7 @@ static int cr_capture_begin(struct cr_ctx *ctx, struct cr_ctask *ct)
 		return cr_err(ctx, -EBUSY, "pid %d was woken while the checkpoint began",
 			      task_pid_vnr(t));
 	ct->switches = cr_switches(t);
+	ct->signals = cr_sigpending_count(t);
 	return 0;
 }
 
@@ -785,7 +873,7 @@ static int cr_capture_check(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr
 	if (ret)
 		return ret;
 	/* A signal sent meanwhile, even blocked, is not in the image. */
-	if (cr_task_signalled(t))
+	if (cr_sigpending_count(t) != ct->signals)
 		return cr_err(ctx, -EBUSY, "pid %d got a signal while it was checkpointed",
 			      task_pid_vnr(t));
 	if (!test_bit(CGRP_FROZEN, &fz->cgrp->flags) ||
@@ -814,7 +902,9 @@ static bool cr_fd_table_has(struct task_struct *t, struct file *file)
 	files = t->files;
 	if (files) {
 		fdt = files_fdtable(files);
-		for (fd = 0; fd < fdt->max_fds && !hit; fd++)
+		for (fd = find_first_bit(fdt->open_fds, fdt->max_fds);
+		     fd < fdt->max_fds && !hit;
+		     fd = find_next_bit(fdt->open_fds, fdt->max_fds, fd + 1))
 			hit = rcu_access_pointer(fdt->fd[fd]) == file;
 	}
 	task_unlock(t);
@@ -832,7 +922,10 @@ static pid_t cr_outside_user(struct cr_tasks *ts, void *ptr, const struct cr_obj
 	for_each_process_thread(g, t) {
 		if (t->exit_state || cr_inside(ts, t))
 			continue;
-		if (ops == &cr_obj_mm_ops)
+		/* a thread sharing its leader's fd table: scanned once */
+		if (ops == &cr_obj_file_ops && t != g && READ_ONCE(t->files) == READ_ONCE(g->files))
+			continue;
+		if (ops == &cr_obj_tmm_ops)
 			hit = READ_ONCE(t->mm) == ptr;
 		else if (ops == &cr_obj_files_ops)
 			hit = READ_ONCE(t->files) == ptr;
@@ -879,18 +972,19 @@ static int cr_leak_one(void *arg, void *ptr, const struct cr_obj_ops *ops, unsig
 	unsigned int i, refs;
 	pid_t out;
 
-	if (ops == &cr_obj_mm_ops) {
+	/* mm_count pins the mm, the others count our reference: not a user */
+	if (ops == &cr_obj_tmm_ops) {
 		refs = atomic_read(&((struct mm_struct *)ptr)->mm_users);
 	} else if (ops == &cr_obj_files_ops) {
-		refs = atomic_read(&((struct files_struct *)ptr)->count);
+		refs = atomic_read(&((struct files_struct *)ptr)->count) - 1;
 	} else if (ops == &cr_obj_fs_ops) {
 		struct fs_struct *fs = ptr;
 
 		spin_lock(&fs->lock);
-		refs = fs->users;
+		refs = fs->users - 1;
 		spin_unlock(&fs->lock);
 	} else if (ops == &cr_obj_sighand_ops) {
-		refs = refcount_read(&((struct sighand_struct *)ptr)->count);
+		refs = refcount_read(&((struct sighand_struct *)ptr)->count) - 1;
 	} else if (ops == &cr_obj_file_ops) {
 		/* The tool's standard fds are the documented exception. */
 		for (i = 0; i < ARRAY_SIZE(ctx->stdio); i++)
@@ -944,9 +1038,13 @@ static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks
 		ret = cr_check_cgroup_members(ctx, ts, fz->cgrp);
 	if (!ret)
 		ret = cr_check_namespaces(ctx, ts);
-	for (i = 0; !ret && i < ts->nr; i++)
+	for (i = 0; !ret && i < ts->nr; i++) {
 		if (!ts->v[i].zombie)
 			ret = cr_capture_begin(ctx, &ts->v[i]);
+		else if (!ptrace_may_access(ts->v[i].t, PTRACE_MODE_ATTACH_REALCREDS))
+			ret = cr_err(ctx, -EPERM, "no permission to ptrace zombie %d",
+				     task_pid_vnr(ts->v[i].t));
+	}
 	if (!ret)
 		ret = cr_write_head(ctx);
 	if (!ret)

@@ -190,6 +190,16 @@ static int cr_tree_check_one(struct cr_ctx *ctx, const struct cr_tree_task *tt, 
 	    (thread && e->exit_signal) || (!zombie && e->exit_code) || (i && e->pid == 1))
 		return cr_rec_err(ctx, -EBADMSG, "task %u (pid %d): bad flags or exit fields",
 				  i, e->pid);
+	/* A wait status: exited (code << 8), or killed (signal, maybe | 0x80). */
+	if (zombie && ((e->exit_code & 0xff) ? e->exit_code > 0xff ||
+		       (e->exit_code & 0x7f) < 1 || (e->exit_code & 0x7f) > _NSIG :
+		       e->exit_code > 0xff00))
+		return cr_rec_err(ctx, -EBADMSG, "zombie %d: bad exit status %#x",
+				  e->pid, e->exit_code);
+	if (!e->pgid && e->sid)
+		return cr_rec_err(ctx, -EBADMSG,
+				  "pid %d: a process group outside the container in a session inside it",
+				  e->pid);
 	ret = xa_insert(pids, e->pid, xa_mk_value(i), CR_GFP);
 	if (ret)
 		return ret == -EBUSY ? cr_rec_err(ctx, -EBADMSG, "pid %d twice", e->pid) : ret;
@@ -213,7 +223,7 @@ static int cr_tree_check_one(struct cr_ctx *ctx, const struct cr_tree_task *tt, 
 					  e->pid);
 	} else {
 		ci = cr_tree_lookup(pids, e->ppid);
-		c = ci >= 0 ? &tt[ci] : NULL;
+		c = ci >= 0 && ci != i ? &tt[ci] : NULL;
 		if (!c || c->pid != c->tgid || (c->flags & CR_TASK_ZOMBIE))
 			return cr_rec_err(ctx, -EBADMSG,
 					  "pid %d: its parent %d is not a live process before it",
@@ -367,6 +377,8 @@ static int cr_read_one_task(struct cr_ctx *ctx, struct cr_rst_node *n)
 		ret = cr_read_fpu(ctx, rt);
 	if (!ret)
 		ret = cr_read_restart_block(ctx, rt);
+	if (!ret)
+		ret = cr_read_sigpending(ctx, rt, n->tt->pid == n->tt->tgid);
 	return ret;
 }
 
@@ -476,8 +488,8 @@ static int cr_wait_phase(struct cr_rst_tree *tree, int phase)
 	return READ_ONCE(tree->phase) == CR_PHASE_ABORT ? -EINTR : 0;
 }
 
-/* Drop the signals pending for current (and its process), a fatal one excepted. */
-static void cr_flush_signals(bool shared)
+/* Drop the signals pending for current and its process, a fatal one excepted. */
+static void cr_drop_signals(void)
 {
 	unsigned long flags;
 
@@ -485,8 +497,7 @@ static void cr_flush_signals(bool shared)
 		return;
 	if (!__fatal_signal_pending(current)) {
 		flush_sigqueue(&current->pending);
-		if (shared)
-			flush_sigqueue(&current->signal->shared_pending);
+		flush_sigqueue(&current->signal->shared_pending);
 	}
 	recalc_sigpending();
 	unlock_task_sighand(current, &flags);
@@ -499,9 +510,11 @@ static void cr_node_leave(struct cr_rst_tree *tree)
 		complete(&tree->gone);
 }
 
+/* Phases only move on: CR_PHASE_ABORT is the last. */
 static void cr_tree_phase(struct cr_rst_tree *tree, int phase)
 {
-	WRITE_ONCE(tree->phase, phase);
+	if (READ_ONCE(tree->phase) < phase)
+		WRITE_ONCE(tree->phase, phase);
 	wake_up_all(&tree->wq);
 }
 
@@ -570,45 +583,46 @@ static int cr_task_fn(void *arg)
 
 	if (wait_for_completion_killable(&n->turn) || READ_ONCE(tree->phase) == CR_PHASE_ABORT) {
 		ret = -EINTR;
-		goto out;
+		goto fail;
 	}
 	ret = cr_take_turn(ctx, i);
-	if (ret) {
-		cr_tree_fail(tree, ret);
-		goto out;
-	}
+	if (ret)
+		goto fail;
 	cr_pass_turn(tree, i);
 
 	if (zombie) {
 		u32 code = n->tt->exit_code;
 
 		ret = cr_wait_phase(tree, CR_PHASE_ZOMBIES);
-		cr_node_leave(tree);
 		if (ret)
-			return 0;	/* killed: dies on its way out */
+			goto fail;
+		cr_node_leave(tree);
 		do_exit(code);
 	}
 	ret = cr_wait_phase(tree, CR_PHASE_SIGNALS);
-	if (!ret) {
-		/* The image has no pending signal: drop what the zombies sent. */
-		cr_flush_signals(thread_group_leader(current));
-	}
+	if (ret)
+		goto fail;
+	/* the image's, not what the zombies' exits sent */
+	cr_restore_sigpending(&n->rt, thread_group_leader(current));
 	if (atomic_dec_and_test(&tree->acks))
 		wake_up_all(&tree->wq);
+	ret = cr_wait_phase(tree, CR_PHASE_GO);
+	if (ret)
+		goto fail;
+	cr_resume_of(&n->rt, &cr->res);
+	init_task_work(&cr->work, cr_child_resume);
+	/*
+	 * TWA_SIGNAL_NO_IPI: run before get_signal() dequeues a signal that
+	 * may be pending by then, so that a handler's frame is built from the
+	 * restored registers.
+	 */
+	ret = task_work_add(current, &cr->work, TWA_SIGNAL_NO_IPI);
 	if (!ret)
-		ret = cr_wait_phase(tree, CR_PHASE_GO);
-	if (!ret) {
-		cr_resume_of(&n->rt, &cr->res);
-		init_task_work(&cr->work, cr_child_resume);
-		/*
-		 * TWA_SIGNAL_NO_IPI: run before get_signal() dequeues a signal
-		 * that may be pending by then, so that a handler's frame is
-		 * built from the restored registers.
-		 */
-		ret = task_work_add(current, &cr->work, TWA_SIGNAL_NO_IPI);
-		if (!ret)
-			cr = NULL;
-	}
+		cr = NULL;
+	goto out;
+fail:
+	/* Before the tree goes, a task lost is the restart failed. */
+	cr_tree_fail(tree, ret);
 out:
 	cr_node_leave(tree);	/* the ctx is not ours any more */
 	kfree(cr);
@@ -633,7 +647,7 @@ static int cr_create(struct cr_ctx *ctx, int i)
 	 * the borrowed one when it restores, and nothing is copied.
 	 */
 	struct kernel_clone_args args = {
-		.flags = CLONE_VM,
+		.flags = CLONE_VM | CLONE_UNTRACED,
 		.exit_signal = thread ? 0 : tt->exit_signal,
 		.fn = cr_task_fn,
 		.fn_arg = n,
@@ -651,8 +665,16 @@ static int cr_create(struct cr_ctx *ctx, int i)
 	if (!(tt->flags & CR_TASK_ZOMBIE) && !(n->first & CR_FIRST_FS))
 		args.flags |= CLONE_FS;
 
+	if (READ_ONCE(tree->phase) == CR_PHASE_ABORT)
+		return -EINTR;
 	atomic_inc(&tree->users);
-	nr = kernel_clone(&args);
+	/*
+	 * A signal pending for the creator (its restored handlers catch what
+	 * its terminal sends) makes fork restart: the creator's signals are
+	 * the image's, set again at CR_PHASE_SIGNALS, so drop them and retry.
+	 */
+	while ((nr = kernel_clone(&args)) == -ERESTARTNOINTR && !fatal_signal_pending(current))
+		cr_drop_signals();
 	if (nr < 0) {
 		cr_node_leave(tree);
 		return cr_err(ctx, nr, "cannot create pid %d in the new container", set_tid);
@@ -680,77 +702,111 @@ static int cr_create_children(struct cr_ctx *ctx, int i, bool sharing)
 
 /* -- process groups and sessions ------------------------------------------- */
 
-/*
- * The struct pid of @nr in the caller's pid namespace: a task's, or one
- * made for a group or session whose leader has exited ("ghost").
- */
-static struct pid *cr_group_pid(struct cr_ctx *ctx, pid_t nr, bool *ghost)
+/* A task holds @pid: as its pid, thread group, process group or session. */
+static bool cr_pid_used(struct pid *pid)
 {
-	struct pid_namespace *ns = task_active_pid_ns(current);
-	struct pid *pid;
+	enum pid_type type;
 
-	rcu_read_lock();
-	pid = get_pid(find_pid_ns(nr, ns));
-	rcu_read_unlock();
-	*ghost = !pid;
-	if (pid)
+	for (type = PIDTYPE_PID; type < PIDTYPE_MAX; type++)
+		if (pid_has_task(pid, type))
+			return true;
+	return false;
+}
+
+/* Under tasklist_lock: the group or session @nr, a task's or one of our ghosts. */
+static struct pid *cr_group_pid(struct pid_namespace *ns, struct xarray *ghosts, pid_t nr)
+{
+	struct pid *pid = find_pid_ns(nr, ns);
+
+	if (pid && (xa_load(ghosts, nr) == pid || cr_pid_used(pid)))
 		return pid;
-	pid = alloc_pid(ns, &nr, 1);
-	if (IS_ERR(pid))
-		cr_err(ctx, PTR_ERR(pid), "cannot make process group or session %d", nr);
-	return pid;
+	return NULL;
 }
 
-/* Attach the process @t to group @pgrp and session @sess, as setsid()/setpgid(). */
-static void cr_set_groups(struct task_struct *t, struct pid *pgrp, struct pid *sess,
-			  bool leader)
-{
-	write_lock_irq(&tasklist_lock);
-	if (sess && task_session(t) != sess) {
-		change_pid(t, PIDTYPE_SID, sess);
-		proc_clear_tty(t);
-	}
-	if (pgrp && task_pgrp(t) != pgrp)
-		change_pid(t, PIDTYPE_PGID, pgrp);
-	t->signal->leader = leader;
-	write_unlock_irq(&tasklist_lock);
-}
-
+/*
+ * Process groups and sessions as setpgid() and setsid() left them.  A
+ * group or session whose leader has exited gets a pid of its own, with
+ * no task ("ghost"): it lives as long as a task is in it, as the
+ * leader's pid did.  Ghosts are made first, outside the lock; then every
+ * process is attached under one tasklist_lock, which keeps the tasks and
+ * pids from going; ghosts no task took are freed.
+ */
 static int cr_restore_groups(struct cr_ctx *ctx)
 {
+	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct cr_rst_tree *tree = ctx->tree;
+	struct xarray ghosts;
+	unsigned long nr;
+	struct pid *pid;
 	unsigned int i;
+	int k, ret = 0;
 
-	for (i = 0; i < tree->nr; i++) {
+	xa_init(&ghosts);
+	for (i = 0; i < tree->nr && !ret; i++) {
 		const struct cr_tree_task *tt = tree->nodes[i].tt;
+		pid_t want[2] = { tt->pgid, tt->sid };
+
+		if (tt->pid != tt->tgid)
+			continue;
+		for (k = 0; k < 2 && !ret; k++) {
+			bool known;
+
+			if (!want[k] || xa_load(&ghosts, want[k]))
+				continue;
+			rcu_read_lock();
+			known = find_pid_ns(want[k], ns);
+			rcu_read_unlock();
+			if (known)
+				continue;
+			pid = alloc_pid(ns, &want[k], 1);
+			if (IS_ERR(pid)) {
+				ret = cr_err(ctx, PTR_ERR(pid),
+					     "cannot make process group or session %d", want[k]);
+				break;
+			}
+			ret = xa_insert(&ghosts, want[k], pid, CR_GFP);
+			if (ret)
+				free_pid(pid);
+		}
+	}
+
+	write_lock_irq(&tasklist_lock);
+	for (i = 0; i < tree->nr && !ret; i++) {
+		const struct cr_tree_task *tt = tree->nodes[i].tt;
+		struct task_struct *t = tree->nodes[i].task;
 		struct pid *pgrp = NULL, *sess = NULL;
-		bool pg_ghost = false, s_ghost = false;
 
 		if (tt->pid != tt->tgid || (!tt->pgid && !tt->sid))
 			continue;
-		if (tt->sid) {
-			sess = cr_group_pid(ctx, tt->sid, &s_ghost);
-			if (IS_ERR(sess))
-				return PTR_ERR(sess);
+		if (!pid_alive(t) || t->exit_state) {
+			ret = cr_err(ctx, -ESRCH, "pid %d died while the tree was rebuilt",
+				     tt->pid);
+			break;
 		}
-		if (tt->pgid) {
-			pgrp = cr_group_pid(ctx, tt->pgid, &pg_ghost);
-			if (IS_ERR(pgrp)) {
-				if (s_ghost)
-					free_pid(sess);
-				else
-					put_pid(sess);
-				return PTR_ERR(pgrp);
-			}
+		if (tt->sid)
+			sess = cr_group_pid(ns, &ghosts, tt->sid);
+		if (tt->pgid)
+			pgrp = cr_group_pid(ns, &ghosts, tt->pgid);
+		if ((tt->sid && !sess) || (tt->pgid && !pgrp)) {
+			ret = cr_err(ctx, -EBUSY,
+				     "pid %d: its group or session was taken meanwhile", tt->pid);
+			break;
 		}
-		cr_set_groups(tree->nodes[i].task, pgrp, sess, tt->sid == tt->pid);
-		/* A ghost's own reference is its task links'; ours is dropped. */
-		if (!s_ghost)
-			put_pid(sess);
-		if (!pg_ghost)
-			put_pid(pgrp);
+		if (sess && task_session(t) != sess) {
+			change_pid(t, PIDTYPE_SID, sess);
+			proc_clear_tty(t);
+		}
+		if (pgrp && task_pgrp(t) != pgrp)
+			change_pid(t, PIDTYPE_PGID, pgrp);
+		t->signal->leader = tt->sid == tt->pid;
 	}
-	return 0;
+	/* Ghosts no task took; an attached one is freed with its last task. */
+	xa_for_each(&ghosts, nr, pid)
+		if (!cr_pid_used(pid))
+			free_pid(pid);
+	write_unlock_irq(&tasklist_lock);
+	xa_destroy(&ghosts);
+	return ret;
 }
 
 /* -- the phases --------------------------------------------------------------- */
@@ -815,14 +871,19 @@ static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
 		while (!READ_ONCE(t->exit_state)) {
 			if (fatal_signal_pending(current))
 				return -EINTR;
+			if (READ_ONCE(tree->phase) == CR_PHASE_ABORT)
+				return READ_ONCE(tree->err) ?: -EINTR;
 			schedule_timeout_killable(1);
 		}
 	}
 	if (caller_restored)
-		cr_flush_signals(true);
+		cr_restore_sigpending(&tree->nodes[0].rt, true);
 	cr_tree_phase(tree, CR_PHASE_SIGNALS);
-	if (wait_event_killable(tree->wq, atomic_read(&tree->acks) <= 0))
+	if (wait_event_killable(tree->wq, atomic_read(&tree->acks) <= 0 ||
+				READ_ONCE(tree->phase) == CR_PHASE_ABORT))
 		return -EINTR;
+	if (READ_ONCE(tree->phase) == CR_PHASE_ABORT)
+		return READ_ONCE(tree->err) ?: -EINTR;
 	if (ctx->flags & RESTART_FROZEN) {
 		rcu_read_lock();
 		cgrp = task_dfl_cgroup(current);
@@ -915,8 +976,6 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 		struct cr_rst_node *n = &tree->nodes[0];
 
 		n->task = get_task_struct(current);
-		if (n->tt->flags & CR_TASK_SUBREAPER)
-			current->signal->is_child_subreaper = 1;
 		ret = cr_create_children(ctx, 0, false);
 		/* Files and fs the caller gets must be its own. */
 		if (!ret && unshare_files())
@@ -927,6 +986,8 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 		if (!ret) {
 			/* -- point of no return of the caller -- */
 			ponr = true;
+			if (n->tt->flags & CR_TASK_SUBREAPER)
+				current->signal->is_child_subreaper = 1;
 			ret = cr_take_turn(ctx, 0);
 			if (!ret)
 				cr_restore_uts(ctx);

@@ -31,14 +31,12 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 {
 	struct signal_struct *sig = t->signal;
 	struct sighand_struct *sighand;
-	bool pending, timers, stopped;
+	bool timers, stopped;
 	unsigned long flags;
 
 	sighand = lock_task_sighand(t, &flags);
 	if (!sighand)
 		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
-	pending = !sigisemptyset(&t->pending.signal) ||
-		  !sigisemptyset(&sig->shared_pending.signal);
 	stopped = (sig->flags & SIGNAL_STOP_STOPPED) || (t->jobctl & JOBCTL_STOP_PENDING);
 #ifdef CONFIG_POSIX_TIMERS
 	timers = !hlist_empty(&sig->posix_timers) || hrtimer_active(&sig->real_timer) ||
@@ -48,9 +46,6 @@ static int cr_task_supported(struct cr_ctx *ctx, struct task_struct *t)
 #endif
 	unlock_task_sighand(t, &flags);
 
-	if (pending)
-		return cr_err(ctx, -EOPNOTSUPP, "pid %d: pending signals are not supported yet",
-			      task_pid_vnr(t));
 	if (stopped)
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "pid %d is stopped (SIGSTOP, SIGTSTP): job control stops are not supported yet",
@@ -362,6 +357,206 @@ int cr_restore_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt)
 			return cr_err(ctx, ret, "signal %d: cannot restore its action", sig);
 	}
 	return 0;
+}
+
+/* -- SIGPENDING: signals queued, not delivered yet -------------------------- */
+
+/*
+ * The signals of @p in queue order, into @si (room for @max; NULL: count
+ * only); a signal whose bit is set without a queue entry (its entry
+ * could not be allocated) is what dequeueing it would give: SI_USER from
+ * nobody.  Under the target's siglock.  Return: the count, or -1 for a
+ * timer's preallocated entry.
+ */
+static int cr_collect_sigpending(struct sigpending *p, struct cr_siginfo *si, int max)
+{
+	struct sigqueue *q;
+	sigset_t queued;
+	int n = 0, sig;
+
+	sigemptyset(&queued);
+	list_for_each_entry(q, &p->list, list) {
+		if (q->flags & SIGQUEUE_PREALLOC)
+			return -1;
+		if (si && n < max)
+			copy_siginfo_to_external((siginfo_t *)si[n].info, &q->info);
+		sigaddset(&queued, q->info.si_signo);
+		n++;
+	}
+	for (sig = 1; sig <= _NSIG; sig++) {
+		if (!sigismember(&p->signal, sig) || sigismember(&queued, sig))
+			continue;
+		if (si && n < max) {
+			siginfo_t *info = (siginfo_t *)si[n].info;
+
+			memset(info, 0, sizeof(*info));
+			info->si_signo = sig;
+			info->si_code = SI_USER;
+		}
+		n++;
+	}
+	return n;
+}
+
+/**
+ * cr_sigpending_count() - signals pending for @t and its process
+ * @t: the task, frozen
+ *
+ * Return: how many, or -1 if it cannot tell (exiting, timer signals).
+ */
+int cr_sigpending_count(struct task_struct *t)
+{
+	unsigned long flags;
+	int a, b;
+
+	if (!lock_task_sighand(t, &flags))
+		return -1;
+	a = cr_collect_sigpending(&t->pending, NULL, 0);
+	b = cr_collect_sigpending(&t->signal->shared_pending, NULL, 0);
+	unlock_task_sighand(t, &flags);
+	return a < 0 || b < 0 ? -1 : a + b;
+}
+
+static int cr_write_sigpending_one(struct cr_ctx *ctx, struct task_struct *t, bool shared)
+{
+	struct cr_hdr_sigpending *h;
+	unsigned long flags;
+	size_t len;
+	int n, got;
+
+	if (!lock_task_sighand(t, &flags))
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
+	n = cr_collect_sigpending(shared ? &t->signal->shared_pending : &t->pending, NULL, 0);
+	unlock_task_sighand(t, &flags);
+	if (n < 0)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d: a timer's signal is pending: not supported yet",
+			      task_pid_vnr(t));
+	if (!n)
+		return 0;
+	len = sizeof(*h) + n * sizeof(struct cr_siginfo);
+	if (len > CR_RECORD_MAX)
+		return cr_err(ctx, -EOPNOTSUPP, "pid %d: %d signals pending", task_pid_vnr(t), n);
+	h = cr_rec_get(ctx, CR_HDR_SIGPENDING, len, 0, 0);
+	if (!h)
+		return -ENOMEM;
+	h->shared = shared;
+	h->nr = n;
+	if (!lock_task_sighand(t, &flags))
+		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
+	got = cr_collect_sigpending(shared ? &t->signal->shared_pending : &t->pending,
+				    (struct cr_siginfo *)(h + 1), n);
+	unlock_task_sighand(t, &flags);
+	cr_hbuf_put(ctx, len);
+	if (got != n)
+		return cr_err(ctx, -EBUSY, "pid %d got a signal while it was checkpointed",
+			      task_pid_vnr(t));
+	return 0;
+}
+
+/**
+ * cr_write_sigpending() - write the signals pending for @t
+ * @ctx: checkpoint context
+ * @t: the task, frozen
+ *
+ * Its own queue, then, for a thread group leader, its process's.
+ *
+ * Return: 0, -EOPNOTSUPP (a timer's signal), -EBUSY, -ESRCH or -ENOMEM.
+ */
+int cr_write_sigpending(struct cr_ctx *ctx, struct task_struct *t)
+{
+	int ret = cr_write_sigpending_one(ctx, t, false);
+
+	if (!ret && thread_group_leader(t))
+		ret = cr_write_sigpending_one(ctx, t, true);
+	return ret;
+}
+
+/**
+ * cr_read_sigpending() - read the optional SIGPENDING records of a task
+ * @ctx: restart context
+ * @rt: what is collected for the task
+ * @leader: it is a thread group leader (may have its process's queue)
+ *
+ * Any signal a process could queue for itself (rt_tgsigqueueinfo() to
+ * its own pid takes any code) is accepted, SIGKILL and SIGSTOP excepted.
+ *
+ * Return: 0 or -EBADMSG.
+ */
+int cr_read_sigpending(struct cr_ctx *ctx, struct cr_rst_task *rt, bool leader)
+{
+	const struct cr_hdr_sigpending *h;
+	const struct cr_rec *r;
+	u32 i, k;
+
+	for (;;) {
+		r = cr_peek_rec(ctx);
+		if (!r || r->h->type != CR_HDR_SIGPENDING)
+			return 0;
+		h = cr_read_rec(ctx, CR_HDR_SIGPENDING, sizeof(*h));
+		if (IS_ERR(h))
+			return PTR_ERR(h);
+		if (h->shared > 1 || (h->shared && !leader) || rt->sigpending[h->shared] ||
+		    (!h->shared && rt->sigpending[1]))
+			return cr_rec_err(ctx, -EBADMSG, "unexpected signal queue (shared %u)",
+					  h->shared);
+		if (!h->nr || h->h.len < sizeof(*h) + (u64)h->nr * sizeof(struct cr_siginfo))
+			return cr_rec_err(ctx, -EBADMSG, "%u signals in %u bytes", h->nr, h->h.len);
+		for (i = 0; i < h->nr; i++) {
+			const struct cr_siginfo *si = (const struct cr_siginfo *)(h + 1) + i;
+			const siginfo_t *info = (const siginfo_t *)si->info;
+			int sig = info->si_signo;
+
+			if (sig < 1 || sig > _NSIG || sig == SIGKILL || sig == SIGSTOP)
+				return cr_rec_err(ctx, -EBADMSG, "signal %u: bad number %d",
+						  i, sig);
+			/* What kernel_siginfo does not hold must be zero. */
+			for (k = sizeof(kernel_siginfo_t); k < sizeof(si->info); k++)
+				if (si->info[k])
+					return cr_rec_err(ctx, -EBADMSG,
+							  "signal %u: bytes beyond the siginfo", i);
+		}
+		rt->sigpending[h->shared] = h;
+	}
+}
+
+/**
+ * cr_restore_sigpending() - queue the task's pending signals, only them
+ * @rt: what was collected
+ * @leader: current is a thread group leader: its process's queue too
+ *
+ * What current has pending (signals from the exits of restored zombies)
+ * is dropped first; a fatal signal stays.  The blocked mask and the
+ * handlers are in place already, so that each signal meets the same
+ * fate as before the checkpoint.
+ */
+void cr_restore_sigpending(const struct cr_rst_task *rt, bool leader)
+{
+	unsigned long flags;
+	int s;
+	u32 i;
+
+	if (!lock_task_sighand(current, &flags))
+		return;
+	if (!__fatal_signal_pending(current)) {
+		flush_sigqueue(&current->pending);
+		if (leader)
+			flush_sigqueue(&current->signal->shared_pending);
+		for (s = 0; s < 2; s++) {
+			const struct cr_hdr_sigpending *h = rt->sigpending[s];
+			const struct cr_siginfo *si = h ? (const struct cr_siginfo *)(h + 1) : NULL;
+
+			for (i = 0; h && i < h->nr; i++) {
+				kernel_siginfo_t info;
+
+				memcpy(&info, si[i].info, sizeof(info));
+				send_signal_locked(info.si_signo, &info, current,
+						   s ? PIDTYPE_TGID : PIDTYPE_PID);
+			}
+		}
+	}
+	recalc_sigpending();
+	unlock_task_sighand(current, &flags);
 }
 
 /* -- RESTART_BLOCK: a system call interrupted by the checkpoint ---------- */

@@ -391,12 +391,13 @@ static int cr_write_vma(struct cr_ctx *ctx, struct cr_vma_info *vi, u32 tag,
 {
 	struct cr_hdr_vma *h;
 	u32 file_tag = 0;
-	int ret;
 
+	/* Its FILE record is out already; one use of the file counted there. */
 	if (vi->file) {
-		ret = cr_write_file(ctx, vi->file, &file_tag);
-		if (ret)
-			return ret;
+		file_tag = cr_obj_tag(ctx->objhash, vi->file);
+		if (!file_tag)
+			return cr_err(ctx, -EBUSY, "area %#lx-%#lx: its file is unknown",
+				      vi->start, vi->end);
 	}
 	h = cr_rec_get(ctx, CR_HDR_VMA, sizeof(*h), tag, mm_tag);
 	if (!h)

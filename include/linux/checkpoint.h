@@ -240,6 +240,7 @@ struct cr_rst_task {
 	const struct cr_hdr_fpu *fpu;
 	void *xstate;
 	const struct cr_hdr_restart_block *rb;
+	const struct cr_hdr_sigpending *sigpending[2];	/* own, process's */
 };
 
 /* kernel/checkpoint.c: the task, its signals, an interrupted call */
@@ -248,6 +249,10 @@ int cr_read_task(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_write_sighand(struct cr_ctx *ctx, struct task_struct *t);
 int cr_read_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_write_restart_block(struct cr_ctx *ctx, struct task_struct *t);
+int cr_write_sigpending(struct cr_ctx *ctx, struct task_struct *t);
+int cr_read_sigpending(struct cr_ctx *ctx, struct cr_rst_task *rt, bool leader);
+void cr_restore_sigpending(const struct cr_rst_task *rt, bool leader);
+int cr_sigpending_count(struct task_struct *t);
 int cr_read_restart_block(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt);

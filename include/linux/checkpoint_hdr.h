@@ -22,6 +22,8 @@ static inline void cr_hdr_layout_checks(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) != 40);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tree) != 24);
 	BUILD_BUG_ON(sizeof(struct cr_tree_task) != 48);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_sigpending) != 24);
+	BUILD_BUG_ON(sizeof(struct cr_siginfo) != 128);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_task) != 128);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_cpu) != 232);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_fpu) != 288);

@@ -15,7 +15,8 @@
  * Stream order:
  *   HEAD, TREE, then per live task in TREE order: TASK, [FS], [FILE...,
  *   FD...], [FILE..., MM, VMA..., PAGES...], [SIGHAND], CPU, FPU,
- *   [RESTART_BLOCK]; then TAIL.
+ *   [RESTART_BLOCK], [SIGPENDING of the task], [SIGPENDING of its
+ *   process, with its thread group leader]; then TAIL.
  * FS, FD, MM and SIGHAND come with the first task (in TREE order) that
  * uses the object; the tasks after it that share it only name its tag in
  * the TREE.  A zombie has no records but its TREE entry.
@@ -53,6 +54,7 @@ enum cr_hdr_type {
 	CR_HDR_FPU = 18,
 	CR_HDR_SIGHAND = 19,
 	CR_HDR_RESTART_BLOCK = 20,
+	CR_HDR_SIGPENDING = 21,
 
 	CR_HDR_MM = 32,
 	CR_HDR_VMA = 33,
@@ -143,8 +145,9 @@ struct cr_tree_task {
 };
 
 /*
- * struct cr_hdr_tree - the tasks: the root first, each process followed
- * by its threads and then, depth first, by its children.
+ * struct cr_hdr_tree - the tasks: the root first, then breadth first the
+ * threads and children of each process (each task after its leader and
+ * its parent).
  * Followed by @nr_tasks struct cr_tree_task.
  */
 struct cr_hdr_tree {
@@ -224,6 +227,22 @@ struct cr_hdr_sighand {
 	struct cr_hdr h;
 	__u32 nr;
 	__u32 __pad;
+};
+
+/* A signal as the task receives it: siginfo_t, 64-bit layout. */
+struct cr_siginfo {
+	__u8 info[128];
+};
+
+/*
+ * struct cr_hdr_sigpending - signals pending, in queue order: for the
+ * task (@shared 0), or for its whole process (@shared 1, with the thread
+ * group leader).  Followed by @nr struct cr_siginfo.
+ */
+struct cr_hdr_sigpending {
+	struct cr_hdr h;
+	__u32 shared;
+	__u32 nr;
 };
 
 enum cr_restart_kind {

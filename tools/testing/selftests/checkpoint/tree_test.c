@@ -19,7 +19,7 @@
  * a subtree.  Flags: a container frozen by the user stays frozen,
  * CHECKPOINT_LEAVE_FROZEN, CHECKPOINT_KILL, both (EINVAL), RESTART_FROZEN.
  * Refusals: a file shared with a process outside (EBUSY), one task of
- * many with an eventfd, pipe, socket, pending signal, timer, vfork() or
+ * many with an eventfd, pipe, socket, timer, vfork() or
  * timed futex wait (EOPNOTSUPP): every task then keeps running, thawed.
  * Failed restarts (a deleted file, every allocation failing in turn)
  * leave no task behind but the restarter.  Also: a zombie session
@@ -2284,7 +2284,7 @@ TEST_F_TIMEOUT(tt, scale, 600)
 
 /* -- the counting tree: init, C1 (and its thread), C2, its child G ------------- */
 
-enum ct_bad { CT_NONE, CT_EVENTFD, CT_PIPE, CT_SOCKET, CT_SIGNAL, CT_TIMER, CT_VFORK,
+enum ct_bad { CT_NONE, CT_EVENTFD, CT_PIPE, CT_SOCKET, CT_TIMER, CT_VFORK,
 	      CT_FUTEX };
 
 static struct {
@@ -2373,10 +2373,6 @@ static void ct_g(long unused)
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
 			_exit(40);
 		break;
-	case CT_SIGNAL:
-		sigprocmask(SIG_BLOCK, &m, NULL);
-		raise(SIGUSR2);
-		break;
 	case CT_TIMER:
 		if (timer_create(CLOCK_MONOTONIC, &sev, &timer) ||
 		    timer_settime(timer, 0, &its, NULL))
@@ -2405,10 +2401,7 @@ static void ct_g(long unused)
 		if (tt_go && !undone) {
 			close(fds[0]);
 			close(fds[1]);
-			if (ct.bad == CT_SIGNAL) {
-				signal(SIGUSR2, SIG_IGN);
-				sigprocmask(SIG_UNBLOCK, &m, NULL);
-			} else if (ct.bad == CT_TIMER) {
+			if (ct.bad == CT_TIMER) {
 				timer_delete(timer);
 			} else if (ct.bad == CT_FUTEX) {
 				ct_word = 1;
@@ -2947,9 +2940,6 @@ FIXTURE_VARIANT(refuse) {
 FIXTURE_VARIANT_ADD(refuse, eventfd) { .bad = CT_EVENTFD, .err = EOPNOTSUPP, .culprit = "ct-g" };
 FIXTURE_VARIANT_ADD(refuse, pipe) { .bad = CT_PIPE, .err = EOPNOTSUPP, .culprit = "ct-g" };
 FIXTURE_VARIANT_ADD(refuse, socket) { .bad = CT_SOCKET, .err = EOPNOTSUPP, .culprit = "ct-g" };
-FIXTURE_VARIANT_ADD(refuse, pending_signal) {
-	.bad = CT_SIGNAL, .err = EOPNOTSUPP, .culprit = "ct-g"
-};
 FIXTURE_VARIANT_ADD(refuse, timer) { .bad = CT_TIMER, .err = EOPNOTSUPP, .culprit = "ct-g" };
 FIXTURE_VARIANT_ADD(refuse, vfork) { .bad = CT_VFORK, .err = EOPNOTSUPP, .culprit = "ct-vfork" };
 FIXTURE_VARIANT_ADD(refuse, timed_futex) {
@@ -3131,6 +3121,128 @@ TEST_F_TIMEOUT(fi, restart_sweep, 600)
 	TH_LOG("restart: %u allocation points; %u refused, %u killed, %u did without; %.1f s",
 	       points, refused, killed, tolerated, cr_now() - t0);
 	EXPECT_LT(0, refused);
+}
+
+/* -- pending signals: per thread and per process, with their siginfo ------------ */
+
+#define PS_REPORT	TT_DIR "/pending"
+#define PS_READY	TT_DIR "/pending.ready"
+static volatile int ps_go;
+static pthread_t ps_thread;
+
+static void ps_usr1(int sig)
+{
+	ps_go = 1;
+}
+
+/* Signals pending for the calling thread (blocked), as "signo:code:value ...". */
+static void ps_drain(char *out, size_t len, const sigset_t *set)
+{
+	struct timespec zero = { 0, 0 };
+	siginfo_t si;
+	size_t used = 0;
+
+	out[0] = '\0';
+	while (used < len && sigtimedwait(set, &si, &zero) > 0)
+		used += snprintf(out + used, len - used, " %d:%d:%d", si.si_signo, si.si_code,
+				 si.si_code == SI_QUEUE ? si.si_value.sival_int : 0);
+}
+
+static void *ps_thread_fn(void *arg)
+{
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * pid 1 blocks SIGUSR2 and SIGRTMIN+1 everywhere, queues SIGRTMIN+1 twice
+ * (values 7 and 8) and SIGUSR2 to its process, and SIGUSR2 to its second
+ * thread alone; SIGUSR1 (handled) tells it to report what is pending.
+ */
+static int ps_workload(void *arg)
+{
+	union sigval v;
+	sigset_t set;
+	char buf[512], mine[256];
+
+	cr_quiet_fds();
+	signal(SIGUSR1, ps_usr1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRTMIN + 1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&ps_thread, NULL, ps_thread_fn, NULL))
+		return 10;
+	v.sival_int = 7;
+	sigqueue(getpid(), SIGRTMIN + 1, v);
+	v.sival_int = 8;
+	sigqueue(getpid(), SIGRTMIN + 1, v);
+	kill(getpid(), SIGUSR2);
+	pthread_kill(ps_thread, SIGUSR2);
+	cr_write_str(PS_READY, "1");
+	while (!ps_go)
+		pause();
+	/* The thread's own SIGUSR2 stays with it: the main thread sees the process's. */
+	ps_drain(mine, sizeof(mine), &set);
+	snprintf(buf, sizeof(buf), "main%s\n", mine);
+	cr_write_str(PS_REPORT, buf);
+	return 0;
+}
+
+TEST_F_TIMEOUT(tt, pending_signals, 240)
+{
+	struct tt_env *e = &self->e;
+	char why[256], buf[512], want[128];
+	unsigned long long shd;
+	struct dirent *de;
+	int threads = 0;
+	pid_t pid, rinit;
+	DIR *d;
+
+	unlink(PS_REPORT);
+	unlink(PS_READY);
+	pid = cr_start(e->cg, ps_workload, NULL);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, cr_wait_file(PS_READY, 30000));
+	cr_msleep(200);
+	ASSERT_EQ(0, cr_checkpoint(pid, e->img, why, sizeof(why))) TH_LOG("checkpoint: %s", why);
+	cr_kill_wait(pid);
+	ASSERT_EQ(0, cr_restart_img(e->cg, e->img, &rinit, why, sizeof(why)))
+		TH_LOG("restart: %s", why);
+	/* The process's queue and the second thread's own, as /proc shows them. */
+	shd = 1ULL << (SIGUSR2 - 1) | 1ULL << (SIGRTMIN + 1 - 1);
+	snprintf(buf, sizeof(buf), "/proc/%d/task", rinit);
+	d = opendir(buf);
+	ASSERT_NE(NULL, d);
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+		char st[4096], *p;
+
+		if (tid <= 0)
+			continue;
+		snprintf(buf, sizeof(buf), "/proc/%d/task/%d/status", rinit, tid);
+		ASSERT_LT(0, cr_read_str(buf, st, sizeof(st)));
+		p = strstr(st, "\nShdPnd:");
+		ASSERT_NE(NULL, p);
+		EXPECT_EQ(shd, strtoull(p + 9, NULL, 16));
+		p = strstr(st, "\nSigPnd:");
+		ASSERT_NE(NULL, p);
+		EXPECT_EQ(tid == rinit ? 0 : 1ULL << (SIGUSR2 - 1), strtoull(p + 9, NULL, 16))
+			TH_LOG("tid %d", tid);
+		threads++;
+	}
+	closedir(d);
+	EXPECT_EQ(2, threads);
+	ASSERT_EQ(0, kill(rinit, SIGUSR1));
+	ASSERT_EQ(0, cr_wait_file(PS_REPORT, 30000));
+	cr_msleep(100);
+	ASSERT_LT(0, cr_read_str(PS_REPORT, buf, sizeof(buf)));
+	/* SIGUSR2 first (lowest number), then the two RT signals in order, with their values */
+	snprintf(want, sizeof(want), "main %d:%d:0 %d:%d:7 %d:%d:8\n", SIGUSR2, SI_USER,
+		 SIGRTMIN + 1, SI_QUEUE, SIGRTMIN + 1, SI_QUEUE);
+	EXPECT_STREQ(want, buf);
+	EXPECT_EQ(0, cr_wait_exit(rinit));
 }
 
 TEST_HARNESS_MAIN
