@@ -27,6 +27,7 @@
 #include <linux/utsname.h>
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
+#include <net/rtnetlink.h>
 
 #include "abi_hash.h"
 
@@ -120,7 +121,7 @@ static void cr_copy_uts(char *dst, const char *src)
 	strscpy(dst, src, CR_UTS_LEN);
 }
 
-static int cr_write_head(struct cr_ctx *ctx)
+static int cr_write_head(struct cr_ctx *ctx, u32 ns_flags)
 {
 	struct cr_hdr_head *h;
 	struct timespec64 now;
@@ -144,6 +145,7 @@ static int cr_write_head(struct cr_ctx *ctx)
 	if (uts)
 		get_uts_ns(uts);
 	task_unlock(ctx->root);
+	h->ns_flags = ns_flags;
 	if (uts) {
 		down_read(&uts_sem);
 		cr_copy_uts(h->nodename, uts->name.nodename);
@@ -544,6 +546,27 @@ static int cr_check_members(struct cr_ctx *ctx, struct cr_tasks *ts, struct cgro
 }
 
 /*
+ * The tunnel drivers' fallback devices (sit0, tunl0, gre0, ip6tnl0, ...)
+ * that every network namespace gets: a new one has them too, as long as
+ * they are down.
+ */
+static bool cr_fallback_tunnel(struct net_device *dev)
+{
+	static const char * const kinds[] = {
+		"sit", "ipip", "gre", "gretap", "erspan", "ip_vti", "ip6tnl", "ip6gre",
+		"ip6gretap", "ip6erspan", "vti6",
+	};
+	int i;
+
+	if ((dev->flags & IFF_UP) || !dev->rtnl_link_ops || !dev->rtnl_link_ops->kind)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strcmp(dev->rtnl_link_ops->kind, kinds[i]))
+			return true;
+	return false;
+}
+
+/*
  * Namespaces the container owns: the uts one is saved; an ipc one must be
  * empty and a network one have only loopback, as restart gives new ones.
  * (Namespaces shared with the host are the host's: nothing to save.)
@@ -577,7 +600,7 @@ static int cr_check_namespaces(struct cr_ctx *ctx, struct cr_tasks *ts)
 	if (net && !net_eq(net, &init_net)) {
 		rcu_read_lock();
 		for_each_netdev_rcu(net, dev) {
-			if (!(dev->flags & IFF_LOOPBACK)) {
+			if (!(dev->flags & IFF_LOOPBACK) && !cr_fallback_tunnel(dev)) {
 				strscpy(name, dev->name, sizeof(name));
 				break;
 			}
@@ -589,6 +612,24 @@ static int cr_check_namespaces(struct cr_ctx *ctx, struct cr_tasks *ts)
 				      name);
 	}
 	return 0;
+}
+
+/* The namespaces the container owns, which restart must get new. */
+static u32 cr_ns_flags(struct cr_tasks *ts)
+{
+	struct net *net = ts->nsp.net_ns;
+	u32 flags = 0;
+
+	if (ts->nsp.uts_ns != &init_uts_ns)
+		flags |= CR_NS_UTS;
+	if (ts->nsp.ipc_ns != &init_ipc_ns)
+		flags |= CR_NS_IPC;
+	if (!net_eq(net, &init_net)) {
+		flags |= CR_NS_NET;
+		if (net->loopback_dev && (READ_ONCE(net->loopback_dev->flags) & IFF_UP))
+			flags |= CR_NS_LO_UP;
+	}
+	return flags;
 }
 
 /* Cgroup members outside the container: a whole container has none. */
@@ -1046,7 +1087,7 @@ static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks
 				     task_pid_vnr(ts->v[i].t));
 	}
 	if (!ret)
-		ret = cr_write_head(ctx);
+		ret = cr_write_head(ctx, cr_ns_flags(ts));
 	if (!ret)
 		ret = cr_write_tree(ctx, ts);
 	for (i = 0; !ret && i < ts->nr; i++) {

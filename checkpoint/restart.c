@@ -27,10 +27,13 @@
 
 #include <linux/cgroup.h>
 #include <linux/checkpoint.h>
+#include <linux/ipc_namespace.h>
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/netdevice.h>
 #include <linux/nsproxy.h>
+#include <linux/rtnetlink.h>
 #include <linux/path.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
@@ -47,16 +50,59 @@
 
 #include "abi_hash.h"
 
+/*
+ * The container had namespaces of its own: the caller must have new ones
+ * for it (not the host's), as the restart tool makes them.
+ */
+static int cr_check_namespaces(struct cr_ctx *ctx, u32 ns_flags)
+{
+	struct nsproxy *nsp = current->nsproxy;
+	const char *which = NULL;
+
+	if ((ns_flags & CR_NS_UTS) && nsp->uts_ns == &init_uts_ns)
+		which = "uts";
+	else if ((ns_flags & CR_NS_IPC) && nsp->ipc_ns == &init_ipc_ns)
+		which = "ipc";
+	else if ((ns_flags & CR_NS_NET) && net_eq(nsp->net_ns, &init_net))
+		which = "network";
+	if (which)
+		return cr_err(ctx, -EINVAL,
+			      "restart: the container had a %s namespace of its own: the caller needs a new one",
+			      which);
+	return 0;
+}
+
+/* Its loopback up again, as it was (a new network namespace has it down). */
+static int cr_restore_net(struct cr_ctx *ctx)
+{
+	const struct cr_hdr_head *head = (const struct cr_hdr_head *)ctx->recs[0].h;
+	struct net_device *lo = current->nsproxy->net_ns->loopback_dev;
+	int ret = 0;
+
+	if (!(head->ns_flags & CR_NS_LO_UP) || !lo)
+		return 0;
+	rtnl_lock();
+	if (!(lo->flags & IFF_UP))
+		ret = dev_change_flags(lo, lo->flags | IFF_UP, NULL);
+	rtnl_unlock();
+	if (ret)
+		return cr_err(ctx, ret, "cannot bring the loopback device up");
+	return 0;
+}
+
 /**
  * cr_check_head() - may this kernel restart the image?
  * @ctx: restart context
  * @head: the image's first record, its length checked
  *
  * Return: 0, -ENOEXEC (another arch or page size), -EPROTO (another
- * format version or ABI hash) or -EBADMSG (bad field).
+ * format version or ABI hash), -EBADMSG (bad field) or -EINVAL (the
+ * caller lacks a namespace of its own the container had).
  */
 int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head)
 {
+	int ret;
+
 	if (head->version != CR_IMAGE_VERSION)
 		return cr_err(ctx, -EPROTO,
 			      "image format version %u, this kernel reads version %u",
@@ -72,6 +118,11 @@ int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head)
 	if (head->flags & ~CHECKPOINT_FLAGS_ALL)
 		return cr_err(ctx, -EBADMSG, "record 0 (head) at offset 0: unknown flags %#llx",
 			      head->flags);
+	if (head->h.len >= sizeof(*head) && ((head->ns_flags & ~CR_NS_FLAGS_ALL) || head->__pad2 ||
+					     ((head->ns_flags & CR_NS_LO_UP) &&
+					      !(head->ns_flags & CR_NS_NET))))
+		return cr_err(ctx, -EBADMSG, "record 0 (head) at offset 0: bad namespace flags %#x",
+			      head->ns_flags);
 	if (head->h.tag || head->h.ptag || head->__pad)
 		return cr_err(ctx, -EBADMSG,
 			      "record 0 (head) at offset 0: reserved fields not zero");
@@ -79,6 +130,9 @@ int cr_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head)
 	    !memchr(head->nodename, 0, CR_UTS_LEN) ||
 	    !memchr(head->domainname, 0, CR_UTS_LEN))
 		return cr_err(ctx, -EBADMSG, "record 0 (head) at offset 0: unterminated string");
+	ret = cr_check_namespaces(ctx, head->ns_flags);
+	if (ret)
+		return ret;
 	return cr_arch_check_head(ctx, head);
 }
 
@@ -860,6 +914,8 @@ static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
 	int ret;
 
 	ret = cr_restore_groups(ctx);
+	if (!ret)
+		ret = cr_restore_net(ctx);
 	if (ret)
 		return ret;
 	cr_tree_phase(tree, CR_PHASE_ZOMBIES);

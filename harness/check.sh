@@ -11,7 +11,7 @@ set -u
 cd "$REPO"
 t_start=$(date +%s)
 all=$BUILD/check-results.txt
-TEST_TIMEOUT=${CR_TEST_TIMEOUT:-120}
+TEST_TIMEOUT=${CR_TEST_TIMEOUT:-300}
 GUEST_TIMEOUT=${CR_GUEST_TIMEOUT:-1500}
 
 phase packages "$REPO/harness/deps.sh" || exit 1

@@ -18,7 +18,7 @@ static inline void cr_hdr_layout_checks(void)
 {
 	/* Identical on 32- and 64-bit: sizes are pinned, not derived. */
 	BUILD_BUG_ON(sizeof(struct cr_hdr) != 16);
-	BUILD_BUG_ON(sizeof(struct cr_hdr_head) != 296);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_head) != 304);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) != 40);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tree) != 24);
 	BUILD_BUG_ON(sizeof(struct cr_tree_task) != 48);

@@ -6,6 +6,9 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "cr.h"
 #include "container.h"
@@ -13,7 +16,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ckpt-run [-d] [--no-init] -- CMD [ARGS...]\n"
+		"usage: ckpt-run [-d] [--no-init] [--net] -- CMD [ARGS...]\n"
 		"Run CMD in a new container: pid, mount, uts and ipc namespaces and a\n"
 		"cgroup of its own under /sys/fs/cgroup, as checkpoint needs.\n"
 		"  -d         do not wait: print the pid of the container's init (in this\n"
@@ -21,12 +24,31 @@ static void usage(FILE *f)
 		"             streams are then /dev/null (CMD still gets ours)\n"
 		"  --no-init  CMD itself is the container's init (pid 1); by default a\n"
 		"             minimal init runs CMD as pid 2 and reaps orphans\n"
+		"  --net      a network namespace of its own too, loopback only (up);\n"
+		"             restart gives the restored container a new one\n"
 		"  -h         this help\n"
 		"Exit status: without -d, CMD's exit status (128+N if killed by signal N);\n"
 		"0 with -d; 1 if the container cannot be created; 2 on a usage error.\n");
 }
 
 static pid_t cmd_pid;
+
+/* --net: the new network namespace's loopback up, as containers have it. */
+static int loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
+
+	if (s >= 0 && !ioctl(s, SIOCGIFFLAGS, &ifr)) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	if (ret)
+		fprintf(stderr, "ckpt-run: cannot bring the loopback up: %s\n", strerror(errno));
+	if (s >= 0)
+		close(s);
+	return ret;
+}
 
 static void forward(int sig)
 {
@@ -80,10 +102,11 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "no-init", no_argument, NULL, 'n' },
+		{ "net", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	int c, detach = 0, noinit = 0;
+	int c, detach = 0, noinit = 0, net = 0;
 	char cgpath[256];
 	pid_t pid;
 
@@ -94,6 +117,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			noinit = 1;
+			break;
+		case 'N':
+			net = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -107,10 +133,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	pid = cr_container_start("ckpt-run", cgpath, sizeof(cgpath));
+	pid = cr_container_start("ckpt-run", cgpath, sizeof(cgpath), net ? CLONE_NEWNET : 0);
 	if (pid < 0)
 		return 1;
 	if (pid == 0) {
+		if (net && loopback_up())
+			_exit(1);
 		if (noinit) {
 			execvp(argv[optind], argv + optind);
 			fprintf(stderr, "ckpt-run: %s: %s\n", argv[optind], strerror(errno));

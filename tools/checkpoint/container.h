@@ -48,10 +48,10 @@ static inline int cr_cgroup_create(const char *prefix, char *path, size_t len)
 }
 
 /* clone3() into new namespaces and the cgroup @cgfd; fork semantics. */
-static inline pid_t cr_clone_container(int cgfd)
+static inline pid_t cr_clone_container(int cgfd, unsigned long more_ns)
 {
 	struct clone_args args = {
-		.flags = CR_NS_FLAGS | CLONE_INTO_CGROUP,
+		.flags = CR_NS_FLAGS | more_ns | CLONE_INTO_CGROUP,
 		.exit_signal = SIGCHLD,
 		.cgroup = (unsigned int)cgfd,
 	};
@@ -61,10 +61,11 @@ static inline pid_t cr_clone_container(int cgfd)
 
 /*
  * Start a container for @tool: a new cgroup (its path in @cgpath) and a
- * clone3() child in new namespaces inside it.  Returns the child's pid
+ * clone3() child in new namespaces inside it (@more_ns: CLONE_NEWNET too).  Returns the child's pid
  * (0 in the child) or -1 after printing why.
  */
-static inline pid_t cr_container_start(const char *tool, char *cgpath, size_t len)
+static inline pid_t cr_container_start(const char *tool, char *cgpath, size_t len,
+					unsigned long more_ns)
 {
 	int cgfd = cr_cgroup_create("ckpt-", cgpath, len);
 	pid_t pid;
@@ -75,7 +76,7 @@ static inline pid_t cr_container_start(const char *tool, char *cgpath, size_t le
 		return -1;
 	}
 	fflush(NULL);
-	pid = cr_clone_container(cgfd);
+	pid = cr_clone_container(cgfd, more_ns);
 	if (pid < 0) {
 		fprintf(stderr, "%s: cannot create the container: %s\n", tool, strerror(errno));
 		rmdir(cgpath);

@@ -11,6 +11,22 @@
 #include "cr.h"
 #include "container.h"
 
+/*
+ * A network namespace for the container if its image says it had one.
+ * Only a file can be looked at before restart() reads it; from a pipe,
+ * restart() refuses such an image, naming the namespace.
+ */
+static unsigned long image_ns(int img)
+{
+	struct cr_hdr_head head;
+	off_t pos = lseek(img, 0, SEEK_CUR);
+
+	if (pos < 0 || pread(img, &head, sizeof(head), pos) != sizeof(head) ||
+	    memcmp(head.magic, CR_IMAGE_MAGIC, sizeof(head.magic)))
+		return 0;
+	return head.ns_flags & CR_NS_NET ? CLONE_NEWNET : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -201,7 +217,7 @@ int main(int argc, char **argv)
 		perror("restart: pipe");
 		return 1;
 	}
-	pid = cr_container_start("restart", cgpath, sizeof(cgpath));
+	pid = cr_container_start("restart", cgpath, sizeof(cgpath), image_ns(img));
 	if (pid < 0)
 		return 1;
 	if (pid == 0) {

@@ -102,7 +102,16 @@ struct cr_hdr_head {
 	char release[CR_UTS_LEN];	/* uname -r of the checkpointing kernel */
 	char nodename[CR_UTS_LEN];	/* the container's uts */
 	char domainname[CR_UTS_LEN];
+	__u32 ns_flags;		/* CR_NS_*: namespaces of the container's own */
+	__u32 __pad2;
 };
+
+/* cr_hdr_head.ns_flags: restart needs a new one of each (the tools make them) */
+#define CR_NS_UTS		_BITUL(0)
+#define CR_NS_IPC		_BITUL(1)
+#define CR_NS_NET		_BITUL(2)
+#define CR_NS_LO_UP		_BITUL(3)	/* CR_NS_NET: its loopback was up */
+#define CR_NS_FLAGS_ALL		(_BITUL(4) - 1)
 
 /*
  * struct cr_hdr_tail - last record of an image

@@ -113,6 +113,7 @@ static const struct field head_f[] = {
 	FLD(cr_hdr_head, time_sec), FLD(cr_hdr_head, time_nsec), FLD(cr_hdr_head, page_size),
 	FLD(cr_hdr_head, xfeatures), FLD(cr_hdr_head, xstate_size), FLD(cr_hdr_head, __pad),
 	FLD(cr_hdr_head, release), FLD(cr_hdr_head, nodename), FLD(cr_hdr_head, domainname),
+	FLD(cr_hdr_head, ns_flags), FLD(cr_hdr_head, __pad2),
 };
 
 static const struct field tail_f[] = {

@@ -126,11 +126,14 @@ static inline void cr_quiet_fds(void)
 	syscall(SYS_close_range, 3, ~0U, 0);
 }
 
+/* More namespaces for the containers cr_clone() makes (CLONE_NEWNET). */
+static unsigned long cr_clone_more_ns;
+
 /* fork() into new pid/mount/uts/ipc namespaces and the cgroup @cgfd. */
 static inline pid_t cr_clone(int cgfd)
 {
 	struct clone_args args = {
-		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | cr_clone_more_ns |
 			 (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.exit_signal = SIGCHLD,
 		.cgroup = cgfd >= 0 ? (unsigned int)cgfd : 0,

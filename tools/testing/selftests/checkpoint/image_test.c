@@ -159,10 +159,12 @@ TEST_F(img, head_fields)
 		{ offsetof(struct cr_hdr_head, release), CR_UTS_LEN, EBADMSG, "unterminated" },
 		{ offsetof(struct cr_hdr_head, nodename), CR_UTS_LEN, EBADMSG, "unterminated" },
 		{ offsetof(struct cr_hdr_head, domainname), CR_UTS_LEN, EBADMSG, "unterminated" },
+		{ offsetof(struct cr_hdr_head, ns_flags), 4, EBADMSG, "namespace flags" },
+		{ offsetof(struct cr_hdr_head, __pad2), 4, EBADMSG, "namespace flags" },
 	};
 	uint8_t *bad = malloc(self->len);
 
-	ASSERT_EQ(sizeof(struct cr_hdr_head), offsetof(struct cr_hdr_head, domainname) + CR_UTS_LEN);
+	ASSERT_EQ(sizeof(struct cr_hdr_head), offsetof(struct cr_hdr_head, __pad2) + 4);
 	for (unsigned int i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		memcpy(bad, self->img, self->len);
 		for (size_t b = 0; b < f[i].size; b++)

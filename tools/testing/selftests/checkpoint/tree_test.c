@@ -32,10 +32,12 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <linux/futex.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -3242,6 +3244,93 @@ TEST_F_TIMEOUT(tt, pending_signals, 240)
 	snprintf(want, sizeof(want), "main %d:%d:0 %d:%d:7 %d:%d:8\n", SIGUSR2, SI_USER,
 		 SIGRTMIN + 1, SI_QUEUE, SIGRTMIN + 1, SI_QUEUE);
 	EXPECT_STREQ(want, buf);
+	EXPECT_EQ(0, cr_wait_exit(rinit));
+}
+
+/* -- a network namespace of the container's own, loopback only ------------------ */
+
+#define NS_REPORT	TT_DIR "/netns"
+#define NS_READY	TT_DIR "/netns.ready"
+static volatile int ns_go;
+
+static void ns_usr1(int sig)
+{
+	ns_go = 1;
+}
+
+/* Is lo up, and which network namespace: "lo 1 net:[...]". */
+static void ns_report(char *out, size_t len)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char ns[64] = "";
+	ssize_t n;
+
+	n = readlink("/proc/self/ns/net", ns, sizeof(ns) - 1);
+	ns[n > 0 ? n : 0] = '\0';
+	snprintf(out, len, "lo %d %s\n", s >= 0 && !ioctl(s, SIOCGIFFLAGS, &ifr) &&
+		 (ifr.ifr_flags & IFF_UP), ns);
+	if (s >= 0)
+		close(s);
+}
+
+static int ns_workload(void *arg)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	char buf[128];
+	int s;
+
+	cr_quiet_fds();
+	signal(SIGUSR1, ns_usr1);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr))
+		return 10;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr))
+		return 11;
+	close(s);
+	ns_report(buf, sizeof(buf));
+	cr_write_str(NS_REPORT, buf);
+	cr_write_str(NS_READY, "1");
+	while (!ns_go)
+		pause();
+	ns_report(buf, sizeof(buf));
+	cr_write_str(NS_REPORT, buf);
+	return 0;
+}
+
+TEST_F_TIMEOUT(tt, network_namespace, 240)
+{
+	struct tt_env *e = &self->e;
+	char why[256], before[128], after[128];
+	pid_t pid, rinit;
+
+	unlink(NS_REPORT);
+	unlink(NS_READY);
+	cr_clone_more_ns = CLONE_NEWNET;
+	pid = cr_start(e->cg, ns_workload, NULL);
+	cr_clone_more_ns = 0;
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, cr_wait_file(NS_READY, 30000));
+	ASSERT_LT(0, cr_read_str(NS_REPORT, before, sizeof(before)));
+	ASSERT_EQ(0, strncmp(before, "lo 1 net:", 9)) TH_LOG("%s", before);
+	ASSERT_EQ(0, cr_checkpoint(pid, e->img, why, sizeof(why))) TH_LOG("checkpoint: %s", why);
+	cr_kill_wait(pid);
+	/* Not in the host's network namespace: refused, nothing left. */
+	EXPECT_EQ(-EINVAL, cr_restart_img(e->cg, e->img, &rinit, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "network namespace")) TH_LOG("reason: %s", why);
+	unlink(NS_REPORT);
+	cr_clone_more_ns = CLONE_NEWNET;
+	ASSERT_EQ(0, cr_restart_img(e->cg, e->img, &rinit, why, sizeof(why)))
+		TH_LOG("restart: %s", why);
+	cr_clone_more_ns = 0;
+	ASSERT_EQ(0, kill(rinit, SIGUSR1));
+	ASSERT_EQ(0, cr_wait_file(NS_REPORT, 30000));
+	cr_msleep(100);
+	ASSERT_LT(0, cr_read_str(NS_REPORT, after, sizeof(after)));
+	/* loopback up again, in a namespace of its own (a new one) */
+	EXPECT_EQ(0, strncmp(after, "lo 1 net:", 9)) TH_LOG("%s", after);
+	EXPECT_STRNE(before, after);
 	EXPECT_EQ(0, cr_wait_exit(rinit));
 }
 
