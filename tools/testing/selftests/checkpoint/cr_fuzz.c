@@ -1684,6 +1684,8 @@ static bool documented(int err, const char *reason)
 				     ETXTBSY, EAGAIN, EINVAL, EOVERFLOW, EFBIG, EBUSY } },
 		{ "working directory", { ENOTDIR, ELOOP, ENAMETOOLONG } },
 		{ "cannot seek", { EINVAL, EOVERFLOW, ENXIO, ESPIPE } },
+		/* the image's namespaces against the caller's: documented as EINVAL */
+		{ "namespace of its own", { EINVAL } },
 	};
 
 	if (err == undocumented)
