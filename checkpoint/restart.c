@@ -542,21 +542,6 @@ static int cr_wait_phase(struct cr_rst_tree *tree, int phase)
 	return READ_ONCE(tree->phase) == CR_PHASE_ABORT ? -EINTR : 0;
 }
 
-/* Drop the signals pending for current and its process, a fatal one excepted. */
-static void cr_drop_signals(void)
-{
-	unsigned long flags;
-
-	if (!lock_task_sighand(current, &flags))
-		return;
-	if (!__fatal_signal_pending(current)) {
-		flush_sigqueue(&current->pending);
-		flush_sigqueue(&current->signal->shared_pending);
-	}
-	recalc_sigpending();
-	unlock_task_sighand(current, &flags);
-}
-
 /* The created task no longer uses the ctx. */
 static void cr_node_leave(struct cr_rst_tree *tree)
 {

@@ -235,12 +235,22 @@ int cr_check_restarter(struct cr_ctx *ctx)
  */
 void cr_reset_restarter(void)
 {
-	unsigned long flags;
-
 	io_uring_task_cancel();
 	clear_syscall_work_syscall_user_dispatch(current);
 	arch_setup_new_exec();
 	flush_thread();
+	cr_drop_signals();
+}
+
+/**
+ * cr_drop_signals() - drop the signals pending for current and its process
+ *
+ * A fatal signal stays: the task dies of it.
+ */
+void cr_drop_signals(void)
+{
+	unsigned long flags;
+
 	if (!lock_task_sighand(current, &flags))
 		return;
 	if (!__fatal_signal_pending(current)) {

@@ -259,6 +259,7 @@ int cr_restore_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt);
 long cr_resume(const struct cr_resume *res);
 int cr_check_restarter(struct cr_ctx *ctx);
 void cr_reset_restarter(void);
+void cr_drop_signals(void);
 
 /* arch/x86/checkpoint.c: registers and the XSAVE area */
 int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t);

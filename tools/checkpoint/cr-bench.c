@@ -42,6 +42,31 @@ static int workload(void *arg)
 	return 0;
 }
 
+/*
+ * Restart /tmp/bench.img and time it until the restored @counter moves;
+ * the container is killed and the image removed.  Seconds, or -1.
+ */
+static double restart_timed(int cg, volatile uint64_t *counter)
+{
+	uint64_t c0 = 0, c1 = 0;
+	char why[256];
+	double t0 = mono(), tr;
+	pid_t rpid = 0;
+
+	if (cr_restart_img(cg, "/tmp/bench.img", &rpid, why, sizeof(why))) {
+		fprintf(stderr, "restart: %s\n", why);
+		return -1;
+	}
+	cr_peek(rpid, (void *)counter, &c0);
+	do {
+		cr_peek(rpid, (void *)counter, &c1);
+	} while (c1 == c0);
+	tr = mono() - t0;
+	cr_kill_wait(rpid);
+	unlink("/tmp/bench.img");
+	return tr;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -116,9 +141,9 @@ static int bench_tasks_main(int cg, size_t total_mib, int argc, char **argv)
 	       "ms per task", "restart s", "ms per task", "image MiB");
 	for (int a = 0; a < argc; a++) {
 		double t0, tc, tr;
-		uint64_t b0 = 0, b1 = 0, gap = 0;
+		uint64_t gap = 0;
 		struct stat st;
-		pid_t pid, rpid = 0;
+		pid_t pid;
 
 		bench_tasks = strtoul(argv[a], NULL, 0);
 		if (!bench_tasks)
@@ -141,19 +166,10 @@ static int bench_tasks_main(int cg, size_t total_mib, int argc, char **argv)
 		cr_kill_wait(pid);
 		stat("/tmp/bench.img", &st);
 
-		t0 = mono();
-		if (cr_restart_img(cg, "/tmp/bench.img", &rpid, why, sizeof(why))) {
-			fprintf(stderr, "restart: %s\n", why);
-			return 1;
-		}
 		/* The whole tree stands once pid 1 beats again. */
-		cr_peek(rpid, (void *)&beats, &b0);
-		do {
-			cr_peek(rpid, (void *)&beats, &b1);
-		} while (b1 == b0);
-		tr = mono() - t0;
-		cr_kill_wait(rpid);
-		unlink("/tmp/bench.img");
+		tr = restart_timed(cg, &beats);
+		if (tr < 0)
+			return 1;
 		printf("%6u %8.3f %9.1f %11.3f %9.3f %11.3f %9.1f\n", bench_tasks, tc, gap / 1e6,
 		       tc * 1e3 / bench_tasks, tr, tr * 1e3 / bench_tasks, st.st_size / 1048576.0);
 		fflush(stdout);
@@ -219,9 +235,8 @@ int main(int argc, char **argv)
 	printf("%6s %8s %8s %8s %9s\n", "", "MiB/s", "MiB/s", "", "MiB/s");
 	for (int a = 1; a < argc; a++) {
 		double bw, wbw, t0, tc, tr;
-		uint64_t s0 = 0, s1 = 0;
 		struct stat st;
-		pid_t pid, rpid = 0;
+		pid_t pid;
 
 		bench_size = strtoul(argv[a], NULL, 0) << 20;
 		bw = memcpy_mibs(bench_size);
@@ -245,19 +260,10 @@ int main(int argc, char **argv)
 		cr_kill_wait(pid);
 		stat("/tmp/bench.img", &st);
 
-		t0 = mono();
-		if (cr_restart_img(cg, "/tmp/bench.img", &rpid, why, sizeof(why))) {
-			fprintf(stderr, "restart: %s\n", why);
-			return 1;
-		}
 		/* Restored once it runs: its spin counter moves. */
-		cr_peek(rpid, (void *)&spins, &s0);
-		do {
-			cr_peek(rpid, (void *)&spins, &s1);
-		} while (s1 == s0);
-		tr = mono() - t0;
-		cr_kill_wait(rpid);
-		unlink("/tmp/bench.img");
+		tr = restart_timed(cg, &spins);
+		if (tr < 0)
+			return 1;
 		printf("%6zu %8.0f %8.0f %8.3f %9.0f %8.0f%% %8.0f%% %9.3f %9.1f\n",
 		       bench_size >> 20, bw, wbw, tc, (bench_size >> 20) / tc,
 		       100.0 * (bench_size >> 20) / tc / bw, 100.0 * (bench_size >> 20) / tc / wbw,

@@ -104,10 +104,11 @@ static inline void cr_cgroup_remove(const char *path)
 }
 
 /*
- * Leave only what checkpoint supports: /dev/null on 0-2, no other fd, no
- * shared mapping (the test harness shares a page with its children).
+ * Leave only what checkpoint supports: /dev/null on 0-2, no other fd but
+ * @keep (>= 3, or -1 for none), no shared mapping (the test harness
+ * shares a page with its children).
  */
-static inline void cr_quiet_fds(void)
+static inline void cr_quiet_fds_keep(int keep)
 {
 	unsigned long start, end;
 	char line[512], perms[8];
@@ -123,7 +124,60 @@ static inline void cr_quiet_fds(void)
 	dup2(null, 0);
 	dup2(null, 1);
 	dup2(null, 2);
-	syscall(SYS_close_range, 3, ~0U, 0);
+	if (keep < 3) {
+		syscall(SYS_close_range, 3, ~0U, 0);
+		return;
+	}
+	if (keep > 3)
+		syscall(SYS_close_range, 3, keep - 1, 0);
+	syscall(SYS_close_range, keep + 1, ~0U, 0);
+}
+
+static inline void cr_quiet_fds(void)
+{
+	cr_quiet_fds_keep(-1);
+}
+
+/* -- fail-nth ----------------------------------------------------------- */
+
+/* The @n-th fault-injection point that the task of @fd reaches fails. */
+static inline int cr_nth_arm(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return write(fd, buf, len) == len ? 0 : -1;
+}
+
+/*
+ * What was left of the count: 0 once the fault was injected, more if the
+ * call ended first.  Disarms.  Neither read nor write allocates.
+ */
+static inline long cr_nth_disarm(int fd)
+{
+	char buf[16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (write(fd, "0", 1) != 1 || n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* Of another task. */
+static inline long cr_nth_disarm_pid(pid_t pid)
+{
+	char path[64];
+	long left;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fail-nth", pid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	left = cr_nth_disarm(fd);
+	close(fd);
+	return left;
 }
 
 /* More namespaces for the containers cr_clone() makes (CLONE_NEWNET). */

@@ -145,48 +145,6 @@ static int workload(void *arg)
 	return workload_check();
 }
 
-/* -- fail-nth ----------------------------------------------------------- */
-
-/* The @n-th fault-injection point that the task of @fd reaches fails. */
-static int nth_arm(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return write(fd, buf, len) == len ? 0 : -1;
-}
-
-/*
- * What was left of the count: 0 once the fault was injected, more if the
- * call ended first.  Disarms.  Neither read nor write allocates.
- */
-static long nth_disarm(int fd)
-{
-	char buf[16];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (write(fd, "0", 1) != 1 || n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-/* Of another task. */
-static long nth_disarm_pid(pid_t pid)
-{
-	char path[64];
-	long left;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/fail-nth", pid);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	left = nth_disarm(fd);
-	close(fd);
-	return left;
-}
-
 /* -- what the test looks at --------------------------------------------- */
 
 static long meminfo_kb(const char *text, const char *key)
@@ -538,10 +496,10 @@ TEST_F_TIMEOUT(fi, checkpoint, 120)
 			       variant->name, n, cr_now() - t0);
 		img = open(CR_TEST_DIR "/fi.img", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		ASSERT_LE(0, img);
-		ASSERT_EQ(0, nth_arm(nth, n));
+		ASSERT_EQ(0, cr_nth_arm(nth, n));
 		r = sys_checkpoint(pid, img, 0);
 		err = errno;
-		left = nth_disarm(nth);
+		left = cr_nth_disarm(nth);
 		close(img);
 		ASSERT_LE(0, left);
 		why[0] = '\0';
@@ -628,13 +586,13 @@ static void restart_child(unsigned int n, int report)
 
 	img = open(CR_TEST_DIR "/fi.img", O_RDONLY);
 	nth = open(FAIL_NTH, O_RDWR);
-	if (img < 0 || nth < 0 || nth_arm(nth, n)) {
+	if (img < 0 || nth < 0 || cr_nth_arm(nth, n)) {
 		snprintf(buf, sizeof(buf), "-1 -1 cannot set up: %s", strerror(errno));
 		_exit(write(report, buf, strlen(buf)) < 0 ? 126 : 124);
 	}
 	sys_restart(RESTART_CRID_FD, img, 0);
 	err = errno;
-	left = nth_disarm(nth);
+	left = cr_nth_disarm(nth);
 	snprintf(buf, sizeof(buf), "%d %ld ", err, left);
 	cr_reason(buf + strlen(buf), sizeof(buf) - strlen(buf));
 	if (write(report, buf, strlen(buf)) < 0)
@@ -714,7 +672,7 @@ TEST_F_TIMEOUT(fi, restart, 120)
 					TH_LOG("%s N = %u: restart failed past the point of no return, but its caller ended with %d",
 					       variant->name, n, exit_code(status));
 			} else {
-				left = nth_disarm_pid(pid);
+				left = cr_nth_disarm_pid(pid);
 				ASSERT_LE(0, left);
 				if (left)
 					points = n - left;

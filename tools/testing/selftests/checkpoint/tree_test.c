@@ -141,37 +141,13 @@ static void __attribute__((noreturn)) tt_idle(void)
 		pause();
 }
 
-/* cr_quiet_fds(), but the fd @keep (>= 3, or -1) stays open. */
-static void tt_quiet(int keep)
-{
-	unsigned long start, end;
-	char line[512], perms[8];
-	int null = open("/dev/null", O_RDWR);
-	FILE *maps = fopen("/proc/self/maps", "r");
-
-	while (maps && fgets(line, sizeof(line), maps))
-		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[3] == 's')
-			munmap((void *)start, end - start);
-	if (maps)
-		fclose(maps);
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	if (keep < 3) {
-		syscall(SYS_close_range, 3, ~0U, 0);
-		return;
-	}
-	if (keep > 3)
-		syscall(SYS_close_range, 3, keep - 1, 0);
-	syscall(SYS_close_range, keep + 1, ~0U, 0);
-}
 
 /* The container's init: quiet fds, the report file at TT_FD, SIGUSR1. */
 static void tt_enter(const char *name, int keep)
 {
 	struct sigaction sa = { .sa_handler = tt_on_kick, .sa_flags = SA_RESTART };
 
-	tt_quiet(keep);
+	cr_quiet_fds_keep(keep);
 	if (chdir(TT_DIR) || open(TT_REPORT, O_WRONLY | O_APPEND | O_CREAT, 0644) != TT_FD)
 		_exit(10);
 	sigemptyset(&sa.sa_mask);
@@ -649,41 +625,6 @@ static int tt_checkpoint(pid_t pid, const char *path, unsigned long flags, char 
 	return ret;
 }
 
-static int nth_arm(int fd, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return write(fd, buf, len) == len ? 0 : -1;
-}
-
-/* What was left of the fail-nth count (0: the fault was injected); disarms. */
-static long nth_disarm(int fd)
-{
-	char buf[16];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (write(fd, "0", 1) != 1 || n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-static long nth_disarm_pid(pid_t pid)
-{
-	char path[64];
-	long left;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/fail-nth", pid);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	left = nth_disarm(fd);
-	close(fd);
-	return left;
-}
-
 struct tt_rs {
 	pid_t init;	/* the restarter (host pid), pid 1 of the new container */
 	long ret;	/* restart()'s return to a restarter that stayed init, or 0 */
@@ -727,13 +668,13 @@ static int tt_restart(int cg, const char *path, unsigned long flags, unsigned in
 		close(hold[1]);
 		if (nth) {
 			nfd = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
-			if (nfd < 0 || nth_arm(nfd, nth))
+			if (nfd < 0 || cr_nth_arm(nfd, nth))
 				_exit(124);
 		}
 		ret = sys_restart(RESTART_CRID_FD, img, flags);
 		err = errno;
 		if (nth)
-			left = nth_disarm(nfd);
+			left = cr_nth_disarm(nfd);
 		if (ret > 0) {
 			snprintf(buf, sizeof(buf), "OK %ld", ret);
 			if (write(rep[1], buf, strlen(buf)) < 0)
@@ -1023,7 +964,7 @@ static void tt_reopen(void)
 	if (getpid() != tt_own_files)
 		return;
 	close(TT_FD);
-	tt_quiet(-1);
+	cr_quiet_fds_keep(-1);
 	if (open(TT_REPORT, O_WRONLY | O_APPEND) != TT_FD)
 		_exit(13);
 }
@@ -3101,7 +3042,7 @@ TEST_F_TIMEOUT(fi, restart_sweep, 600)
 					TH_LOG("N = %u: neither restored nor gone: %s", n, e->msg);
 			}
 			if (!gone) {
-				long left = nth_disarm_pid(r.init);
+				long left = cr_nth_disarm_pid(r.init);
 
 				ASSERT_LE(0, left);
 				if (left)
