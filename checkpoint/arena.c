@@ -351,6 +351,7 @@ static const char * const cr_rec_names[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_FILE] = "file",
 	[CR_HDR_FD] = "fd",
 	[CR_HDR_FS] = "fs",
+	[CR_HDR_PIPE] = "pipe",
 };
 
 static const u32 cr_rec_minlen[CR_HDR_TYPE_MAX] = {
@@ -369,6 +370,7 @@ static const u32 cr_rec_minlen[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_FILE] = CR_HDR_MINLEN(cr_hdr_file),
 	[CR_HDR_FD] = CR_HDR_MINLEN(cr_hdr_fd),
 	[CR_HDR_FS] = CR_HDR_MINLEN(cr_hdr_fs),
+	[CR_HDR_PIPE] = CR_HDR_MINLEN(cr_hdr_pipe),
 };
 
 /**
@@ -673,9 +675,13 @@ int cr_read_files_ahead(struct cr_ctx *ctx)
 	const struct cr_rec *r;
 	int ret;
 
-	while ((r = cr_peek_rec(ctx)) && r->h->type == CR_HDR_FILE) {
+	while ((r = cr_peek_rec(ctx)) &&
+	       (r->h->type == CR_HDR_FILE || r->h->type == CR_HDR_PIPE)) {
 		ctx->next_rec++;
-		ret = cr_read_file(ctx, r);
+		if (r->h->type == CR_HDR_PIPE)
+			ret = cr_read_pipe(ctx, r);
+		else
+			ret = cr_read_file(ctx, r);
 		if (ret)
 			return ret;
 	}

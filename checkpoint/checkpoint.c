@@ -69,10 +69,6 @@ struct cr_tasks {
  * (a frozen task still dies of SIGKILL): cr_tree_entry() takes it, the
  * objhash drops it.
  */
-static void cr_obj_nop(void *ptr)
-{
-}
-
 static void cr_put_fs(void *ptr)
 {
 	struct fs_struct *fs = ptr;
@@ -932,7 +928,17 @@ struct cr_leak {
 	struct cr_tasks *ts;
 };
 
-static bool cr_fd_table_has(struct task_struct *t, struct file *file)
+/* Does @file, of a task outside, reach the object @ptr? */
+static bool cr_file_reaches(struct file *file, void *ptr, const struct cr_obj_ops *ops)
+{
+	if (!file)
+		return false;
+	if (ops == &cr_obj_pipe_ops)
+		return cr_pipe_outside(file, ptr);
+	return file == ptr;
+}
+
+static bool cr_fd_table_has(struct task_struct *t, void *ptr, const struct cr_obj_ops *ops)
 {
 	struct files_struct *files;
 	struct fdtable *fdt;
@@ -946,7 +952,7 @@ static bool cr_fd_table_has(struct task_struct *t, struct file *file)
 		for (fd = find_first_bit(fdt->open_fds, fdt->max_fds);
 		     fd < fdt->max_fds && !hit;
 		     fd = find_next_bit(fdt->open_fds, fdt->max_fds, fd + 1))
-			hit = rcu_access_pointer(fdt->fd[fd]) == file;
+			hit = cr_file_reaches(rcu_dereference(fdt->fd[fd]), ptr, ops);
 	}
 	task_unlock(t);
 	return hit;
@@ -964,7 +970,7 @@ static pid_t cr_outside_user(struct cr_tasks *ts, void *ptr, const struct cr_obj
 		if (t->exit_state || cr_inside(ts, t))
 			continue;
 		/* a thread sharing its leader's fd table: scanned once */
-		if (ops == &cr_obj_file_ops && t != g && READ_ONCE(t->files) == READ_ONCE(g->files))
+		if ((ops == &cr_obj_file_ops || ops == &cr_obj_pipe_ops) && t != g && READ_ONCE(t->files) == READ_ONCE(g->files))
 			continue;
 		if (ops == &cr_obj_tmm_ops)
 			hit = READ_ONCE(t->mm) == ptr;
@@ -975,7 +981,7 @@ static pid_t cr_outside_user(struct cr_tasks *ts, void *ptr, const struct cr_obj
 		else if (ops == &cr_obj_sighand_ops)
 			hit = rcu_access_pointer(t->sighand) == ptr;
 		else
-			hit = cr_fd_table_has(t, ptr);
+			hit = cr_fd_table_has(t, ptr, ops);
 		if (hit) {
 			pid = task_pid_vnr(t) ?: -1;
 			break;
@@ -998,6 +1004,40 @@ static pid_t cr_inside_user(struct cr_tasks *ts, void *ptr)
 			return task_pid_vnr(t);
 	}
 	return 0;
+}
+
+struct cr_pipe_end {
+	void *pipe;
+	struct file *file;
+};
+
+static int cr_find_pipe_end(void *arg, void *ptr, const struct cr_obj_ops *ops,
+			    unsigned int users)
+{
+	struct cr_pipe_end *pe = arg;
+
+	if (ops != &cr_obj_file_ops || !cr_pipe_outside(ptr, pe->pipe))
+		return 0;
+	pe->file = ptr;
+	return 1;
+}
+
+/* A pipe with more ends than the container's: name it, and who has one. */
+static int cr_pipe_leak(struct cr_leak *lk, void *pipe)
+{
+	struct cr_pipe_end pe = { .pipe = pipe };
+	char name[64];
+	pid_t out;
+
+	cr_objhash_for_each(lk->ctx->objhash, cr_find_pipe_end, &pe);
+	cr_pipe_name(pe.file, name, sizeof(name));
+	out = cr_outside_user(lk->ts, pipe, &cr_obj_pipe_ops);
+	if (out)
+		return cr_err(lk->ctx, -EBUSY,
+			      "%s of the container has an end open in pid %d, outside the container",
+			      name, out);
+	return cr_err(lk->ctx, -EBUSY,
+		      "%s of the container has an end open outside the container", name);
 }
 
 /*
@@ -1032,6 +1072,9 @@ static int cr_leak_one(void *arg, void *ptr, const struct cr_obj_ops *ops, unsig
 			if (ctx->stdio[i] == ptr)
 				return 0;
 		refs = file_count((struct file *)ptr) - 1;	/* the objhash's own */
+	} else if (ops == &cr_obj_pipe_ops) {
+		/* Files of its ends: any the container lacks is outside, held or not. */
+		return cr_pipe_files(ptr) <= users ? 0 : cr_pipe_leak(lk, ptr);
 	} else {
 		return 0;
 	}

@@ -935,6 +935,7 @@ static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
 		cgroup_unlock();
 		cgroup_put(cgrp);
 	}
+	cr_restore_pipes_done(ctx);
 	cr_tree_phase(tree, CR_PHASE_GO);
 	return 0;
 }

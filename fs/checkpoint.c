@@ -7,7 +7,8 @@
  * root, its open flags and its position, and reopened by path at restart
  * with the restarter's own credentials.  Regular files, directories and
  * the stateless memory devices (null, zero, full, random, urandom) are
- * supported; any other kind makes checkpoint fail, naming it.
+ * supported, and pipes and FIFOs (fs/checkpoint_pipe.c); any other kind
+ * makes checkpoint fail, naming it.
  */
 
 #include <linux/checkpoint.h>
@@ -58,12 +59,21 @@ static bool cr_mem_chrdev(dev_t rdev)
 		MINOR(rdev) == 8 || MINOR(rdev) == 9);
 }
 
-/*
- * Path of @path relative to the root of @t, in @buf.  A file opened before
- * the container got its own mount namespace is not under that root: its
- * path in its own mount tree is used.  ERR_PTR if neither exists.
+/**
+ * cr_task_path() - path of a file as a task sees it
+ * @t: the task
+ * @path: the file's path
+ * @buf: room for the result
+ * @len: bytes in @buf
+ *
+ * The path is relative to the root of @t.  A file opened before the
+ * container got its own mount namespace is not under that root: its
+ * path in its own mount tree is used.
+ *
+ * Return: the path, in @buf; ERR_PTR(-ENOENT) if @t has no fs (it is
+ * exiting), or another ERR_PTR if there is no such path.
  */
-static char *cr_task_path(struct task_struct *t, const struct path *path,
+char *cr_task_path(struct task_struct *t, const struct path *path,
 			  char *buf, int len)
 {
 	struct path root;
@@ -100,7 +110,8 @@ static int cr_file_kind(struct cr_ctx *ctx, struct file *file, u32 *kind)
 		*kind = CR_FILE_CHR;
 		return 0;
 	} else if (S_ISFIFO(mode)) {
-		what = "pipe";
+		*kind = CR_FILE_PIPE;
+		return 0;
 	} else if (S_ISSOCK(mode)) {
 		what = "socket";
 	} else if (S_ISCHR(mode)) {
@@ -140,6 +151,10 @@ int cr_write_file(struct cr_ctx *ctx, struct file *file, u32 *tag)
 	ret = cr_file_kind(ctx, file, &kind);
 	if (ret)
 		return ret;
+	if (file->f_flags & FASYNC)
+		return cr_err(ctx, -EOPNOTSUPP, "file %pD: O_ASYNC is not supported yet", file);
+	if (kind == CR_FILE_PIPE)
+		return cr_write_pipe_file(ctx, file, *tag);
 	if (file->f_flags & (FASYNC | O_PATH | __O_TMPFILE))
 		return cr_err(ctx, -EOPNOTSUPP, "file %pD: open flags %#x are not supported yet",
 			      file, file->f_flags & (FASYNC | O_PATH | __O_TMPFILE));
@@ -336,6 +351,16 @@ int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
 		return cr_rec_err(ctx, -EBADMSG, "no tag");
 	if (h->kind == CR_FILE_STDIO)
 		return cr_read_stdio(ctx, h);
+	if (h->kind == CR_FILE_PIPE) {
+		/* Reopened files count against the caller's fd limit, as fds would. */
+		if (ctx->nr_files >= rlimit(RLIMIT_NOFILE))
+			return cr_rec_err(ctx, -EMFILE, "more files than the fd limit %lu",
+					  rlimit(RLIMIT_NOFILE));
+		file = cr_read_pipe_file(ctx, h);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		goto insert;
+	}
 	if (h->path_len < 2 || h->path_len > CR_PATH_MAX ||
 	    h->h.len < sizeof(*h) + h->path_len || path[h->path_len - 1] ||
 	    strlen(path) != h->path_len - 1 || path[0] != '/')
@@ -370,6 +395,7 @@ int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
 					  "cannot seek %s to %llu", path, h->pos);
 		}
 	}
+insert:
 	ret = cr_obj_insert(ctx->objhash, h->h.tag, file, &cr_obj_file_ops);
 	fput(file);
 	if (ret == -EEXIST)

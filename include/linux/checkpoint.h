@@ -183,6 +183,9 @@ struct cr_obj_ops {
 extern const struct cr_obj_ops cr_obj_file_ops;
 extern const struct cr_obj_ops cr_obj_mm_ops;
 extern const struct cr_obj_ops cr_obj_stdio_ops;
+extern const struct cr_obj_ops cr_obj_pipe_ops;
+
+void cr_obj_nop(void *ptr);
 
 struct cr_objhash *cr_objhash_alloc(void);
 void cr_objhash_free(struct cr_objhash *oh);
@@ -293,5 +296,16 @@ int cr_read_fs(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_files(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_fs(struct cr_ctx *ctx, struct cr_rst_task *rt);
 void cr_rst_files_free(struct cr_rst_files *rf);
+char *cr_task_path(struct task_struct *t, const struct path *path, char *buf, int len);
+
+/* fs/checkpoint_pipe.c: pipes and FIFOs */
+struct cr_hdr_file;
+int cr_write_pipe_file(struct cr_ctx *ctx, struct file *file, u32 tag);
+bool cr_pipe_outside(struct file *file, void *pipe);
+char *cr_pipe_name(struct file *file, char *buf, size_t len);
+unsigned int cr_pipe_files(void *pipe);
+int cr_read_pipe(struct cr_ctx *ctx, const struct cr_rec *r);
+struct file *cr_read_pipe_file(struct cr_ctx *ctx, const struct cr_hdr_file *h);
+void cr_restore_pipes_done(struct cr_ctx *ctx);
 
 #endif /* _LINUX_CHECKPOINT_H */

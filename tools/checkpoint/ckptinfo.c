@@ -39,6 +39,7 @@ static const uint32_t minlen[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_MM] = sizeof(struct cr_hdr_mm), [CR_HDR_VMA] = sizeof(struct cr_hdr_vma),
 	[CR_HDR_PAGES] = sizeof(struct cr_hdr_pages), [CR_HDR_FILE] = sizeof(struct cr_hdr_file),
 	[CR_HDR_FD] = sizeof(struct cr_hdr_fd), [CR_HDR_FS] = sizeof(struct cr_hdr_fs),
+	[CR_HDR_PIPE] = sizeof(struct cr_hdr_pipe),
 };
 
 static void json_str(const char *key, const char *s, size_t max)
@@ -142,8 +143,20 @@ static void json_fields(const struct cr_hdr *h)
 		       r->kind, r->f_flags, (uint64_t)r->pos);
 		if (r->kind == CR_FILE_STDIO)
 			printf(", \"stdio_fd\": %u", r->stdio_fd);
+		else if (r->kind == CR_FILE_PIPE)
+			printf(", \"pipe_tag\": %u", h->ptag);
 		else if (h->len >= sizeof(*r) + r->path_len)
 			json_str("path", (const char *)(r + 1), r->path_len);
+		break;
+	}
+	case CR_HDR_PIPE: {
+		const struct cr_hdr_pipe *r = (const void *)h;
+		size_t skip = sizeof(*r) + (size_t)r->nr_segs * sizeof(struct cr_pipe_seg);
+
+		printf(", \"kind\": \"%s\", \"size\": %u, \"segments\": %u, \"queued\": %u",
+		       r->kind == CR_PIPE_FIFO ? "fifo" : "pipe", r->size, r->nr_segs, r->data_len);
+		if (r->path_len && h->len >= skip + r->path_len)
+			json_str("path", (const char *)r + skip, r->path_len);
 		break;
 	}
 	case CR_HDR_FD:

@@ -187,7 +187,7 @@ static const char *const cr_type_names[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_TASK] = "task", [CR_HDR_CPU] = "cpu", [CR_HDR_FPU] = "fpu",
 	[CR_HDR_SIGHAND] = "sighand", [CR_HDR_RESTART_BLOCK] = "restart_block",
 	[CR_HDR_MM] = "mm", [CR_HDR_VMA] = "vma", [CR_HDR_PAGES] = "pages",
-	[CR_HDR_FILE] = "file", [CR_HDR_FD] = "fd", [CR_HDR_FS] = "fs",
+	[CR_HDR_FILE] = "file", [CR_HDR_FD] = "fd", [CR_HDR_FS] = "fs", [CR_HDR_PIPE] = "pipe",
 };
 
 static inline const char *cr_type_name(uint32_t type)

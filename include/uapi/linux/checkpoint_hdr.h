@@ -17,6 +17,7 @@
  *   FD...], [FILE..., MM, VMA..., PAGES...], [SIGHAND], CPU, FPU,
  *   [RESTART_BLOCK], [SIGPENDING of the task], [SIGPENDING of its
  *   process, with its thread group leader]; then TAIL.
+ * A PIPE record comes right before the first FILE of its ends.
  * FS, FD, MM and SIGHAND come with the first task (in TREE order) that
  * uses the object; the tasks after it that share it only name its tag in
  * the TREE.  A zombie has no records but its TREE entry.
@@ -31,7 +32,7 @@
 #include <linux/types.h>
 
 #define CR_IMAGE_MAGIC		"LINUXCR"	/* 8 bytes with the NUL */
-#define CR_IMAGE_VERSION	3
+#define CR_IMAGE_VERSION	4
 
 /* Records are at most this long (header included). */
 #define CR_RECORD_MAX		(16U << 20)
@@ -63,6 +64,7 @@ enum cr_hdr_type {
 	CR_HDR_FILE = 48,
 	CR_HDR_FD = 49,
 	CR_HDR_FS = 50,
+	CR_HDR_PIPE = 51,
 
 	CR_HDR_TYPE_MAX
 };
@@ -345,6 +347,7 @@ enum cr_file_kind {
 	CR_FILE_CHR = 2,	/* memory character device: null, zero, ... */
 	CR_FILE_DIR = 3,	/* directory */
 	CR_FILE_STDIO = 4,	/* fd 0-2 of the root: the restarter's fd @stdio_fd */
+	CR_FILE_PIPE = 5,	/* an end of the pipe or FIFO whose PIPE tag is ptag */
 };
 
 /*
@@ -353,6 +356,8 @@ enum cr_file_kind {
  * container's root), then zero padding to a multiple of 8.
  * CR_FILE_STDIO: the standard input, output or error the root task was
  * started with; restart uses its own fd @stdio_fd instead (no path).
+ * CR_FILE_PIPE: an open end (read, write or both: f_flags) of the pipe
+ * or FIFO of the PIPE record whose tag is h.ptag (no path).
  */
 struct cr_hdr_file {
 	struct cr_hdr h;
@@ -388,6 +393,40 @@ struct cr_hdr_fs {
 	struct cr_hdr h;
 	__u32 umask;
 	__u32 path_len;
+};
+
+enum cr_pipe_kind {
+	CR_PIPE_ANON = 1,	/* pipe(2) */
+	CR_PIPE_FIFO = 2,	/* a named FIFO, reopened by its path */
+};
+
+/* cr_pipe_seg.flags */
+#define CR_PIPE_PACKET		_BITUL(0)	/* one packet (O_DIRECT pipe) */
+#define CR_PIPE_SEG_FLAGS_ALL	CR_PIPE_PACKET
+
+/* A run of queued bytes: one packet, or plain bytes. */
+struct cr_pipe_seg {
+	__u32 len;
+	__u32 flags;		/* CR_PIPE_* */
+};
+
+/*
+ * struct cr_hdr_pipe - a pipe or FIFO and the bytes queued in it; its
+ * tag is h.tag, its ends are the FILE records (CR_FILE_PIPE) naming it
+ * as ptag.
+ * Followed by @nr_segs struct cr_pipe_seg, then @path_len bytes of path
+ * (CR_PIPE_FIFO: with its NUL, relative to the container's root), then
+ * @data_len bytes of data (the segments in queue order), then zero
+ * padding to a multiple of 8.
+ */
+struct cr_hdr_pipe {
+	struct cr_hdr h;
+	__u32 kind;		/* enum cr_pipe_kind */
+	__u32 size;		/* capacity in bytes, as F_GETPIPE_SZ */
+	__u32 nr_segs;
+	__u32 data_len;
+	__u32 path_len;
+	__u32 __pad;
 };
 
 #endif /* _UAPI_LINUX_CHECKPOINT_HDR_H */

@@ -6,6 +6,7 @@
  */
 #include <linux/capability.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "cr_test.h"
 #include "../kselftest_harness.h"
@@ -118,11 +119,10 @@ static void *spin_thread(void *arg)
 static int workload(void *arg)
 {
 	const char *what = arg;
-	int p[2];
 	pthread_t t;
 
 	cr_quiet_fds();
-	if (!strcmp(what, "pipe") && pipe(p))
+	if (!strcmp(what, "inet") && socket(AF_INET, SOCK_DGRAM, 0) < 0)
 		return 10;
 	if (!strcmp(what, "shared") &&
 	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
@@ -158,9 +158,9 @@ static void check_refused(struct __test_metadata *_metadata, int cg, const char 
 	cr_kill_wait(pid);
 }
 
-TEST_F(ctr, refuses_pipe)
+TEST_F(ctr, refuses_inet_socket)
 {
-	check_refused(_metadata, self->cg, self->cgpath, "pipe", EOPNOTSUPP, "pipe");
+	check_refused(_metadata, self->cg, self->cgpath, "inet", EOPNOTSUPP, "socket");
 }
 
 TEST_F(ctr, refuses_shared_memory)

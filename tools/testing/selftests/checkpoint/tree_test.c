@@ -19,7 +19,7 @@
  * a subtree.  Flags: a container frozen by the user stays frozen,
  * CHECKPOINT_LEAVE_FROZEN, CHECKPOINT_KILL, both (EINVAL), RESTART_FROZEN.
  * Refusals: a file shared with a process outside (EBUSY), one task of
- * many with an eventfd, pipe, socket, timer, vfork() or
+ * many with an eventfd, inet or unix socket, timer, vfork() or
  * timed futex wait (EOPNOTSUPP): every task then keeps running, thawed.
  * Failed restarts (a deleted file, every allocation failing in turn)
  * leave no task behind but the restarter.  Also: a zombie session
@@ -2227,7 +2227,7 @@ TEST_F_TIMEOUT(tt, scale, 600)
 
 /* -- the counting tree: init, C1 (and its thread), C2, its child G ------------- */
 
-enum ct_bad { CT_NONE, CT_EVENTFD, CT_PIPE, CT_SOCKET, CT_TIMER, CT_VFORK,
+enum ct_bad { CT_NONE, CT_EVENTFD, CT_INET, CT_SOCKET, CT_TIMER, CT_VFORK,
 	      CT_FUTEX };
 
 static struct {
@@ -2308,8 +2308,9 @@ static void ct_g(long unused)
 	case CT_EVENTFD:
 		fds[0] = eventfd(0, 0);
 		break;
-	case CT_PIPE:
-		if (pipe(fds))
+	case CT_INET:
+		fds[0] = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fds[0] < 0)
 			_exit(40);
 		break;
 	case CT_SOCKET:
@@ -2881,7 +2882,7 @@ FIXTURE_VARIANT(refuse) {
 };
 
 FIXTURE_VARIANT_ADD(refuse, eventfd) { .bad = CT_EVENTFD, .err = EOPNOTSUPP, .culprit = "ct-g" };
-FIXTURE_VARIANT_ADD(refuse, pipe) { .bad = CT_PIPE, .err = EOPNOTSUPP, .culprit = "ct-g" };
+FIXTURE_VARIANT_ADD(refuse, inet) { .bad = CT_INET, .err = EOPNOTSUPP, .culprit = "ct-g" };
 FIXTURE_VARIANT_ADD(refuse, socket) { .bad = CT_SOCKET, .err = EOPNOTSUPP, .culprit = "ct-g" };
 FIXTURE_VARIANT_ADD(refuse, timer) { .bad = CT_TIMER, .err = EOPNOTSUPP, .culprit = "ct-g" };
 FIXTURE_VARIANT_ADD(refuse, vfork) { .bad = CT_VFORK, .err = EOPNOTSUPP, .culprit = "ct-vfork" };
