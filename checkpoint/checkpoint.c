@@ -970,7 +970,8 @@ static pid_t cr_outside_user(struct cr_tasks *ts, void *ptr, const struct cr_obj
 		if (t->exit_state || cr_inside(ts, t))
 			continue;
 		/* a thread sharing its leader's fd table: scanned once */
-		if ((ops == &cr_obj_file_ops || ops == &cr_obj_pipe_ops) && t != g && READ_ONCE(t->files) == READ_ONCE(g->files))
+		if ((ops == &cr_obj_file_ops || ops == &cr_obj_pipe_ops) && t != g &&
+		    READ_ONCE(t->files) == READ_ONCE(g->files))
 			continue;
 		if (ops == &cr_obj_tmm_ops)
 			hit = READ_ONCE(t->mm) == ptr;

@@ -74,7 +74,7 @@ static bool cr_mem_chrdev(dev_t rdev)
  * exiting), or another ERR_PTR if there is no such path.
  */
 char *cr_task_path(struct task_struct *t, const struct path *path,
-			  char *buf, int len)
+		   char *buf, int len)
 {
 	struct path root;
 	char *p;

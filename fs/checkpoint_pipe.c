@@ -31,8 +31,10 @@
 /* Open flags of a pipe end that are saved: the others mean nothing for a pipe. */
 #define CR_PIPE_FILE_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_LARGEFILE)
 
-/* Checkpoint: the objhash knows a pipe by its pipe_inode_info, unpinned
- * (the files of its ends pin it). */
+/*
+ * Checkpoint: the objhash knows a pipe by its pipe_inode_info, unpinned
+ * (the files of its ends pin it).
+ */
 const struct cr_obj_ops cr_obj_pipe_ops = {
 	.name = "pipe",
 	.grab = cr_obj_nop,
