@@ -214,6 +214,15 @@ static const struct field fs_f[] = {
 	HDR_FIELDS, FLD(cr_hdr_fs, umask), FLD(cr_hdr_fs, path_len),
 };
 
+static const struct field pipe_f[] = {
+	HDR_FIELDS, FLD(cr_hdr_pipe, kind), FLD(cr_hdr_pipe, size), FLD(cr_hdr_pipe, nr_segs),
+	FLD(cr_hdr_pipe, data_len), FLD(cr_hdr_pipe, path_len), FLD(cr_hdr_pipe, __pad),
+};
+
+static const struct field pipe_seg_e[] = {
+	FLD(cr_pipe_seg, len), FLD(cr_pipe_seg, flags),
+};
+
 /*
  * A record type: its fields, the array after it (@ename[i] of @esize
  * bytes, @count_off the offset of its __u32 count), the offset of the
@@ -256,6 +265,8 @@ static const struct rtype rtypes[] = {
 	{ RT(FD, "fd", cr_hdr_fd, fd_f), NULL, 0, NULL, 0, -1, -1 },
 	{ RT(FS, "fs", cr_hdr_fs, fs_f), NULL, 0, NULL, 0, -1,
 	  offsetof(struct cr_hdr_fs, path_len) },
+	{ RT(PIPE, "pipe", cr_hdr_pipe, pipe_f), "seg", sizeof(struct cr_pipe_seg),
+	  pipe_seg_e, NF(pipe_seg_e), offsetof(struct cr_hdr_pipe, nr_segs), -1 },
 };
 
 static const struct rtype *rtype_of(uint32_t type)
@@ -543,6 +554,30 @@ static int workload_memory(void *arg)
 }
 
 /*
+ * Pipes: a pipe with bytes queued (both ends open), a packet pipe with
+ * two packets and only its read end left, a FIFO with bytes.
+ */
+static int workload_pipes(void *arg)
+{
+	int p[2], q[2], f;
+
+	cr_quiet_fds();
+	if (pipe(p) || write(p[1], "0123456789", 10) != 10 || pipe2(q, O_DIRECT) ||
+	    write(q[1], "abc", 3) != 3 || write(q[1], "defgh", 5) != 5 || close(q[1]))
+		return 1;
+	unlink(FZ_DIR "/fifo");
+	if (mkfifo(FZ_DIR "/fifo", 0600))
+		return 1;
+	f = open(FZ_DIR "/fifo", O_RDWR);
+	if (f < 0 || write(f, "fifo", 4) != 4)
+		return 1;
+	ready();
+	while (pause())
+		;
+	return 0;
+}
+
+/*
  * The shapes of seed: add one here (a workload that makes its state,
  * calls ready() and waits to be checkpointed); @need is a record type the
  * image must hold for the seed to count.
@@ -556,6 +591,7 @@ static const struct shape {
 	{ "nanosleep", workload_nanosleep, CR_HDR_RESTART_BLOCK },
 	{ "files", workload_files, CR_HDR_FILE },
 	{ "memory", workload_memory, CR_HDR_VMA },
+	{ "pipes", workload_pipes, CR_HDR_PIPE },
 };
 
 #define NR_SHAPES	NF(shapes)
@@ -1222,7 +1258,7 @@ static const int64_t deltas[] = {
 static const uint32_t types_tried[] = {
 	CR_HDR_HEAD, CR_HDR_TAIL, CR_HDR_TREE, CR_HDR_TASK, CR_HDR_CPU, CR_HDR_FPU,
 	CR_HDR_SIGHAND, CR_HDR_RESTART_BLOCK, CR_HDR_MM, CR_HDR_VMA, CR_HDR_PAGES,
-	CR_HDR_FILE, CR_HDR_FD, CR_HDR_FS,
+	CR_HDR_FILE, CR_HDR_FD, CR_HDR_FS, CR_HDR_PIPE,
 	0, 4, 5, 15, 21, 31, 35, 47, CR_HDR_TYPE_MAX, 52, 64, 255, 256, 0x7fffffff, 0x80000000,
 	0xffffffff,
 };
