@@ -67,26 +67,38 @@ char *cr_pipe_name(struct file *file, char *buf, size_t len)
 
 /*
  * Segments and bytes queued in @pipe, pipe->mutex held: plain buffers in
- * a row make one segment, a packet one of its own.
+ * a row make one segment, a packet one of its own.  @slots: the pipe
+ * buffers restart needs to queue them again (a buffer spliced from a
+ * socket may hold more than a page).
  */
-static void cr_pipe_count(struct pipe_inode_info *pipe, u32 *nr_segs, u32 *len)
+static void cr_pipe_count(struct pipe_inode_info *pipe, u32 *nr_segs, u64 *len, u64 *slots)
 {
 	bool prev_plain = false;
+	u64 plain = 0;
 	unsigned int i;
 
 	*nr_segs = 0;
 	*len = 0;
+	*slots = 0;
 	for (i = pipe->tail; i != pipe->head; i++) {
 		struct pipe_buffer *buf = pipe_buf(pipe, i);
-		bool plain = !(buf->flags & PIPE_BUF_FLAG_PACKET);
+		bool is_plain = !(buf->flags & PIPE_BUF_FLAG_PACKET);
 
 		if (!buf->len)
 			continue;
-		if (!plain || !prev_plain)
+		if (!is_plain || !prev_plain) {
 			(*nr_segs)++;
-		prev_plain = plain;
+			*slots += DIV_ROUND_UP_ULL(plain, PAGE_SIZE);
+			plain = 0;
+		}
+		if (is_plain)
+			plain += buf->len;
+		else
+			*slots += DIV_ROUND_UP(buf->len, PAGE_SIZE);
+		prev_plain = is_plain;
 		*len += buf->len;
 	}
+	*slots += DIV_ROUND_UP_ULL(plain, PAGE_SIZE);
 }
 
 /* Copy the queued bytes of @pipe to @segs and @data, pipe->mutex held. */
@@ -94,6 +106,7 @@ static int cr_pipe_copy(struct pipe_inode_info *pipe, struct cr_pipe_seg *segs, 
 {
 	struct cr_pipe_seg *seg = segs - 1;
 	bool prev_plain = false;
+	size_t done, n;
 	unsigned int i;
 	int ret;
 
@@ -112,8 +125,15 @@ static int cr_pipe_copy(struct pipe_inode_info *pipe, struct cr_pipe_seg *segs, 
 			seg->flags = plain ? 0 : CR_PIPE_PACKET;
 		}
 		prev_plain = plain;
-		memcpy_from_page(data, buf->page, buf->offset, buf->len);
-		data += buf->len;
+		/* page by page: a spliced buffer may be a compound page */
+		for (done = 0; done < buf->len; done += n) {
+			size_t off = buf->offset + done;
+
+			n = min_t(size_t, buf->len - done, PAGE_SIZE - offset_in_page(off));
+			memcpy_from_page(data, nth_page(buf->page, off >> PAGE_SHIFT),
+					 offset_in_page(off), n);
+			data += n;
+		}
 		seg->len += buf->len;
 	}
 	return 0;
@@ -127,8 +147,9 @@ static int cr_write_pipe_rec(struct cr_ctx *ctx, struct file *file,
 	struct cr_hdr_pipe *h;
 	char name[64];
 	char *buf = NULL, *path = NULL;
-	u32 nr_segs, data_len;
+	u64 data_len, slots;
 	size_t plen = 0, len;
+	u32 nr_segs;
 	int ret;
 
 	if (pipe_has_watch_queue(pipe))
@@ -150,14 +171,25 @@ static int cr_write_pipe_rec(struct cr_ctx *ctx, struct file *file,
 		plen = strlen(path) + 1;
 	}
 
-	mutex_lock(&pipe->mutex);
-	cr_pipe_count(pipe, &nr_segs, &data_len);
-	len = sizeof(*h) + nr_segs * sizeof(struct cr_pipe_seg) + plen + data_len;
-	if (len > CR_RECORD_MAX) {
-		ret = cr_err(ctx, -EOPNOTSUPP, "%s holds %u bytes, more than an image record",
+	ret = mutex_lock_killable(&pipe->mutex);
+	if (ret) {
+		kfree(buf);
+		return ret;
+	}
+	cr_pipe_count(pipe, &nr_segs, &data_len, &slots);
+	if (data_len > CR_RECORD_MAX ||
+	    sizeof(*h) + nr_segs * sizeof(struct cr_pipe_seg) + plen + data_len > CR_RECORD_MAX) {
+		ret = cr_err(ctx, -EOPNOTSUPP, "%s holds %llu bytes, more than an image record",
 			     cr_pipe_name(file, name, sizeof(name)), data_len);
 		goto out;
 	}
+	if (slots > pipe->max_usage) {
+		ret = cr_err(ctx, -EOPNOTSUPP,
+			     "%s holds buffers spliced in that would not fit once restored",
+			     cr_pipe_name(file, name, sizeof(name)));
+		goto out;
+	}
+	len = sizeof(*h) + nr_segs * sizeof(struct cr_pipe_seg) + plen + data_len;
 	h = cr_rec_get(ctx, CR_HDR_PIPE, len, tag, 0);
 	if (!h) {
 		ret = -ENOMEM;
@@ -327,6 +359,15 @@ static int cr_fill_pipe(struct cr_ctx *ctx, struct cr_rst_pipe *rp,
 	ssize_t n;
 
 	for (i = 0; i < nr_segs; i++) {
+		if (segs[i].flags & CR_PIPE_PACKET) {
+			struct pipe_inode_info *pipe = get_pipe_info(wr, false);
+
+			/* A packet was a buffer of its own: bytes before it do not take it in. */
+			mutex_lock(&pipe->mutex);
+			if (!pipe_empty(pipe->head, pipe->tail))
+				pipe_buf(pipe, pipe->head - 1)->flags &= ~PIPE_BUF_FLAG_CAN_MERGE;
+			mutex_unlock(&pipe->mutex);
+		}
 		spin_lock(&wr->f_lock);
 		if (segs[i].flags & CR_PIPE_PACKET)
 			wr->f_flags |= O_DIRECT;
@@ -440,12 +481,16 @@ int cr_read_pipe(struct cr_ctx *ctx, const struct cr_rec *r)
 	}
 
 	pipe = get_pipe_info(rp->wr, false);
-	mutex_lock(&pipe->mutex);
-	busy = READ_ONCE(pipe->files) != (rp->rd == rp->wr ? 1 : 2) ||
-	       !pipe_empty(pipe->head, pipe->tail);
-	mutex_unlock(&pipe->mutex);
-	if (busy)
-		return cr_rec_err(ctx, -EBUSY, "FIFO %s is open or holds bytes already", path);
+	if (h->kind == CR_PIPE_FIFO) {
+		ret = mutex_lock_killable(&pipe->mutex);
+		if (ret)
+			return ret;
+		busy = READ_ONCE(pipe->files) != 1 || !pipe_empty(pipe->head, pipe->tail);
+		mutex_unlock(&pipe->mutex);
+		if (busy)
+			return cr_rec_err(ctx, -EBUSY, "FIFO %s is open or holds bytes already",
+					  path);
+	}
 	if (h->size != pipe->max_usage * PAGE_SIZE) {
 		ret = pipe_fcntl(rp->wr, F_SETPIPE_SZ, h->size);
 		if (ret < 0)
