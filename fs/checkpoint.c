@@ -266,6 +266,8 @@ static bool cr_inode_is(const struct inode *inode, const struct cr_hdr_file *h)
 		return S_ISREG(mode);
 	case CR_FILE_DIR:
 		return S_ISDIR(mode);
+	case CR_FILE_PIPE:
+		return S_ISFIFO(mode);
 	case CR_FILE_CHR:
 		return S_ISCHR(mode) && cr_mem_chrdev(inode->i_rdev) &&
 		       new_encode_dev(inode->i_rdev) == h->rdev;
@@ -273,16 +275,25 @@ static bool cr_inode_is(const struct inode *inode, const struct cr_hdr_file *h)
 	return false;
 }
 
-/*
- * Reopen the file of a FILE record, with the caller's credentials and
- * through the normal open path (permission, LSM hooks).  The path is
- * looked up and its inode checked first, so that no open of another
- * kind of file happens at all (a FIFO would block, a device open may do
- * anything); the opened file is checked again, in case the path changed
- * in between.  O_NOCTTY always; O_NONBLOCK during the open.
+/**
+ * cr_reopen() - reopen a file of the image by path
+ * @ctx: restart context
+ * @h: its FILE record (only @kind, @f_flags and @rdev are used)
+ * @path: its path, under the caller's root
+ *
+ * With the caller's credentials and through the normal open path
+ * (permission, LSM hooks).  The path is looked up and its inode checked
+ * first, so that no open of another kind of file happens at all (a FIFO
+ * would block, a device open may do anything); the opened file is
+ * checked again, in case the path changed in between.  O_NOCTTY always;
+ * O_NONBLOCK during the open.
+ *
+ * Return: the file, or ERR_PTR: -ESTALE if @path is no longer of the
+ * record's kind, -EPERM on a kernel filesystem, or the error of the
+ * lookup or the open; the reason is recorded.
  */
-static struct file *cr_reopen(struct cr_ctx *ctx, const struct cr_hdr_file *h,
-			      const char *path)
+struct file *cr_reopen(struct cr_ctx *ctx, const struct cr_hdr_file *h,
+		       const char *path)
 {
 	int flags = (h->f_flags & CR_FILE_FLAGS) | O_NOFOLLOW | O_LARGEFILE | O_NOCTTY |
 		    O_NONBLOCK;

@@ -21,10 +21,8 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/fs_struct.h>
 #include <linux/highmem.h>
 #include <linux/magic.h>
-#include <linux/namei.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/slab.h>
 
@@ -315,33 +313,10 @@ static const struct cr_obj_ops cr_obj_rst_pipe_ops = {
 /* Open the FIFO at @path for reading and writing, never waiting. */
 static struct file *cr_open_fifo(struct cr_ctx *ctx, const char *path)
 {
-	struct path root, p;
-	struct file *file;
-	bool fifo;
-	int ret;
+	const struct cr_hdr_file fifo = { .kind = CR_FILE_PIPE, .f_flags = O_RDWR | O_NONBLOCK };
+	struct file *file = cr_reopen(ctx, &fifo, path);
 
-	get_fs_root(current->fs, &root);
-	ret = vfs_path_lookup(root.dentry, root.mnt, path, 0, &p);
-	if (ret) {
-		path_put(&root);
-		cr_rec_err(ctx, ret, "cannot reopen FIFO %s: %pe", path, ERR_PTR(ret));
-		return ERR_PTR(ret);
-	}
-	fifo = d_really_is_positive(p.dentry) && S_ISFIFO(d_inode(p.dentry)->i_mode);
-	path_put(&p);
-	if (!fifo) {
-		path_put(&root);
-		cr_rec_err(ctx, -ESTALE, "%s is no longer a FIFO", path);
-		return ERR_PTR(-ESTALE);
-	}
-	file = file_open_root(&root, path,
-			      O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_LARGEFILE | O_NOCTTY, 0);
-	path_put(&root);
-	if (IS_ERR(file)) {
-		cr_rec_err(ctx, PTR_ERR(file), "cannot reopen FIFO %s: %pe", path, file);
-		return file;
-	}
-	if (!S_ISFIFO(file_inode(file)->i_mode) || !get_pipe_info(file, false)) {
+	if (!IS_ERR(file) && !get_pipe_info(file, false)) {
 		fput(file);
 		cr_rec_err(ctx, -ESTALE, "%s is no longer a FIFO", path);
 		return ERR_PTR(-ESTALE);

@@ -297,9 +297,10 @@ int cr_restore_files(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_fs(struct cr_ctx *ctx, struct cr_rst_task *rt);
 void cr_rst_files_free(struct cr_rst_files *rf);
 char *cr_task_path(struct task_struct *t, const struct path *path, char *buf, int len);
+struct cr_hdr_file;
+struct file *cr_reopen(struct cr_ctx *ctx, const struct cr_hdr_file *h, const char *path);
 
 /* fs/checkpoint_pipe.c: pipes and FIFOs */
-struct cr_hdr_file;
 int cr_write_pipe_file(struct cr_ctx *ctx, struct file *file, u32 tag);
 bool cr_pipe_outside(struct file *file, void *pipe);
 char *cr_pipe_name(struct file *file, char *buf, size_t len);
