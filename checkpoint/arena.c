@@ -352,6 +352,8 @@ static const char * const cr_rec_names[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_FD] = "fd",
 	[CR_HDR_FS] = "fs",
 	[CR_HDR_PIPE] = "pipe",
+	[CR_HDR_SOCK] = "sock",
+	[CR_HDR_SOCK_MSG] = "sock_msg",
 };
 
 static const u32 cr_rec_minlen[CR_HDR_TYPE_MAX] = {
@@ -371,6 +373,8 @@ static const u32 cr_rec_minlen[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_FD] = CR_HDR_MINLEN(cr_hdr_fd),
 	[CR_HDR_FS] = CR_HDR_MINLEN(cr_hdr_fs),
 	[CR_HDR_PIPE] = CR_HDR_MINLEN(cr_hdr_pipe),
+	[CR_HDR_SOCK] = CR_HDR_MINLEN(cr_hdr_sock),
+	[CR_HDR_SOCK_MSG] = CR_HDR_MINLEN(cr_hdr_sock_msg),
 };
 
 /**
@@ -675,13 +679,27 @@ int cr_read_files_ahead(struct cr_ctx *ctx)
 	const struct cr_rec *r;
 	int ret;
 
-	while ((r = cr_peek_rec(ctx)) &&
-	       (r->h->type == CR_HDR_FILE || r->h->type == CR_HDR_PIPE)) {
-		ctx->next_rec++;
-		if (r->h->type == CR_HDR_PIPE)
-			ret = cr_read_pipe(ctx, r);
-		else
+	while ((r = cr_peek_rec(ctx))) {
+		switch (r->h->type) {
+		case CR_HDR_FILE:
+			ctx->next_rec++;
 			ret = cr_read_file(ctx, r);
+			break;
+		case CR_HDR_PIPE:
+			ctx->next_rec++;
+			ret = cr_read_pipe(ctx, r);
+			break;
+		case CR_HDR_SOCK:
+			ctx->next_rec++;
+			ret = cr_read_sock(ctx, r);
+			break;
+		case CR_HDR_SOCK_MSG:
+			ctx->next_rec++;
+			ret = cr_read_sock_msg(ctx, r);
+			break;
+		default:
+			return 0;
+		}
 		if (ret)
 			return ret;
 	}

@@ -935,6 +935,8 @@ static bool cr_file_reaches(struct file *file, void *ptr, const struct cr_obj_op
 		return false;
 	if (ops == &cr_obj_pipe_ops)
 		return cr_pipe_outside(file, ptr);
+	if (ops == &cr_obj_usock_ops)
+		return cr_sock_reaches(file, ptr);
 	return file == ptr;
 }
 
@@ -970,7 +972,8 @@ static pid_t cr_outside_user(struct cr_tasks *ts, void *ptr, const struct cr_obj
 		if (t->exit_state || cr_inside(ts, t))
 			continue;
 		/* a thread sharing its leader's fd table: scanned once */
-		if ((ops == &cr_obj_file_ops || ops == &cr_obj_pipe_ops) && t != g &&
+		if ((ops == &cr_obj_file_ops || ops == &cr_obj_pipe_ops ||
+		     ops == &cr_obj_usock_ops) && t != g &&
 		    READ_ONCE(t->files) == READ_ONCE(g->files))
 			continue;
 		if (ops == &cr_obj_tmm_ops)
@@ -1041,6 +1044,23 @@ static int cr_pipe_leak(struct cr_leak *lk, void *pipe)
 		      "%s of the container has an end open outside the container", name);
 }
 
+/* A unix socket of the container connected to one outside: name both. */
+static int cr_sock_leak(struct cr_leak *lk, void *sk)
+{
+	char what[160];
+	pid_t out;
+
+	if (!cr_sock_outside_peer(lk->ctx, sk, what, sizeof(what)))
+		return 0;
+	out = cr_outside_user(lk->ts, sk, &cr_obj_usock_ops);
+	if (out)
+		return cr_err(lk->ctx, -EBUSY,
+			      "%s of pid %d, outside the container (CHECKPOINT_SOCK_DISCONNECT saves it reset)",
+			      what, out);
+	return cr_err(lk->ctx, -EBUSY,
+		      "%s outside the container (CHECKPOINT_SOCK_DISCONNECT saves it reset)", what);
+}
+
 /*
  * More references to an object than the container's tasks account for:
  * if a task outside holds one, restart could not share the object with
@@ -1076,6 +1096,8 @@ static int cr_leak_one(void *arg, void *ptr, const struct cr_obj_ops *ops, unsig
 	} else if (ops == &cr_obj_pipe_ops) {
 		/* Files of its ends: any the container lacks is outside, held or not. */
 		return cr_pipe_files(ptr) <= users ? 0 : cr_pipe_leak(lk, ptr);
+	} else if (ops == &cr_obj_usock_ops) {
+		return cr_sock_leak(lk, ptr);
 	} else {
 		return 0;
 	}
@@ -1140,6 +1162,8 @@ static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks
 		ret = cr_write_one_task(ctx, &ts->v[i]);
 		cond_resched();
 	}
+	if (!ret)
+		ret = cr_write_unix_queues(ctx);
 	if (!ret)
 		ret = cr_check_leaks(ctx, ts);
 	for (i = 0; !ret && i < ts->nr; i++)

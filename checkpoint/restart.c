@@ -935,6 +935,9 @@ static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
 		cgroup_unlock();
 		cgroup_put(cgrp);
 	}
+	ret = cr_restore_socks(ctx);
+	if (ret)
+		return ret;
 	cr_restore_pipes_done(ctx);
 	cr_tree_phase(tree, CR_PHASE_GO);
 	return 0;
@@ -997,6 +1000,9 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 	for (i = 0; i < tree->nr && !ret; i++)
 		if (!(tree->nodes[i].tt->flags & CR_TASK_ZOMBIE))
 			ret = cr_read_one_task(ctx, &tree->nodes[i]);
+	/* sockets without a file, queued messages and the files they carry */
+	if (!ret)
+		ret = cr_read_files_ahead(ctx);
 	if (!ret) {
 		r = cr_next_rec(ctx);
 		if (!r || r->h->type != CR_HDR_TAIL)

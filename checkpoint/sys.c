@@ -242,6 +242,7 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
 	}
 	cr_pgarr_release(ctx);
 	cr_objhash_free(ctx->objhash);
+	cr_unix_release(ctx);
 	cr_arena_release(&ctx->arena);
 	kvfree(ctx->recs);
 	if (ctx->root)
@@ -259,7 +260,9 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
  *	position (or appended to the stream)
  * @flags: CHECKPOINT_SUBTREE (@pid and its descendants, not the whole
  *	container), CHECKPOINT_LEAVE_FROZEN (stay frozen after success),
- *	CHECKPOINT_KILL (kill the tasks once the image is written)
+ *	CHECKPOINT_KILL (kill the tasks once the image is written),
+ *	CHECKPOINT_SOCK_DISCONNECT (save a unix socket connected outside
+ *	the container as if its peer had crashed: restart gives a reset)
  *
  * The container's cgroup is frozen while every task of it is captured
  * and thawed after (left frozen if it was frozen before).
@@ -276,7 +279,9 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
  *  -EPERM	the caller may not ptrace-attach to a task of the container;
  *  -EBUSY	the container's cgroup is shared with other tasks, is the
  *		root cgroup, holds the caller, or did not freeze in time; an
- *		object of the container is also used by a task outside it;
+ *		object of the container is also used by a task outside it, or
+ *		one of its unix sockets is connected to a socket outside it
+ *		(without CHECKPOINT_SOCK_DISCONNECT);
  *  -EOPNOTSUPP	the container uses something not supported yet (named in
  *		the reason); nothing was changed;
  *  -EINTR	a fatal signal arrived;

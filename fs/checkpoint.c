@@ -7,7 +7,8 @@
  * root, its open flags and its position, and reopened by path at restart
  * with the restarter's own credentials.  Regular files, directories and
  * the stateless memory devices (null, zero, full, random, urandom) are
- * supported, and pipes and FIFOs (fs/checkpoint_pipe.c); any other kind
+ * supported, pipes and FIFOs (fs/checkpoint_pipe.c) and unix sockets
+ * (net/unix/checkpoint.c); any other kind
  * makes checkpoint fail, naming it.
  */
 
@@ -113,7 +114,8 @@ static int cr_file_kind(struct cr_ctx *ctx, struct file *file, u32 *kind)
 		*kind = CR_FILE_PIPE;
 		return 0;
 	} else if (S_ISSOCK(mode)) {
-		what = "socket";
+		*kind = CR_FILE_SOCK;
+		return 0;
 	} else if (S_ISCHR(mode)) {
 		what = "character device";
 	} else if (S_ISBLK(mode)) {
@@ -155,6 +157,8 @@ int cr_write_file(struct cr_ctx *ctx, struct file *file, u32 *tag)
 		return cr_err(ctx, -EOPNOTSUPP, "file %pD: O_ASYNC is not supported yet", file);
 	if (kind == CR_FILE_PIPE)
 		return cr_write_pipe_file(ctx, file, *tag);
+	if (kind == CR_FILE_SOCK)
+		return cr_write_sock_file(ctx, file, *tag);
 	if (file->f_flags & (FASYNC | O_PATH | __O_TMPFILE))
 		return cr_err(ctx, -EOPNOTSUPP, "file %pD: open flags %#x are not supported yet",
 			      file, file->f_flags & (FASYNC | O_PATH | __O_TMPFILE));
@@ -362,12 +366,15 @@ int cr_read_file(struct cr_ctx *ctx, const struct cr_rec *r)
 		return cr_rec_err(ctx, -EBADMSG, "no tag");
 	if (h->kind == CR_FILE_STDIO)
 		return cr_read_stdio(ctx, h);
-	if (h->kind == CR_FILE_PIPE) {
+	if (h->kind == CR_FILE_PIPE || h->kind == CR_FILE_SOCK) {
 		/* Reopened files count against the caller's fd limit, as fds would. */
 		if (ctx->nr_files >= rlimit(RLIMIT_NOFILE))
 			return cr_rec_err(ctx, -EMFILE, "more files than the fd limit %lu",
 					  rlimit(RLIMIT_NOFILE));
-		file = cr_read_pipe_file(ctx, h);
+		if (h->kind == CR_FILE_PIPE)
+			file = cr_read_pipe_file(ctx, h);
+		else
+			file = cr_read_sock_file(ctx, h);
 		if (IS_ERR(file))
 			return PTR_ERR(file);
 		goto insert;

@@ -146,6 +146,7 @@ struct cr_ctx {
 	pid_t root_pid;
 	struct file *stdio[3];
 	struct cr_rst_tree *tree;
+	struct cr_usk *usk;
 	int err;
 	char errmsg[CR_ERRMSG_LEN];
 };
@@ -308,5 +309,17 @@ unsigned int cr_pipe_files(void *pipe);
 int cr_read_pipe(struct cr_ctx *ctx, const struct cr_rec *r);
 struct file *cr_read_pipe_file(struct cr_ctx *ctx, const struct cr_hdr_file *h);
 void cr_restore_pipes_done(struct cr_ctx *ctx);
+
+/* net/unix/checkpoint.c: unix sockets */
+extern const struct cr_obj_ops cr_obj_usock_ops;
+int cr_write_sock_file(struct cr_ctx *ctx, struct file *file, u32 tag);
+int cr_write_unix_queues(struct cr_ctx *ctx);
+bool cr_sock_outside_peer(struct cr_ctx *ctx, void *sk, char *buf, size_t len);
+bool cr_sock_reaches(struct file *file, void *sk);
+int cr_read_sock(struct cr_ctx *ctx, const struct cr_rec *r);
+int cr_read_sock_msg(struct cr_ctx *ctx, const struct cr_rec *r);
+struct file *cr_read_sock_file(struct cr_ctx *ctx, const struct cr_hdr_file *h);
+int cr_restore_socks(struct cr_ctx *ctx);
+void cr_unix_release(struct cr_ctx *ctx);
 
 #endif /* _LINUX_CHECKPOINT_H */

@@ -21,8 +21,14 @@
 #define CHECKPOINT_SUBTREE	_BITUL(0)	/* pid and its descendants */
 #define CHECKPOINT_LEAVE_FROZEN	_BITUL(1)	/* do not thaw after the capture */
 #define CHECKPOINT_KILL		_BITUL(2)	/* kill the tasks after the capture */
+/*
+ * A unix socket connected to a peer outside the container is saved as if
+ * that peer had crashed: restart gives a connection reset (the bytes it
+ * had sent are still read first).  Without it, checkpoint fails: EBUSY.
+ */
+#define CHECKPOINT_SOCK_DISCONNECT _BITUL(3)
 #define CHECKPOINT_FLAGS_ALL	(CHECKPOINT_SUBTREE | CHECKPOINT_LEAVE_FROZEN | \
-				 CHECKPOINT_KILL)
+				 CHECKPOINT_KILL | CHECKPOINT_SOCK_DISCONNECT)
 
 /* restart() flags */
 #define RESTART_FROZEN		_BITUL(0)	/* leave the container frozen */

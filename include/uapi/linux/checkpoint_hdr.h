@@ -17,7 +17,11 @@
  *   FD...], [FILE..., MM, VMA..., PAGES...], [SIGHAND], CPU, FPU,
  *   [RESTART_BLOCK], [SIGPENDING of the task], [SIGPENDING of its
  *   process, with its thread group leader]; then TAIL.
- * A PIPE record comes right before the first FILE of its ends.
+ * A PIPE record comes right before the first FILE of its ends, a SOCK
+ * record right before the FILE of its socket.  After the last task come
+ * the SOCK records of sockets without a file (closed peers and senders,
+ * connections not accepted yet) and the SOCK_MSG records of every queued
+ * message, with the FILE records of the files they carry; then TAIL.
  * FS, FD, MM and SIGHAND come with the first task (in TREE order) that
  * uses the object; the tasks after it that share it only name its tag in
  * the TREE.  A zombie has no records but its TREE entry.
@@ -32,7 +36,7 @@
 #include <linux/types.h>
 
 #define CR_IMAGE_MAGIC		"LINUXCR"	/* 8 bytes with the NUL */
-#define CR_IMAGE_VERSION	4
+#define CR_IMAGE_VERSION	5
 
 /* Records are at most this long (header included). */
 #define CR_RECORD_MAX		(16U << 20)
@@ -65,6 +69,8 @@ enum cr_hdr_type {
 	CR_HDR_FD = 49,
 	CR_HDR_FS = 50,
 	CR_HDR_PIPE = 51,
+	CR_HDR_SOCK = 52,
+	CR_HDR_SOCK_MSG = 53,
 
 	CR_HDR_TYPE_MAX
 };
@@ -348,6 +354,7 @@ enum cr_file_kind {
 	CR_FILE_DIR = 3,	/* directory */
 	CR_FILE_STDIO = 4,	/* fd 0-2 of the root: the restarter's fd @stdio_fd */
 	CR_FILE_PIPE = 5,	/* an end of the pipe or FIFO whose PIPE tag is ptag */
+	CR_FILE_SOCK = 6,	/* the unix socket whose SOCK tag is ptag */
 };
 
 /*
@@ -358,6 +365,8 @@ enum cr_file_kind {
  * started with; restart uses its own fd @stdio_fd instead (no path).
  * CR_FILE_PIPE: an open end (read, write or both: f_flags) of the pipe
  * or FIFO of the PIPE record whose tag is h.ptag (no path).
+ * CR_FILE_SOCK: the file of the unix socket of the SOCK record whose tag
+ * is h.ptag (no path; f_flags: O_RDWR, O_NONBLOCK).
  */
 struct cr_hdr_file {
 	struct cr_hdr h;
@@ -426,6 +435,97 @@ struct cr_hdr_pipe {
 	__u32 nr_segs;
 	__u32 data_len;
 	__u32 path_len;
+	__u32 __pad;
+};
+
+enum cr_sock_state {
+	CR_SOCK_UNCONNECTED = 1,	/* no peer (a datagram socket may be bound) */
+	CR_SOCK_LISTEN = 2,		/* listen(2): connections in the queue */
+	CR_SOCK_CONNECTED = 3,		/* a peer: peer_tag */
+};
+
+/* cr_hdr_sock.flags */
+#define CR_SOCK_BOUND		_BITUL(0)	/* bound: its name is reachable (bind(2)) */
+#define CR_SOCK_GHOST		_BITUL(1)	/* closed, no file: a peer or sender only */
+#define CR_SOCK_EMBRYO		_BITUL(2)	/* a connection not accepted yet */
+#define CR_SOCK_RESET		_BITUL(3)	/* an outside peer: its peer gets a reset */
+#define CR_SOCK_PASSCRED	_BITUL(4)	/* SO_PASSCRED */
+#define CR_SOCK_PASSSEC		_BITUL(5)	/* SO_PASSSEC */
+#define CR_SOCK_PASSPIDFD	_BITUL(6)	/* SO_PASSPIDFD */
+#define CR_SOCK_SNDBUF_SET	_BITUL(7)	/* SO_SNDBUF was set: sndbuf */
+#define CR_SOCK_RCVBUF_SET	_BITUL(8)	/* SO_RCVBUF was set: rcvbuf */
+#define CR_SOCK_KEEPALIVE	_BITUL(9)	/* SO_KEEPALIVE */
+#define CR_SOCK_OOBINLINE	_BITUL(10)	/* SO_OOBINLINE */
+#define CR_SOCK_LINGER		_BITUL(11)	/* SO_LINGER on: linger */
+#define CR_SOCK_PEERCRED	_BITUL(12)	/* peer_pid, peer_uid, peer_gid are SO_PEERCRED */
+#define CR_SOCK_FLAGS_ALL	(_BITUL(13) - 1)
+
+/* cr_hdr_sock.shutdown */
+#define CR_SHUT_RD		_BITUL(0)	/* no more receives (RCV_SHUTDOWN) */
+#define CR_SHUT_WR		_BITUL(1)	/* no more sends (SEND_SHUTDOWN) */
+
+/*
+ * struct cr_hdr_sock - a unix socket; its tag is h.tag
+ * Followed by @name_len bytes of name (the sun_path bytes getsockname()
+ * gives: a path, or an abstract name with its leading NUL), then
+ * @path_len bytes of path (CR_SOCK_BOUND to a path: where its socket file
+ * is, with its NUL, relative to the container's root), then zero padding
+ * to a multiple of 8.
+ * A connected stream or seqpacket socket and its peer name each other; a
+ * datagram socket names the socket it sends to.  CR_SOCK_EMBRYO: the
+ * connection of the client peer_tag, queued on listener_tag; these come in
+ * the listener's queue order.
+ */
+struct cr_hdr_sock {
+	struct cr_hdr h;
+	__u32 type;		/* SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET */
+	__u32 state;		/* enum cr_sock_state */
+	__u32 flags;		/* CR_SOCK_* */
+	__u32 peer_tag;		/* SOCK tag of the peer, 0 if none */
+	__u32 listener_tag;	/* CR_SOCK_EMBRYO: SOCK tag of the listener */
+	__u32 backlog;		/* CR_SOCK_LISTEN: the listen(2) backlog */
+	__u32 shutdown;		/* CR_SHUT_* */
+	__s32 err;		/* pending error (SO_ERROR), a positive errno */
+	__u32 sndbuf;		/* CR_SOCK_SNDBUF_SET: SO_SNDBUF as read back */
+	__u32 rcvbuf;		/* CR_SOCK_RCVBUF_SET: SO_RCVBUF as read back */
+	__u32 rcvlowat;		/* SO_RCVLOWAT */
+	__s32 peek_off;		/* SO_PEEK_OFF, -1 if off */
+	__u64 sndtimeo_us;	/* SO_SNDTIMEO, 0 for none */
+	__u64 rcvtimeo_us;	/* SO_RCVTIMEO, 0 for none */
+	__u32 priority;		/* SO_PRIORITY */
+	__u32 linger;		/* CR_SOCK_LINGER: seconds */
+	__s32 peer_pid;		/* CR_SOCK_PEERCRED: pid in the container, 0 if none */
+	__u32 peer_uid;
+	__u32 peer_gid;
+	__u32 name_len;		/* 0: unbound */
+	__u32 path_len;
+	__u32 mode;		/* CR_SOCK_BOUND to a path: the socket file's mode */
+};
+
+/* cr_hdr_sock_msg.flags */
+#define CR_MSG_CREDS		_BITUL(0)	/* pid, uid, gid: its SCM_CREDENTIALS */
+#define CR_MSG_FLAGS_ALL	CR_MSG_CREDS
+
+/* Files in flight in one message (SCM_MAX_FD). */
+#define CR_MSG_FDS_MAX		253
+
+/*
+ * struct cr_hdr_sock_msg - a message queued on the socket whose SOCK tag
+ * is h.ptag, oldest first: for a stream socket the bytes not read yet of
+ * one write, for a datagram or seqpacket socket one datagram.
+ * Followed by @nr_fds __u32 FILE tags (the files in flight with it,
+ * SCM_RIGHTS), then @len bytes of data, then zero padding to a multiple
+ * of 8.
+ */
+struct cr_hdr_sock_msg {
+	struct cr_hdr h;
+	__u32 sender_tag;	/* SOCK tag of the socket that sent it */
+	__u32 flags;		/* CR_MSG_* */
+	__u32 len;
+	__u32 nr_fds;
+	__s32 pid;		/* CR_MSG_CREDS: the sender's pid in the container */
+	__u32 uid;
+	__u32 gid;
 	__u32 __pad;
 };
 

@@ -1,0 +1,1452 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Checkpoint/restart of unix sockets.
+ *
+ * A socket is a SOCK record (type, state, name, options, its peer's tag)
+ * right before the FILE record of its socket file.  Sockets without a
+ * file that a socket of the container still refers to (a closed peer
+ * whose bytes are not read yet, the sender of a queued datagram, a
+ * connection not accepted yet) get a SOCK record of their own after the
+ * last task, and so does every queued message (SOCK_MSG: the bytes not
+ * read yet, its sender, its credentials and the files in flight with
+ * it), in queue order.  Queues are read while the container is frozen,
+ * from a snapshot of their skbs taken under the queue lock.
+ *
+ * Restart creates every socket when its record is read, binds it (a
+ * stale socket file left at its path is replaced, a live one is not) and
+ * makes it listen.  Once every task exists (so that the pids of
+ * credentials resolve), and before any runs, it joins the connected
+ * pairs, connects the clients of connections not accepted yet to their
+ * listener in queue order, and queues every message again by sending it
+ * from its sender through the normal send path, with the restarter's
+ * credentials: the socket limits, the descriptor limits and the
+ * credential checks of sendmsg() all apply to what an image may queue.
+ * Then the options that sending would have changed, shutdown state and
+ * pending errors are set, and the closed peers are closed again.
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/cred.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/net.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/security.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/un.h>
+#include <linux/xarray.h>
+#include <net/af_unix.h>
+#include <net/scm.h>
+#include <net/sock.h>
+
+#define CR_SOCK_FILE_FLAGS	(O_ACCMODE | O_NONBLOCK)
+#define CR_SUN_PATH_MAX		sizeof_field(struct sockaddr_un, sun_path)
+
+/* A unix socket of a checkpoint. */
+struct cr_usock {
+	struct sock *sk;	/* pinned by the objhash */
+	u32 tag;
+	bool written;		/* its SOCK record is out */
+	bool queued;		/* its queue is out */
+	bool peer_ref;		/* a socket of the container is connected to it */
+	u32 peer_of;		/* ... the tag of one such socket */
+};
+
+/* Unix sockets of a checkpoint or a restart. */
+struct cr_usk {
+	struct xarray socks;	/* checkpoint: tag -> struct cr_usock */
+	bool any;		/* restart: the image has sockets */
+};
+
+static void cr_usock_grab(void *ptr)
+{
+	sock_hold(ptr);
+}
+
+static void cr_usock_drop(void *ptr)
+{
+	sock_put(ptr);
+}
+
+/* Checkpoint: the objhash knows a unix socket by its struct sock, held. */
+const struct cr_obj_ops cr_obj_usock_ops = {
+	.name = "unix socket",
+	.grab = cr_usock_grab,
+	.drop = cr_usock_drop,
+};
+
+static struct cr_usk *cr_usk(struct cr_ctx *ctx)
+{
+	if (!ctx->usk) {
+		ctx->usk = kzalloc(sizeof(*ctx->usk), GFP_KERNEL_ACCOUNT);
+		if (ctx->usk)
+			xa_init(&ctx->usk->socks);
+	}
+	return ctx->usk;
+}
+
+/**
+ * cr_unix_release() - free what checkpoint or restart kept of unix sockets
+ * @ctx: the context, its objhash freed already or not
+ */
+void cr_unix_release(struct cr_ctx *ctx)
+{
+	struct cr_usock *us;
+	unsigned long i;
+
+	if (!ctx->usk)
+		return;
+	xa_for_each(&ctx->usk->socks, i, us)
+		kfree(us);
+	xa_destroy(&ctx->usk->socks);
+	kfree(ctx->usk);
+	ctx->usk = NULL;
+}
+
+/* The entry of @sk, with a tag, new if the socket was not seen yet. */
+static struct cr_usock *cr_usock(struct cr_ctx *ctx, struct sock *sk)
+{
+	struct cr_usk *usk = cr_usk(ctx);
+	struct cr_usock *us;
+	bool new;
+	int tag, ret;
+
+	if (!usk)
+		return ERR_PTR(-ENOMEM);
+	tag = cr_obj_lookup_add(ctx->objhash, sk, &cr_obj_usock_ops, &new);
+	if (tag < 0)
+		return ERR_PTR(tag);
+	if (!new)
+		return xa_load(&usk->socks, tag);
+	us = kzalloc(sizeof(*us), GFP_KERNEL_ACCOUNT);
+	if (!us)
+		return ERR_PTR(-ENOMEM);
+	us->sk = sk;
+	us->tag = tag;
+	ret = xa_insert(&usk->socks, tag, us, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		kfree(us);
+		return ERR_PTR(ret);
+	}
+	return us;
+}
+
+/* "socket:[ino]" as /proc/PID/fd shows it, or what else it is. */
+static char *cr_sock_name(struct sock *sk, char *buf, size_t len)
+{
+	if (sock_flag(sk, SOCK_DEAD))
+		snprintf(buf, len, "a closed socket");
+	else if (!READ_ONCE(sk->sk_socket))
+		snprintf(buf, len, "a connection not accepted yet");
+	else
+		snprintf(buf, len, "socket:[%lu]", sock_i_ino(sk));
+	return buf;
+}
+
+/* Is @sk reachable by its name (bound), not only named (accepted)? */
+static bool cr_sock_bound(struct sock *sk, const struct unix_address *addr,
+			  const struct path *path)
+{
+	if (!addr || sock_flag(sk, SOCK_DEAD))
+		return false;
+	if (addr->name->sun_path[0])
+		return path->dentry && !hlist_unhashed(&sk->sk_bind_node);
+	return sk->sk_hash > UNIX_HASH_MOD;
+}
+
+static u64 cr_timeo_us(long timeo)
+{
+	return timeo == MAX_SCHEDULE_TIMEOUT ? 0 : div_u64(jiffies_to_nsecs(timeo), NSEC_PER_USEC);
+}
+
+/* What of @sk the record keeps, read under its locks. */
+struct cr_sock_snap {
+	struct unix_address *addr;
+	struct path path;
+	struct sock *peer;	/* held */
+	u8 state;
+	u8 shutdown;
+};
+
+static void cr_sock_snap(struct sock *sk, struct cr_sock_snap *s)
+{
+	struct unix_sock *u = unix_sk(sk);
+
+	unix_state_lock(sk);
+	s->addr = smp_load_acquire(&u->addr);	/* freed only with the sock */
+	s->path = u->path;
+	path_get(&s->path);
+	s->peer = unix_peer(sk);
+	if (s->peer)
+		sock_hold(s->peer);
+	s->state = sk->sk_state;
+	s->shutdown = sk->sk_shutdown;
+	unix_state_unlock(sk);
+}
+
+static void cr_sock_snap_put(struct cr_sock_snap *s)
+{
+	path_put(&s->path);
+	if (s->peer)
+		sock_put(s->peer);
+}
+
+static void cr_sock_options(struct cr_ctx *ctx, struct sock *sk, struct cr_hdr_sock *h)
+{
+	struct socket *sock = READ_ONCE(sk->sk_socket);
+	const struct cred *cred;
+	struct pid *pid;
+
+	if (sock && !(h->flags & CR_SOCK_GHOST)) {
+		if (test_bit(SOCK_PASSCRED, &sock->flags))
+			h->flags |= CR_SOCK_PASSCRED;
+		if (test_bit(SOCK_PASSSEC, &sock->flags))
+			h->flags |= CR_SOCK_PASSSEC;
+		if (test_bit(SOCK_PASSPIDFD, &sock->flags))
+			h->flags |= CR_SOCK_PASSPIDFD;
+	}
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		h->flags |= CR_SOCK_SNDBUF_SET;
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		h->flags |= CR_SOCK_RCVBUF_SET;
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		h->flags |= CR_SOCK_KEEPALIVE;
+	if (sock_flag(sk, SOCK_URGINLINE))
+		h->flags |= CR_SOCK_OOBINLINE;
+	if (sock_flag(sk, SOCK_LINGER)) {
+		h->flags |= CR_SOCK_LINGER;
+		h->linger = min_t(u64, READ_ONCE(sk->sk_lingertime) / HZ, INT_MAX);
+	}
+	h->sndbuf = READ_ONCE(sk->sk_sndbuf);
+	h->rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	h->rcvlowat = READ_ONCE(sk->sk_rcvlowat);
+	h->peek_off = READ_ONCE(sk->sk_peek_off);
+	h->sndtimeo_us = cr_timeo_us(READ_ONCE(sk->sk_sndtimeo));
+	h->rcvtimeo_us = cr_timeo_us(READ_ONCE(sk->sk_rcvtimeo));
+	h->priority = READ_ONCE(sk->sk_priority);
+	h->err = READ_ONCE(sk->sk_err);
+
+	spin_lock(&sk->sk_peer_lock);
+	pid = sk->sk_peer_pid;
+	cred = sk->sk_peer_cred;
+	if (cred) {
+		h->flags |= CR_SOCK_PEERCRED;
+		h->peer_pid = pid_nr_ns(pid, task_active_pid_ns(ctx->root));
+		h->peer_uid = from_kuid_munged(current_user_ns(), cred->euid);
+		h->peer_gid = from_kgid_munged(current_user_ns(), cred->egid);
+	}
+	spin_unlock(&sk->sk_peer_lock);
+}
+
+/*
+ * The SOCK record of @us.  @flags: CR_SOCK_GHOST, CR_SOCK_EMBRYO (then
+ * @listener is the listener's tag) or CR_SOCK_RESET.
+ */
+static int cr_write_sock_rec(struct cr_ctx *ctx, struct cr_usock *us, u32 flags, u32 listener)
+{
+	struct sock *sk = us->sk;
+	struct cr_sock_snap s;
+	struct cr_hdr_sock *h;
+	char *buf = NULL, *path = NULL;
+	size_t name_len = 0, path_len = 0, len;
+	struct cr_usock *pu = NULL;
+	char name[64];
+	int ret = 0;
+
+	if (sk->sk_type != SOCK_STREAM && sk->sk_type != SOCK_DGRAM &&
+	    sk->sk_type != SOCK_SEQPACKET)
+		return cr_err(ctx, -EOPNOTSUPP, "%s: unix socket of type %d",
+			      cr_sock_name(sk, name, sizeof(name)), sk->sk_type);
+#if IS_ENABLED(CONFIG_AF_UNIX_OOB)
+	if (READ_ONCE(unix_sk(sk)->oob_skb) && !(flags & CR_SOCK_RESET))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "%s holds an out-of-band byte (MSG_OOB): not supported yet",
+			      cr_sock_name(sk, name, sizeof(name)));
+#endif
+	cr_sock_snap(sk, &s);
+	if (flags & (CR_SOCK_GHOST | CR_SOCK_RESET)) {
+		/* A closed socket has no peer; an outside one keeps ours if stream. */
+		struct cr_usock *in = xa_load(&ctx->usk->socks, us->peer_of);
+
+		if ((flags & CR_SOCK_RESET) && sk->sk_type != SOCK_DGRAM && in && s.peer == in->sk)
+			pu = in;
+		flags |= CR_SOCK_GHOST;
+	} else if (s.peer) {
+		pu = cr_usock(ctx, s.peer);
+		if (IS_ERR(pu)) {
+			ret = PTR_ERR(pu);
+			goto out;
+		}
+		/* A stream peer, or where datagrams go: a connection. */
+		if (!pu->peer_ref) {
+			pu->peer_ref = true;
+			pu->peer_of = us->tag;
+		}
+	}
+	if (s.addr) {
+		name_len = s.addr->len - offsetof(struct sockaddr_un, sun_path);
+		if (cr_sock_bound(sk, s.addr, &s.path)) {
+			flags |= CR_SOCK_BOUND;
+			if (s.addr->name->sun_path[0]) {
+				if (d_unlinked(s.path.dentry)) {
+					ret = cr_err(ctx, -EOPNOTSUPP,
+						     "%s is bound to a deleted path: not supported yet",
+						     cr_sock_name(sk, name, sizeof(name)));
+					goto out;
+				}
+				buf = kmalloc(CR_PATH_MAX, GFP_KERNEL);
+				if (!buf) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				path = cr_task_path(ctx->root, &s.path, buf, CR_PATH_MAX);
+				if (IS_ERR(path)) {
+					ret = cr_err(ctx, -EOPNOTSUPP,
+						     "%s is bound to a path outside the container's root",
+						     cr_sock_name(sk, name, sizeof(name)));
+					goto out;
+				}
+				path_len = strlen(path) + 1;
+				if (path_len > CR_SUN_PATH_MAX) {
+					ret = cr_err(ctx, -EOPNOTSUPP,
+						     "%s: its socket file's path %s is too long for bind()",
+						     cr_sock_name(sk, name, sizeof(name)), path);
+					goto out;
+				}
+			}
+		}
+	}
+
+	len = sizeof(*h) + name_len + path_len;
+	h = cr_rec_get(ctx, CR_HDR_SOCK, len, us->tag, 0);
+	if (!h) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	h->type = sk->sk_type;
+	h->flags = flags;
+	h->listener_tag = listener;
+	if (s.state == TCP_LISTEN && !(flags & CR_SOCK_GHOST)) {
+		h->state = CR_SOCK_LISTEN;
+		h->backlog = READ_ONCE(sk->sk_max_ack_backlog);
+	} else if (pu) {
+		h->state = CR_SOCK_CONNECTED;
+		h->peer_tag = pu->tag;
+	} else {
+		h->state = CR_SOCK_UNCONNECTED;
+	}
+	if (s.shutdown & RCV_SHUTDOWN)
+		h->shutdown |= CR_SHUT_RD;
+	if (s.shutdown & SEND_SHUTDOWN)
+		h->shutdown |= CR_SHUT_WR;
+	cr_sock_options(ctx, sk, h);
+	h->name_len = name_len;
+	h->path_len = path_len;
+	if (path_len)
+		h->mode = d_inode(s.path.dentry)->i_mode;
+	if (name_len)
+		memcpy(h + 1, s.addr->name->sun_path, name_len);
+	if (path_len)
+		memcpy((u8 *)(h + 1) + name_len, path, path_len);
+	cr_hbuf_put(ctx, len);
+	us->written = true;
+out:
+	kfree(buf);
+	cr_sock_snap_put(&s);
+	return ret;
+}
+
+/**
+ * cr_write_sock_file() - write the FILE record of a socket file
+ * @ctx: checkpoint context
+ * @file: the socket file, seen for the first time
+ * @tag: its tag
+ *
+ * A unix socket's SOCK record comes first; other sockets are refused.
+ *
+ * Return: 0, -EOPNOTSUPP naming what is not supported, or -errno.
+ */
+int cr_write_sock_file(struct cr_ctx *ctx, struct file *file, u32 tag)
+{
+	struct socket *sock = sock_from_file(file);
+	struct cr_hdr_file *h;
+	struct cr_usock *us;
+	int ret;
+
+	if (!sock || !sock->sk || sock->sk->sk_family != AF_UNIX)
+		return cr_err(ctx, -EOPNOTSUPP, "socket %pD (family %d): not supported yet",
+			      file, sock && sock->sk ? sock->sk->sk_family : -1);
+	us = cr_usock(ctx, sock->sk);
+	if (IS_ERR(us))
+		return PTR_ERR(us);
+	if (us->written)	/* a socket has one file */
+		return -EINVAL;
+	ret = cr_write_sock_rec(ctx, us, 0, 0);
+	if (ret)
+		return ret;
+	h = cr_rec_get(ctx, CR_HDR_FILE, sizeof(*h), tag, us->tag);
+	if (!h)
+		return -ENOMEM;
+	h->kind = CR_FILE_SOCK;
+	h->f_flags = file->f_flags & CR_SOCK_FILE_FLAGS;
+	h->mode = file_inode(file)->i_mode;
+	cr_hbuf_put(ctx, sizeof(*h));
+	return 0;
+}
+
+/* The credentials of a queued message, as the record keeps them. */
+static int cr_msg_creds(struct cr_ctx *ctx, struct cr_usock *us, struct sk_buff *skb,
+			struct cr_hdr_sock_msg *m)
+{
+	struct socket *sock = READ_ONCE(us->sk->sk_socket);
+	struct pid *pid = UNIXCB(skb).pid;
+	char name[64];
+
+	if (!pid)
+		return 0;
+	m->pid = pid_nr_ns(pid, task_active_pid_ns(ctx->root));
+	if (m->pid && pid_has_task(pid, PIDTYPE_TGID)) {
+		m->flags |= CR_MSG_CREDS;
+		m->uid = from_kuid_munged(current_user_ns(), UNIXCB(skb).uid);
+		m->gid = from_kgid_munged(current_user_ns(), UNIXCB(skb).gid);
+		return 0;
+	}
+	/* Nobody can read them back unless the receiver asks for them. */
+	m->pid = 0;
+	if (sock && (test_bit(SOCK_PASSCRED, &sock->flags) ||
+		     test_bit(SOCK_PASSPIDFD, &sock->flags)))
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "%s holds a message with the credentials of a process that is not in the container any more: not supported yet",
+			      cr_sock_name(us->sk, name, sizeof(name)));
+	return 0;
+}
+
+/* The SOCK_MSG record of @skb, queued on @us. */
+static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct sk_buff *skb)
+{
+	struct scm_fp_list *fp = UNIXCB(skb).fp;
+	unsigned int nr = fp ? fp->count : 0, i;
+	u32 off = 0, len = skb->len, *tags = NULL;
+	struct cr_hdr_sock_msg *m, cm = {};
+	struct cr_usock *su;
+	char name[64];
+	size_t rlen;
+	int ret;
+
+	if (us->sk->sk_type == SOCK_STREAM) {
+		off = UNIXCB(skb).consumed;
+		len = skb->len - off;
+		if (!len)	/* read already: an out-of-band byte's place */
+			return 0;
+	}
+	if (!skb->sk)
+		return cr_err(ctx, -EOPNOTSUPP, "%s holds a message without a sender",
+			      cr_sock_name(us->sk, name, sizeof(name)));
+	if (nr > CR_MSG_FDS_MAX)
+		return -EINVAL;
+	rlen = sizeof(*m) + nr * sizeof(u32) + len;
+	if (rlen > CR_RECORD_MAX)
+		return cr_err(ctx, -EOPNOTSUPP, "%s holds a message of %u bytes, more than an image record",
+			      cr_sock_name(us->sk, name, sizeof(name)), len);
+	if (nr) {
+		tags = kmalloc_array(nr, sizeof(*tags), GFP_KERNEL);
+		if (!tags)
+			return -ENOMEM;
+	}
+	for (i = 0, ret = 0; i < nr && !ret; i++)
+		ret = cr_write_file(ctx, fp->fp[i], &tags[i]);
+	su = ret ? NULL : cr_usock(ctx, skb->sk);
+	if (IS_ERR(su))
+		ret = PTR_ERR(su);
+	if (!ret)
+		ret = cr_msg_creds(ctx, us, skb, &cm);
+	m = ret ? NULL : cr_rec_get(ctx, CR_HDR_SOCK_MSG, rlen, 0, us->tag);
+	if (!ret && !m)
+		ret = -ENOMEM;
+	if (ret) {
+		kfree(tags);
+		return ret;
+	}
+	m->sender_tag = su->tag;
+	m->flags = cm.flags;
+	m->len = len;
+	m->nr_fds = nr;
+	m->pid = cm.pid;
+	m->uid = cm.uid;
+	m->gid = cm.gid;
+	if (nr)
+		memcpy(m + 1, tags, nr * sizeof(u32));
+	kfree(tags);
+	ret = skb_copy_bits(skb, off, (u8 *)(m + 1) + nr * sizeof(u32), len);
+	cr_hbuf_put(ctx, rlen);
+	return ret;
+}
+
+/*
+ * The skbs queued on @sk, each with a reference; the container is
+ * frozen, so only senders outside may add more meanwhile, after these.
+ */
+static struct sk_buff **cr_sock_queue(struct sock *sk, unsigned int *nr)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	unsigned int n = READ_ONCE(q->qlen), i = 0;
+	struct sk_buff **v, *skb;
+
+	v = kvmalloc_array(max(n, 1U), sizeof(*v), GFP_KERNEL_ACCOUNT);
+	if (!v)
+		return NULL;
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		if (i == n)
+			break;
+		v[i++] = skb_get(skb);
+	}
+	spin_unlock(&q->lock);
+	*nr = i;
+	return v;
+}
+
+/* The queue of @us: messages, or a listener's connections not accepted. */
+static int cr_write_sock_queue(struct cr_ctx *ctx, struct cr_usock *us)
+{
+	struct sock *sk = us->sk;
+	struct sk_buff **v;
+	unsigned int n, i;
+	int ret = 0;
+
+	us->queued = true;
+	v = cr_sock_queue(sk, &n);
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i++) {
+		if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
+			struct cr_usock *eu = cr_usock(ctx, v[i]->sk);
+
+			ret = IS_ERR(eu) ? PTR_ERR(eu) :
+			      eu->written ? -EINVAL :
+			      cr_write_sock_rec(ctx, eu, CR_SOCK_EMBRYO, us->tag);
+		} else {
+			ret = cr_write_sock_msg(ctx, us, v[i]);
+		}
+		cond_resched();
+	}
+	for (i = 0; i < n; i++)
+		consume_skb(v[i]);
+	kvfree(v);
+	return ret;
+}
+
+/**
+ * cr_write_unix_queues() - write the sockets without a file and every queue
+ * @ctx: checkpoint context, every task written
+ *
+ * The queues of the sockets written so far, and of those their messages
+ * carry (in flight), until none is left; then the sockets only named: a
+ * closed peer or sender is a ghost; a live one is outside the container:
+ * with CHECKPOINT_SOCK_DISCONNECT a peer is saved as if it had crashed,
+ * else the leak check refuses it (cr_sock_outside_peer()).
+ *
+ * Return: 0 or -errno, the reason recorded.
+ */
+int cr_write_unix_queues(struct cr_ctx *ctx)
+{
+	struct cr_usock *us;
+	unsigned long i;
+	bool more;
+	int ret;
+
+	if (!ctx->usk)
+		return 0;
+	do {
+		more = false;
+		xa_for_each(&ctx->usk->socks, i, us) {
+			if (!us->written || us->queued)
+				continue;
+			ret = cr_write_sock_queue(ctx, us);
+			if (ret)
+				return ret;
+			more = true;
+		}
+	} while (more);
+	xa_for_each(&ctx->usk->socks, i, us) {
+		if (us->written)
+			continue;
+		if (sock_flag(us->sk, SOCK_DEAD))
+			ret = cr_write_sock_rec(ctx, us, CR_SOCK_GHOST, 0);
+		else if (!us->peer_ref || (ctx->flags & CHECKPOINT_SOCK_DISCONNECT))
+			ret = cr_write_sock_rec(ctx, us, us->peer_ref ? CR_SOCK_RESET : CR_SOCK_GHOST,
+						0);
+		else
+			ret = 0;	/* the leak check names it */
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * cr_sock_outside_peer() - is a socket the peer of one of the container
+ *	without being of the container
+ * @ctx: checkpoint context, cr_write_unix_queues() done
+ * @sk: a socket of the objhash
+ * @buf: room for the names of both, for a message
+ * @len: bytes in @buf
+ *
+ * Return: true if so (@buf says which), false if @sk is fine.
+ */
+bool cr_sock_outside_peer(struct cr_ctx *ctx, void *sk, char *buf, size_t len)
+{
+	struct cr_usock *us, *in;
+	char a[64], b[64];
+
+	if (!ctx->usk)
+		return false;
+	us = xa_load(&ctx->usk->socks, cr_obj_tag(ctx->objhash, sk));
+	if (!us || us->sk != sk || us->written || !us->peer_ref)
+		return false;
+	in = xa_load(&ctx->usk->socks, us->peer_of);
+	snprintf(buf, len, "%s of the container is connected to %s",
+		 in ? cr_sock_name(in->sk, a, sizeof(a)) : "a socket",
+		 cr_sock_name(us->sk, b, sizeof(b)));
+	return true;
+}
+
+/**
+ * cr_sock_reaches() - is @file the socket @sk
+ * @file: a file of a task outside the container
+ * @sk: a socket of the objhash
+ *
+ * Return: true if @file is that socket's file.
+ */
+bool cr_sock_reaches(struct file *file, void *sk)
+{
+	struct socket *sock = sock_from_file(file);
+
+	return sock && sock->sk == sk;
+}
+
+/* -- restart ---------------------------------------------------------------- */
+
+/* A socket being rebuilt. */
+struct cr_rst_sock {
+	const struct cr_hdr_sock *h;
+	struct socket *sock;	/* ours until its file exists, or until closed */
+	struct file *file;	/* its file, our reference */
+	struct sock *sk;	/* held; an embryo's once connected */
+	bool paired;
+};
+
+static void cr_rst_sock_drop(void *ptr)
+{
+	struct cr_rst_sock *rs = ptr;
+
+	if (rs->file)
+		fput(rs->file);
+	else if (rs->sock)
+		sock_release(rs->sock);
+	if (rs->sk)
+		sock_put(rs->sk);
+	kfree(rs);
+}
+
+static const struct cr_obj_ops cr_obj_rst_sock_ops = {
+	.name = "unix socket",
+	.grab = cr_obj_nop,
+	.drop = cr_rst_sock_drop,
+};
+
+static const char *cr_sock_rec_name(const struct cr_hdr_sock *h)
+{
+	return (const char *)(h + 1);
+}
+
+static const char *cr_sock_rec_path(const struct cr_hdr_sock *h)
+{
+	return (const char *)(h + 1) + h->name_len;
+}
+
+/* Check a SOCK record on its own; the tags it names are checked later. */
+static int cr_check_sock_rec(struct cr_ctx *ctx, const struct cr_hdr_sock *h)
+{
+	const char *name = cr_sock_rec_name(h), *path = cr_sock_rec_path(h);
+	u32 f = h->flags;
+
+	if (!h->h.tag || h->h.ptag)
+		return cr_rec_err(ctx, -EBADMSG, "bad tags");
+	if (h->type != SOCK_STREAM && h->type != SOCK_DGRAM && h->type != SOCK_SEQPACKET)
+		return cr_rec_err(ctx, -EBADMSG, "unknown socket type %u", h->type);
+	if (h->state < CR_SOCK_UNCONNECTED || h->state > CR_SOCK_CONNECTED ||
+	    (f & ~CR_SOCK_FLAGS_ALL) || (h->shutdown & ~(CR_SHUT_RD | CR_SHUT_WR)))
+		return cr_rec_err(ctx, -EBADMSG, "bad socket state %u, flags %#x, shutdown %#x",
+				  h->state, f, h->shutdown);
+	if ((u64)h->h.len < sizeof(*h) + (u64)h->name_len + h->path_len)
+		return cr_rec_err(ctx, -EBADMSG, "record shorter than its contents");
+	if ((h->state == CR_SOCK_CONNECTED) != !!h->peer_tag ||
+	    (h->state == CR_SOCK_LISTEN &&
+	     (h->type == SOCK_DGRAM || !(f & CR_SOCK_BOUND) || (f & CR_SOCK_GHOST))) ||
+	    (h->peer_tag == h->h.tag && h->type != SOCK_DGRAM) ||
+	    ((f & CR_SOCK_EMBRYO) &&
+	     (h->type == SOCK_DGRAM || h->state != CR_SOCK_CONNECTED || !h->listener_tag ||
+	      (f & (CR_SOCK_GHOST | CR_SOCK_BOUND | CR_SOCK_RESET)))) ||
+	    (!(f & CR_SOCK_EMBRYO) && h->listener_tag) ||
+	    ((f & CR_SOCK_GHOST) && (f & CR_SOCK_BOUND)) ||
+	    ((f & CR_SOCK_RESET) && !(f & CR_SOCK_GHOST)))
+		return cr_rec_err(ctx, -EBADMSG, "socket state %u with flags %#x, peer %u, listener %u",
+				  h->state, f, h->peer_tag, h->listener_tag);
+	if (h->err < 0 || h->err >= MAX_ERRNO || h->peek_off < -1 ||
+	    h->sndbuf > INT_MAX || h->rcvbuf > INT_MAX || h->rcvlowat > INT_MAX ||
+	    h->backlog > INT_MAX || h->linger > INT_MAX || h->priority > INT_MAX ||
+	    h->sndtimeo_us > (u64)INT_MAX * USEC_PER_SEC ||
+	    h->rcvtimeo_us > (u64)INT_MAX * USEC_PER_SEC)
+		return cr_rec_err(ctx, -EBADMSG, "bad socket option values");
+	/* A path name has its NUL, even after 108 bytes of sun_path. */
+	if (h->name_len > CR_SUN_PATH_MAX + 1 || ((f & CR_SOCK_BOUND) && !h->name_len) ||
+	    (h->name_len && !name[0] && h->name_len > CR_SUN_PATH_MAX) ||
+	    (h->name_len && name[0] && name[h->name_len - 1]))
+		return cr_rec_err(ctx, -EBADMSG, "bad socket name of %u bytes", h->name_len);
+	if (!(f & CR_SOCK_BOUND) || !name[0]) {
+		if (h->path_len || h->mode)
+			return cr_rec_err(ctx, -EBADMSG, "a socket file for a socket not bound to a path");
+		return 0;
+	}
+	if (h->path_len < 2 || h->path_len > CR_SUN_PATH_MAX || path[h->path_len - 1] ||
+	    strlen(path) != h->path_len - 1 || path[0] != '/' || !S_ISSOCK(h->mode))
+		return cr_rec_err(ctx, -EBADMSG, "bad socket file path or mode %#o", h->mode);
+	return 0;
+}
+
+/* Remove the socket file a socket that is gone left at @path. */
+static int cr_unlink_stale(struct cr_ctx *ctx, const char *path)
+{
+	struct path p, parent;
+	struct dentry *d;
+	int ret;
+
+	ret = kern_path(path, 0, &p);
+	if (ret)
+		return ret == -ENOENT ? 0 : cr_rec_err(ctx, ret, "cannot look %s up: %pe", path,
+						       ERR_PTR(ret));
+	if (!S_ISSOCK(d_inode(p.dentry)->i_mode))
+		ret = cr_rec_err(ctx, -EADDRINUSE, "%s exists and is not a socket", path);
+	else if (unix_inode_bound(d_inode(p.dentry)))
+		ret = cr_rec_err(ctx, -EADDRINUSE, "%s is in use by a live socket", path);
+	else
+		ret = mnt_want_write(p.mnt);
+	if (ret) {
+		path_put(&p);
+		return ret;
+	}
+	/* As unlink(2): write access to the mount first, then the directory. */
+	d = kern_path_locked(path, &parent);
+	if (IS_ERR(d)) {
+		ret = PTR_ERR(d);
+	} else {
+		if (d != p.dentry || parent.mnt != p.mnt)
+			ret = -EBUSY;	/* changed meanwhile */
+		else
+			ret = security_path_unlink(&parent, d);
+		if (!ret)
+			ret = vfs_unlink(mnt_idmap(parent.mnt), d_inode(parent.dentry), d, NULL);
+		inode_unlock(d_inode(parent.dentry));
+		dput(d);
+		path_put(&parent);
+	}
+	mnt_drop_write(p.mnt);
+	path_put(&p);
+	if (ret)
+		cr_rec_err(ctx, ret, "cannot remove the stale socket file %s: %pe", path,
+			   ERR_PTR(ret));
+	return ret;
+}
+
+/* The mode its socket file had; the owner is the restarter. */
+static int cr_sock_chmod(struct socket *sock, umode_t mode)
+{
+	struct unix_sock *u = unix_sk(sock->sk);
+	struct dentry *d = u->path.dentry;
+	struct iattr ia = { .ia_valid = ATTR_MODE | ATTR_CTIME };
+	struct inode *inode = d_inode(d);
+	int ret;
+
+	if ((inode->i_mode & S_IALLUGO) == (mode & S_IALLUGO))
+		return 0;
+	ret = mnt_want_write(u->path.mnt);
+	if (ret)
+		return ret;
+	inode_lock(inode);
+	ia.ia_mode = (mode & S_IALLUGO) | (inode->i_mode & ~S_IALLUGO);
+	ret = notify_change(mnt_idmap(u->path.mnt), d, &ia, NULL);
+	inode_unlock(inode);
+	mnt_drop_write(u->path.mnt);
+	return ret;
+}
+
+/* The address a socket of the image binds to, or is reached at. */
+static int cr_sock_addr(const struct cr_hdr_sock *h, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (!cr_sock_rec_name(h)[0]) {
+		memcpy(sun->sun_path, cr_sock_rec_name(h), h->name_len);
+		return offsetof(struct sockaddr_un, sun_path) + h->name_len;
+	}
+	/* A path: the socket file's, from the container's root. */
+	memcpy(sun->sun_path, cr_sock_rec_path(h), h->path_len);
+	return offsetof(struct sockaddr_un, sun_path) + h->path_len;
+}
+
+static int cr_sock_bind(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	const struct cr_hdr_sock *h = rs->h;
+	struct sockaddr_un sun;
+	int alen = cr_sock_addr(h, &sun), ret;
+
+	if (sun.sun_path[0]) {
+		ret = cr_unlink_stale(ctx, sun.sun_path);
+		if (ret)
+			return ret;
+	}
+	ret = kernel_bind(rs->sock, (struct sockaddr *)&sun, alen);
+	if (ret && sun.sun_path[0])
+		return cr_rec_err(ctx, ret, "cannot bind a socket to %s: %pe", sun.sun_path,
+				  ERR_PTR(ret));
+	if (ret)
+		return cr_rec_err(ctx, ret, "cannot bind a socket to its abstract name: %pe",
+				  ERR_PTR(ret));
+	if (sun.sun_path[0]) {
+		ret = cr_sock_chmod(rs->sock, h->mode);
+		if (ret)
+			return cr_rec_err(ctx, ret, "cannot give %s mode %#o: %pe", sun.sun_path,
+					  h->mode, ERR_PTR(ret));
+	}
+	return 0;
+}
+
+/* Give an unbound socket a name, as accept() gives its listener's. */
+static int cr_sock_set_name(struct socket *sock, const struct cr_hdr_sock *h)
+{
+	struct unix_sock *u = unix_sk(sock->sk);
+	struct unix_address *addr;
+	int len = offsetof(struct sockaddr_un, sun_path) + h->name_len;
+
+	addr = kmalloc(sizeof(*addr) + len, GFP_KERNEL_ACCOUNT);
+	if (!addr)
+		return -ENOMEM;
+	refcount_set(&addr->refcnt, 1);
+	addr->len = len;
+	addr->name->sun_family = AF_UNIX;
+	memcpy(addr->name->sun_path, cr_sock_rec_name(h), h->name_len);
+	/* Not in any table: only getsockname() and its peers see it. */
+	mutex_lock(&u->bindlock);
+	if (u->addr) {
+		mutex_unlock(&u->bindlock);
+		kfree(addr);
+		return -EINVAL;
+	}
+	smp_store_release(&u->addr, addr);
+	mutex_unlock(&u->bindlock);
+	return 0;
+}
+
+static int cr_sock_setopt(struct socket *sock, int opt, const void *val, unsigned int len)
+{
+	return sock_setsockopt(sock, SOL_SOCKET, opt, KERNEL_SOCKPTR((void *)val), len);
+}
+
+static int cr_sock_setopt_int(struct socket *sock, int opt, int val)
+{
+	return cr_sock_setopt(sock, opt, &val, sizeof(val));
+}
+
+static int cr_sock_setopt_timeo(struct socket *sock, int opt, u64 us)
+{
+	struct __kernel_sock_timeval tv = {
+		.tv_sec = div_u64(us, USEC_PER_SEC),
+		.tv_usec = us % USEC_PER_SEC,
+	};
+
+	return cr_sock_setopt(sock, opt, &tv, sizeof(tv));
+}
+
+/* Options that limit what may be queued, and those sending ignores. */
+static int cr_sock_set_options(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	const struct cr_hdr_sock *h = rs->h;
+	struct socket *sock = rs->sock;
+	struct linger lg = { .l_onoff = 1, .l_linger = h->linger };
+	const char *what;
+	int ret = 0;
+
+	if (h->flags & CR_SOCK_SNDBUF_SET) {
+		what = "SO_SNDBUF";
+		ret = cr_sock_setopt_int(sock, SO_SNDBUF, h->sndbuf / 2);
+	}
+	if (!ret && (h->flags & CR_SOCK_RCVBUF_SET)) {
+		what = "SO_RCVBUF";
+		ret = cr_sock_setopt_int(sock, SO_RCVBUF, h->rcvbuf / 2);
+	}
+	if (!ret && h->rcvlowat != 1) {
+		what = "SO_RCVLOWAT";
+		ret = cr_sock_setopt_int(sock, SO_RCVLOWAT, h->rcvlowat);
+	}
+	if (!ret && h->sndtimeo_us) {
+		what = "SO_SNDTIMEO";
+		ret = cr_sock_setopt_timeo(sock, SO_SNDTIMEO_NEW, h->sndtimeo_us);
+	}
+	if (!ret && h->rcvtimeo_us) {
+		what = "SO_RCVTIMEO";
+		ret = cr_sock_setopt_timeo(sock, SO_RCVTIMEO_NEW, h->rcvtimeo_us);
+	}
+	if (!ret && h->priority) {
+		what = "SO_PRIORITY";
+		ret = cr_sock_setopt_int(sock, SO_PRIORITY, h->priority);
+	}
+	if (!ret && (h->flags & CR_SOCK_KEEPALIVE)) {
+		what = "SO_KEEPALIVE";
+		ret = cr_sock_setopt_int(sock, SO_KEEPALIVE, 1);
+	}
+	if (!ret && (h->flags & CR_SOCK_OOBINLINE)) {
+		what = "SO_OOBINLINE";
+		ret = cr_sock_setopt_int(sock, SO_OOBINLINE, 1);
+	}
+	if (!ret && (h->flags & CR_SOCK_LINGER)) {
+		what = "SO_LINGER";
+		ret = cr_sock_setopt(sock, SO_LINGER, &lg, sizeof(lg));
+	}
+	if (ret)
+		return cr_rec_err(ctx, ret, "cannot set %s of a socket: %pe", what, ERR_PTR(ret));
+	return 0;
+}
+
+/**
+ * cr_read_sock() - create the unix socket of a SOCK record
+ * @ctx: restart context
+ * @r: the record, consumed already
+ *
+ * The socket is created in the caller's network namespace with its
+ * credentials, bound and made to listen as it was; a connection not
+ * accepted yet is only remembered (cr_restore_socks() connects it).
+ *
+ * Return: 0, -EBADMSG for a bad record, -EADDRINUSE if its path or name
+ * is taken, or the error of creating, binding or setting up the socket.
+ */
+int cr_read_sock(struct cr_ctx *ctx, const struct cr_rec *r)
+{
+	const struct cr_hdr_sock *h = (const struct cr_hdr_sock *)r->h;
+	struct cr_rst_sock *rs;
+	int ret;
+
+	ret = cr_check_sock_rec(ctx, h);
+	if (ret)
+		return ret;
+	if (!cr_usk(ctx))
+		return -ENOMEM;
+	ctx->usk->any = true;
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);
+	if (!rs)
+		return -ENOMEM;
+	rs->h = h;
+	ret = cr_obj_insert(ctx->objhash, h->h.tag, rs, &cr_obj_rst_sock_ops);
+	if (ret) {
+		kfree(rs);
+		return ret == -EEXIST ? cr_rec_err(ctx, -EBADMSG, "tag %u defined twice",
+						   h->h.tag) : ret;
+	}
+	if (h->flags & CR_SOCK_EMBRYO)
+		return 0;
+	ret = sock_create(AF_UNIX, h->type, 0, &rs->sock);
+	if (ret) {
+		rs->sock = NULL;
+		return cr_rec_err(ctx, ret, "cannot create a unix socket: %pe", ERR_PTR(ret));
+	}
+	rs->sk = rs->sock->sk;
+	sock_hold(rs->sk);
+	if (h->flags & CR_SOCK_BOUND)
+		ret = cr_sock_bind(ctx, rs);
+	else if (h->name_len)
+		ret = cr_sock_set_name(rs->sock, h);
+	if (!ret && h->state == CR_SOCK_LISTEN) {
+		int max = READ_ONCE(sock_net(rs->sk)->core.sysctl_somaxconn);
+
+		ret = kernel_listen(rs->sock, min_t(u32, h->backlog, max));
+		if (ret)
+			cr_rec_err(ctx, ret, "cannot listen: %pe", ERR_PTR(ret));
+	}
+	if (!ret)
+		ret = cr_sock_set_options(ctx, rs);
+	return ret;
+}
+
+/**
+ * cr_read_sock_file() - the file of a unix socket made by cr_read_sock()
+ * @ctx: restart context
+ * @h: the FILE record (CR_FILE_SOCK)
+ *
+ * Return: the file, with a reference for the caller, or ERR_PTR:
+ * -EBADMSG for a bad record, or the error of making the file.
+ */
+struct file *cr_read_sock_file(struct cr_ctx *ctx, const struct cr_hdr_file *h)
+{
+	struct cr_rst_sock *rs;
+	struct file *file;
+
+	if (h->path_len || h->stdio_fd || h->pos || h->rdev || !S_ISSOCK(h->mode) ||
+	    (h->f_flags & ~CR_SOCK_FILE_FLAGS) || (h->f_flags & O_ACCMODE) != O_RDWR)
+		return ERR_PTR(cr_rec_err(ctx, -EBADMSG, "bad socket file: flags %#x, mode %#o",
+					  h->f_flags, h->mode));
+	rs = cr_obj_fetch(ctx->objhash, h->h.ptag, &cr_obj_rst_sock_ops);
+	if (IS_ERR(rs) || !rs->sock || rs->file || (rs->h->flags & CR_SOCK_GHOST))
+		return ERR_PTR(cr_rec_err(ctx, -EBADMSG,
+					  "socket tag %u is not a socket of the image without a file",
+					  h->h.ptag));
+	file = sock_alloc_file(rs->sock, h->f_flags & O_NONBLOCK, NULL);
+	if (IS_ERR(file)) {
+		rs->sock = NULL;	/* released by sock_alloc_file() */
+		cr_rec_err(ctx, PTR_ERR(file), "cannot make a socket file: %pe", file);
+		return file;
+	}
+	rs->file = file;
+	return get_file(file);
+}
+
+/**
+ * cr_read_sock_msg() - check a SOCK_MSG record; it is queued later
+ * @ctx: restart context
+ * @r: the record, consumed already
+ *
+ * Return: 0, or -EBADMSG for a bad record.
+ */
+int cr_read_sock_msg(struct cr_ctx *ctx, const struct cr_rec *r)
+{
+	const struct cr_hdr_sock_msg *m = (const struct cr_hdr_sock_msg *)r->h;
+
+	if (m->h.tag || !m->h.ptag || !m->sender_tag || (m->flags & ~CR_MSG_FLAGS_ALL) ||
+	    m->nr_fds > CR_MSG_FDS_MAX || m->__pad ||
+	    (!(m->flags & CR_MSG_CREDS) && (m->pid || m->uid || m->gid)) ||
+	    ((m->flags & CR_MSG_CREDS) && m->pid <= 0))
+		return cr_rec_err(ctx, -EBADMSG, "bad message: flags %#x, %u fds, pid %d",
+				  m->flags, m->nr_fds, m->pid);
+	if ((u64)m->h.len < sizeof(*m) + (u64)m->nr_fds * sizeof(u32) + m->len)
+		return cr_rec_err(ctx, -EBADMSG, "record shorter than its contents");
+	if (!ctx->usk || !ctx->usk->any)
+		return cr_rec_err(ctx, -EBADMSG, "a message before any socket");
+	return 0;
+}
+
+static struct cr_rst_sock *cr_rst_sock(struct cr_ctx *ctx, u32 tag)
+{
+	struct cr_rst_sock *rs = cr_obj_fetch(ctx->objhash, tag, &cr_obj_rst_sock_ops);
+
+	return IS_ERR(rs) ? NULL : rs;
+}
+
+static void cr_state_double_lock(struct sock *a, struct sock *b)
+{
+	if (a == b) {
+		unix_state_lock(a);
+		return;
+	}
+	if (a > b)
+		swap(a, b);
+	unix_state_lock(a);
+	spin_lock_nested(&unix_sk(b)->lock, SINGLE_DEPTH_NESTING);
+}
+
+static void cr_state_double_unlock(struct sock *a, struct sock *b)
+{
+	unix_state_unlock(a);
+	if (a != b)
+		unix_state_unlock(b);
+}
+
+/*
+ * Make @other where the datagram socket @sk sends (NULL: nowhere), as
+ * connect() does but without dropping what @sk holds: both are sockets
+ * of the restart that no task can reach yet.
+ */
+static void cr_dgram_set_peer(struct sock *sk, struct sock *other)
+{
+	struct sock *old;
+
+	if (unix_peer(sk) == other)
+		return;
+	if (other) {
+		sock_hold(other);
+		cr_state_double_lock(sk, other);
+		WRITE_ONCE(other->sk_state, TCP_ESTABLISHED);
+	} else {
+		unix_state_lock(sk);
+	}
+	old = unix_peer(sk);
+	unix_peer(sk) = other;
+	WRITE_ONCE(sk->sk_state, other ? TCP_ESTABLISHED : TCP_CLOSE);
+	if (other)
+		cr_state_double_unlock(sk, other);
+	else
+		unix_state_unlock(sk);
+	if (old)
+		sock_put(old);
+}
+
+/* Join the connected stream and seqpacket sockets that name each other. */
+static int cr_pair_socks(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	const struct cr_hdr_sock *h = rs->h;
+	struct cr_rst_sock *ps;
+	int ret;
+
+	if (h->type == SOCK_DGRAM || h->state != CR_SOCK_CONNECTED || rs->paired ||
+	    (h->flags & CR_SOCK_EMBRYO))
+		return 0;
+	ps = cr_rst_sock(ctx, h->peer_tag);
+	if (!ps || ps->h->type != h->type)
+		return cr_err(ctx, -EBADMSG, "restart: socket %u: peer %u is no socket of its type",
+			      h->h.tag, h->peer_tag);
+	if (ps->h->flags & CR_SOCK_EMBRYO)
+		return 0;	/* connected to its listener later */
+	if (ps->paired || (ps->h->peer_tag != h->h.tag &&
+			   !((ps->h->flags & CR_SOCK_GHOST) && !ps->h->peer_tag)))
+		return cr_err(ctx, -EBADMSG, "restart: sockets %u and %u are not each other's peers",
+			      h->h.tag, h->peer_tag);
+	ret = rs->sock->ops->socketpair(rs->sock, ps->sock);
+	if (ret)
+		return cr_err(ctx, ret, "restart: cannot connect sockets %u and %u: %pe",
+			      h->h.tag, h->peer_tag, ERR_PTR(ret));
+	rs->paired = true;
+	ps->paired = true;
+	return 0;
+}
+
+/* Queue the connection @e on its listener, from its client. */
+static int cr_connect_embryo(struct cr_ctx *ctx, struct cr_rst_sock *e)
+{
+	const struct cr_hdr_sock *h = e->h;
+	struct cr_rst_sock *c = cr_rst_sock(ctx, h->peer_tag);
+	struct cr_rst_sock *l = cr_rst_sock(ctx, h->listener_tag);
+	struct sockaddr_un sun;
+	int ret, alen;
+
+	if (!c || !l || c->h->type != h->type || l->h->type != h->type ||
+	    (c->h->flags & CR_SOCK_EMBRYO) || c->h->peer_tag != h->h.tag || c->paired ||
+	    l->h->state != CR_SOCK_LISTEN)
+		return cr_err(ctx, -EBADMSG,
+			      "restart: connection %u: client %u or listener %u do not match",
+			      h->h.tag, h->peer_tag, h->listener_tag);
+	alen = cr_sock_addr(l->h, &sun);
+	ret = kernel_connect(c->sock, (struct sockaddr *)&sun, alen, O_NONBLOCK);
+	if (ret)
+		return cr_err(ctx, ret == -EAGAIN ? -ENOSPC : ret,
+			      "restart: cannot queue connection %u on socket %u (its backlog is %u): %pe",
+			      h->h.tag, h->listener_tag, l->h->backlog, ERR_PTR(ret));
+	unix_state_lock(c->sk);
+	e->sk = unix_peer(c->sk);
+	sock_hold(e->sk);
+	unix_state_unlock(c->sk);
+	c->paired = true;
+	e->paired = true;
+	return 0;
+}
+
+/* Put the files of a message in the caller's fd table, for SCM_RIGHTS. */
+static int cr_msg_install_fds(struct cr_ctx *ctx, const struct cr_hdr_sock_msg *m, int *fds)
+{
+	const u32 *tags = (const u32 *)(m + 1);
+	struct file *file;
+	unsigned int i;
+
+	for (i = 0; i < m->nr_fds; i++) {
+		file = cr_obj_fetch(ctx->objhash, tags[i], &cr_obj_file_ops);
+		if (IS_ERR(file))
+			return cr_err(ctx, -EBADMSG, "restart: a message carries file %u, not one of the image",
+				      tags[i]);
+		fds[i] = get_unused_fd_flags(O_CLOEXEC);
+		if (fds[i] < 0)
+			return cr_err(ctx, fds[i], "restart: no fd for a file in flight: %pe",
+				      ERR_PTR(fds[i]));
+		fd_install(fds[i], get_file(file));
+	}
+	return 0;
+}
+
+/* Send message @m again, from its sender, to the socket it was queued on. */
+static int cr_queue_msg(struct cr_ctx *ctx, const struct cr_hdr_sock_msg *m)
+{
+	struct cr_rst_sock *rs = cr_rst_sock(ctx, m->h.ptag);
+	struct cr_rst_sock *ss = cr_rst_sock(ctx, m->sender_tag);
+	size_t clen = CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * m->nr_fds);
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec kv = {
+		.iov_base = (void *)((const u32 *)(m + 1) + m->nr_fds),
+		.iov_len = m->len,
+	};
+	struct cmsghdr *cmsg;
+	struct sock *r, *s;
+	unsigned int i;
+	int *fds, ret;
+	void *cbuf;
+
+	if (!rs || !ss || !rs->sk || !ss->sock || rs->h->type != ss->h->type ||
+	    (rs->h->flags & CR_SOCK_GHOST) || rs->h->state == CR_SOCK_LISTEN)
+		return cr_err(ctx, -EBADMSG, "restart: message from socket %u to socket %u: no such pair",
+			      m->sender_tag, m->h.ptag);
+	r = rs->sk;
+	s = ss->sk;
+	if (rs->h->type != SOCK_DGRAM && unix_peer(r) != s)
+		return cr_err(ctx, -EBADMSG, "restart: message to socket %u from %u, not its peer",
+			      m->h.ptag, m->sender_tag);
+	if (rs->h->type == SOCK_DGRAM) {
+		struct cr_rst_sock *fin = rs->h->peer_tag ? cr_rst_sock(ctx, rs->h->peer_tag) : NULL;
+
+		/* Its own peer only is not limited by the receiver's queue length. */
+		cr_dgram_set_peer(r, fin == ss ? s : NULL);
+		cr_dgram_set_peer(s, r);
+		if (unix_peer(r) != s &&
+		    skb_queue_len_lockless(&r->sk_receive_queue) > READ_ONCE(r->sk_max_ack_backlog))
+			return cr_err(ctx, -ENOSPC,
+				      "restart: more datagrams queued on socket %u than its limit of %u (net.unix.max_dgram_qlen)",
+				      m->h.ptag, READ_ONCE(r->sk_max_ack_backlog));
+	}
+
+	cbuf = kzalloc(clen + sizeof(int) * m->nr_fds, GFP_KERNEL);
+	if (!cbuf)
+		return -ENOMEM;
+	fds = cbuf + clen;
+	for (i = 0; i < m->nr_fds; i++)
+		fds[i] = -1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = clen;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (m->flags & CR_MSG_CREDS) {
+		struct ucred uc = { .pid = m->pid, .uid = m->uid, .gid = m->gid };
+
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_CREDENTIALS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(uc));
+		memcpy(CMSG_DATA(cmsg), &uc, sizeof(uc));
+		cmsg = CMSG_NXTHDR(&msg, cmsg);
+	}
+	ret = cr_msg_install_fds(ctx, m, fds);
+	if (!ret && m->nr_fds) {
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * m->nr_fds);
+		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * m->nr_fds);
+		cmsg = CMSG_NXTHDR(&msg, cmsg);
+	}
+	msg.msg_controllen = cmsg ? (void *)cmsg - cbuf : clen;
+	if (!msg.msg_controllen)
+		msg.msg_control = NULL;
+	if (!ret) {
+		ret = kernel_sendmsg(ss->sock, &msg, &kv, 1, m->len);
+		if (ret >= 0 && ret != m->len)
+			ret = -ENOSPC;
+		if (ret < 0)
+			ret = cr_err(ctx, ret == -EAGAIN ? -ENOSPC : ret,
+				     "restart: cannot queue %u bytes on socket %u from socket %u: %pe",
+				     m->len, m->h.ptag, m->sender_tag, ERR_PTR(ret));
+		else
+			ret = 0;
+	}
+	for (i = 0; i < m->nr_fds; i++)
+		if (fds[i] >= 0)
+			close_fd(fds[i]);
+	kfree(cbuf);
+	return ret;
+}
+
+/* SO_PEERCRED as it was, within what the restarter may claim. */
+static int cr_sock_set_peercred(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	const struct cr_hdr_sock *h = rs->h;
+	struct sock *sk = rs->sk;
+	struct ucred uc = { .pid = h->peer_pid, .uid = h->peer_uid, .gid = h->peer_gid };
+	const struct cred *cur = current_cred(), *old_cred;
+	kuid_t uid = make_kuid(cur->user_ns, uc.uid);
+	kgid_t gid = make_kgid(cur->user_ns, uc.gid);
+	struct pid *pid = NULL, *old_pid;
+	struct cred *cred = NULL;
+
+	if (!(h->flags & CR_SOCK_PEERCRED))
+		return 0;
+	if (!uid_valid(uid) || !gid_valid(gid) ||
+	    (!uid_eq(uid, cur->uid) && !uid_eq(uid, cur->euid) && !uid_eq(uid, cur->suid) &&
+	     !ns_capable(cur->user_ns, CAP_SETUID)) ||
+	    (!gid_eq(gid, cur->gid) && !gid_eq(gid, cur->egid) && !gid_eq(gid, cur->sgid) &&
+	     !ns_capable(cur->user_ns, CAP_SETGID)))
+		return cr_err(ctx, -EPERM,
+			      "restart: socket %u: its peer's credentials (uid %u, gid %u) are not the restarter's to give",
+			      h->h.tag, uc.uid, uc.gid);
+	if (uc.pid > 0)
+		pid = find_get_pid(uc.pid);
+	if (!uid_eq(uid, cur->euid) || !gid_eq(gid, cur->egid)) {
+		cred = prepare_creds();
+		if (!cred) {
+			put_pid(pid);
+			return -ENOMEM;
+		}
+		cred->euid = uid;
+		cred->egid = gid;
+	}
+	spin_lock(&sk->sk_peer_lock);
+	old_pid = sk->sk_peer_pid;
+	old_cred = sk->sk_peer_cred;
+	sk->sk_peer_pid = pid;
+	sk->sk_peer_cred = cred ?: get_current_cred();
+	spin_unlock(&sk->sk_peer_lock);
+	put_pid(old_pid);
+	if (old_cred)
+		put_cred(old_cred);
+	return 0;
+}
+
+/* What sending would have changed, and the socket's final state. */
+static int cr_sock_finish(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	const struct cr_hdr_sock *h = rs->h;
+	struct sock *sk = rs->sk;
+	u8 shut = 0;
+	int ret = 0;
+
+	if (h->type == SOCK_DGRAM) {
+		struct cr_rst_sock *ps = h->peer_tag ? cr_rst_sock(ctx, h->peer_tag) : NULL;
+
+		if (h->peer_tag && (!ps || ps->h->type != SOCK_DGRAM || !ps->sk))
+			return cr_err(ctx, -EBADMSG, "restart: socket %u sends to %u, no datagram socket",
+				      h->h.tag, h->peer_tag);
+		cr_dgram_set_peer(sk, ps ? ps->sk : NULL);
+	}
+	if (rs->sock) {
+		if (h->flags & CR_SOCK_PASSCRED)
+			ret = cr_sock_setopt_int(rs->sock, SO_PASSCRED, 1);
+		if (!ret && (h->flags & CR_SOCK_PASSSEC))
+			ret = cr_sock_setopt_int(rs->sock, SO_PASSSEC, 1);
+		if (!ret && (h->flags & CR_SOCK_PASSPIDFD))
+			ret = cr_sock_setopt_int(rs->sock, SO_PASSPIDFD, 1);
+		if (!ret && h->peek_off >= 0)
+			ret = cr_sock_setopt_int(rs->sock, SO_PEEK_OFF, h->peek_off);
+		if (ret)
+			return cr_err(ctx, ret, "restart: cannot set the options of socket %u: %pe",
+				      h->h.tag, ERR_PTR(ret));
+	}
+	ret = cr_sock_set_peercred(ctx, rs);
+	if (ret)
+		return ret;
+	if (h->shutdown & CR_SHUT_RD)
+		shut |= RCV_SHUTDOWN;
+	if (h->shutdown & CR_SHUT_WR)
+		shut |= SEND_SHUTDOWN;
+	unix_state_lock(sk);
+	WRITE_ONCE(sk->sk_shutdown, shut);
+	WRITE_ONCE(sk->sk_err, h->err);
+	unix_state_unlock(sk);
+	return 0;
+}
+
+/* Close a socket that was closed, or was the outside end of a connection. */
+static int cr_sock_close_ghost(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	struct cr_rst_sock *ps = NULL;
+	struct sock *peer;
+
+	if (!(rs->h->flags & CR_SOCK_GHOST) || !rs->sock)
+		return 0;
+	if ((rs->h->flags & CR_SOCK_RESET) && rs->h->type != SOCK_DGRAM && rs->h->peer_tag)
+		ps = cr_rst_sock(ctx, rs->h->peer_tag);
+	sock_release(rs->sock);
+	rs->sock = NULL;
+	if (!ps || !ps->sk)
+		return 0;
+	/* As if that peer had crashed with bytes not read: a reset. */
+	peer = ps->sk;
+	unix_state_lock(peer);
+	WRITE_ONCE(peer->sk_shutdown, SHUTDOWN_MASK);
+	WRITE_ONCE(peer->sk_err, ECONNRESET);
+	unix_state_unlock(peer);
+	peer->sk_state_change(peer);
+	return 0;
+}
+
+/* Call @fn for each SOCK record's socket, in image order. */
+static int cr_for_each_sock(struct cr_ctx *ctx, int (*fn)(struct cr_ctx *ctx,
+							  struct cr_rst_sock *rs))
+{
+	struct cr_rst_sock *rs;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ctx->nr_recs; i++) {
+		if (ctx->recs[i].h->type != CR_HDR_SOCK)
+			continue;
+		rs = cr_rst_sock(ctx, ctx->recs[i].h->tag);
+		if (!rs || rs->h != (const void *)ctx->recs[i].h)
+			return cr_err(ctx, -EBADMSG, "restart: socket %u was not read",
+				      ctx->recs[i].h->tag);
+		ret = fn(ctx, rs);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int cr_sock_check_made(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	const struct cr_hdr_sock *h = rs->h;
+
+	if (!(h->flags & (CR_SOCK_GHOST | CR_SOCK_EMBRYO)) && !rs->file)
+		return cr_err(ctx, -EBADMSG, "restart: socket %u has no file", h->h.tag);
+	if (h->type != SOCK_DGRAM && h->state == CR_SOCK_CONNECTED && !rs->paired)
+		return cr_err(ctx, -EBADMSG, "restart: socket %u: its peer %u does not name it",
+			      h->h.tag, h->peer_tag);
+	return 0;
+}
+
+static int cr_sock_embryo(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	return (rs->h->flags & CR_SOCK_EMBRYO) ? cr_connect_embryo(ctx, rs) : 0;
+}
+
+static int cr_sock_finish_one(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	return rs->sk ? cr_sock_finish(ctx, rs) : 0;
+}
+
+
+/**
+ * cr_restore_socks() - connect the sockets and queue their messages again
+ * @ctx: restart context, every task created, none running yet
+ *
+ * Return: 0, -EBADMSG if the sockets of the image do not fit together,
+ * -ENOSPC if queued messages or connections exceed the limits of the
+ * restored sockets, -EPERM if credentials in the image are not the
+ * restarter's to give, or the error of connecting or sending; the reason
+ * is recorded.
+ */
+int cr_restore_socks(struct cr_ctx *ctx)
+{
+	size_t i;
+	int ret;
+
+	if (!ctx->usk || !ctx->usk->any)
+		return 0;
+	ret = cr_for_each_sock(ctx, cr_pair_socks);
+	if (!ret)
+		ret = cr_for_each_sock(ctx, cr_sock_embryo);
+	if (!ret)
+		ret = cr_for_each_sock(ctx, cr_sock_check_made);
+	for (i = 0; !ret && i < ctx->nr_recs; i++) {
+		if (ctx->recs[i].h->type == CR_HDR_SOCK_MSG)
+			ret = cr_queue_msg(ctx, (const struct cr_hdr_sock_msg *)ctx->recs[i].h);
+		cond_resched();
+	}
+	if (!ret)
+		ret = cr_for_each_sock(ctx, cr_sock_finish_one);
+	if (!ret)
+		ret = cr_for_each_sock(ctx, cr_sock_close_ghost);
+	return ret;
+}
