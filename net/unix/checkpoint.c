@@ -61,6 +61,7 @@ struct cr_usock {
 /* Unix sockets of a checkpoint or a restart. */
 struct cr_usk {
 	struct xarray socks;	/* checkpoint: tag -> struct cr_usock */
+	unsigned long nr;	/* restart: sockets made */
 	bool any;		/* restart: the image has sockets */
 };
 
@@ -264,7 +265,7 @@ static int cr_write_sock_rec(struct cr_ctx *ctx, struct cr_usock *us, u32 flags,
 		return cr_err(ctx, -EOPNOTSUPP, "%s: unix socket of type %d",
 			      cr_sock_name(sk, name, sizeof(name)), sk->sk_type);
 #if IS_ENABLED(CONFIG_AF_UNIX_OOB)
-	if (READ_ONCE(unix_sk(sk)->oob_skb) && !(flags & CR_SOCK_RESET))
+	if (READ_ONCE(unix_sk(sk)->oob_skb) && !(flags & (CR_SOCK_GHOST | CR_SOCK_RESET)))
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "%s holds an out-of-band byte (MSG_OOB): not supported yet",
 			      cr_sock_name(sk, name, sizeof(name)));
@@ -291,7 +292,9 @@ static int cr_write_sock_rec(struct cr_ctx *ctx, struct cr_usock *us, u32 flags,
 	}
 	if (s.addr) {
 		name_len = s.addr->len - offsetof(struct sockaddr_un, sun_path);
-		if (cr_sock_bound(sk, s.addr, &s.path)) {
+		/* what is not ours is only named, never bound again */
+		if (!(flags & (CR_SOCK_GHOST | CR_SOCK_EMBRYO)) &&
+		    cr_sock_bound(sk, s.addr, &s.path)) {
 			flags |= CR_SOCK_BOUND;
 			if (s.addr->name->sun_path[0]) {
 				if (d_unlinked(s.path.dentry)) {
@@ -452,7 +455,8 @@ static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct sk_
 		return -EINVAL;
 	rlen = sizeof(*m) + nr * sizeof(u32) + len;
 	if (rlen > CR_RECORD_MAX)
-		return cr_err(ctx, -EOPNOTSUPP, "%s holds a message of %u bytes, more than an image record",
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "%s holds a message of %u bytes, more than an image record",
 			      cr_sock_name(us->sk, name, sizeof(name)), len);
 	if (nr) {
 		tags = kmalloc_array(nr, sizeof(*tags), GFP_KERNEL);
@@ -579,9 +583,10 @@ int cr_write_unix_queues(struct cr_ctx *ctx)
 			continue;
 		if (sock_flag(us->sk, SOCK_DEAD))
 			ret = cr_write_sock_rec(ctx, us, CR_SOCK_GHOST, 0);
-		else if (!us->peer_ref || (ctx->flags & CHECKPOINT_SOCK_DISCONNECT))
-			ret = cr_write_sock_rec(ctx, us, us->peer_ref ? CR_SOCK_RESET : CR_SOCK_GHOST,
-						0);
+		else if (!us->peer_ref)
+			ret = cr_write_sock_rec(ctx, us, CR_SOCK_GHOST, 0);
+		else if (ctx->flags & CHECKPOINT_SOCK_DISCONNECT)
+			ret = cr_write_sock_rec(ctx, us, CR_SOCK_RESET, 0);
 		else
 			ret = 0;	/* the leak check names it */
 		if (ret)
@@ -687,7 +692,7 @@ static int cr_check_sock_rec(struct cr_ctx *ctx, const struct cr_hdr_sock *h)
 				  h->state, f, h->shutdown);
 	if ((u64)h->h.len < sizeof(*h) + (u64)h->name_len + h->path_len)
 		return cr_rec_err(ctx, -EBADMSG, "record shorter than its contents");
-	if ((h->state == CR_SOCK_CONNECTED) != !!h->peer_tag ||
+	if (h->state == CR_SOCK_CONNECTED ? !h->peer_tag : h->peer_tag ||
 	    (h->state == CR_SOCK_LISTEN &&
 	     (h->type == SOCK_DGRAM || !(f & CR_SOCK_BOUND) || (f & CR_SOCK_GHOST))) ||
 	    (h->peer_tag == h->h.tag && h->type != SOCK_DGRAM) ||
@@ -697,7 +702,8 @@ static int cr_check_sock_rec(struct cr_ctx *ctx, const struct cr_hdr_sock *h)
 	    (!(f & CR_SOCK_EMBRYO) && h->listener_tag) ||
 	    ((f & CR_SOCK_GHOST) && (f & CR_SOCK_BOUND)) ||
 	    ((f & CR_SOCK_RESET) && !(f & CR_SOCK_GHOST)))
-		return cr_rec_err(ctx, -EBADMSG, "socket state %u with flags %#x, peer %u, listener %u",
+		return cr_rec_err(ctx, -EBADMSG,
+				  "socket state %u with flags %#x, peer %u, listener %u",
 				  h->state, f, h->peer_tag, h->listener_tag);
 	if (h->err < 0 || h->err >= MAX_ERRNO || h->peek_off < -1 ||
 	    h->sndbuf > INT_MAX || h->rcvbuf > INT_MAX || h->rcvlowat > INT_MAX ||
@@ -712,7 +718,8 @@ static int cr_check_sock_rec(struct cr_ctx *ctx, const struct cr_hdr_sock *h)
 		return cr_rec_err(ctx, -EBADMSG, "bad socket name of %u bytes", h->name_len);
 	if (!(f & CR_SOCK_BOUND) || !name[0]) {
 		if (h->path_len || h->mode)
-			return cr_rec_err(ctx, -EBADMSG, "a socket file for a socket not bound to a path");
+			return cr_rec_err(ctx, -EBADMSG,
+					  "a socket file for a socket not bound to a path");
 		return 0;
 	}
 	if (h->path_len < 2 || h->path_len > CR_SUN_PATH_MAX || path[h->path_len - 1] ||
@@ -849,6 +856,7 @@ static int cr_sock_set_name(struct socket *sock, const struct cr_hdr_sock *h)
 		kfree(addr);
 		return -EINVAL;
 	}
+	/* pairs with the smp_load_acquire() of getsockname() and recvmsg() */
 	smp_store_release(&u->addr, addr);
 	mutex_unlock(&u->bindlock);
 	return 0;
@@ -948,6 +956,11 @@ int cr_read_sock(struct cr_ctx *ctx, const struct cr_rec *r)
 	if (!cr_usk(ctx))
 		return -ENOMEM;
 	ctx->usk->any = true;
+	/* Those without a file too: no more sockets than the caller may open. */
+	if (ctx->usk->nr >= rlimit(RLIMIT_NOFILE))
+		return cr_rec_err(ctx, -EMFILE, "more sockets than the fd limit %lu",
+				  rlimit(RLIMIT_NOFILE));
+	ctx->usk->nr++;
 	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);
 	if (!rs)
 		return -ENOMEM;
@@ -1112,7 +1125,8 @@ static int cr_pair_socks(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 		return 0;	/* connected to its listener later */
 	if (ps->paired || (ps->h->peer_tag != h->h.tag &&
 			   !((ps->h->flags & CR_SOCK_GHOST) && !ps->h->peer_tag)))
-		return cr_err(ctx, -EBADMSG, "restart: sockets %u and %u are not each other's peers",
+		return cr_err(ctx, -EBADMSG,
+			      "restart: sockets %u and %u are not each other's peers",
 			      h->h.tag, h->peer_tag);
 	ret = rs->sock->ops->socketpair(rs->sock, ps->sock);
 	if (ret)
@@ -1163,7 +1177,8 @@ static int cr_msg_install_fds(struct cr_ctx *ctx, const struct cr_hdr_sock_msg *
 	for (i = 0; i < m->nr_fds; i++) {
 		file = cr_obj_fetch(ctx->objhash, tags[i], &cr_obj_file_ops);
 		if (IS_ERR(file))
-			return cr_err(ctx, -EBADMSG, "restart: a message carries file %u, not one of the image",
+			return cr_err(ctx, -EBADMSG,
+				      "restart: a message carries file %u, not one of the image",
 				      tags[i]);
 		fds[i] = get_unused_fd_flags(O_CLOEXEC);
 		if (fds[i] < 0)
@@ -1193,7 +1208,8 @@ static int cr_queue_msg(struct cr_ctx *ctx, const struct cr_hdr_sock_msg *m)
 
 	if (!rs || !ss || !rs->sk || !ss->sock || rs->h->type != ss->h->type ||
 	    (rs->h->flags & CR_SOCK_GHOST) || rs->h->state == CR_SOCK_LISTEN)
-		return cr_err(ctx, -EBADMSG, "restart: message from socket %u to socket %u: no such pair",
+		return cr_err(ctx, -EBADMSG,
+			      "restart: message from socket %u to socket %u: no such pair",
 			      m->sender_tag, m->h.ptag);
 	r = rs->sk;
 	s = ss->sk;
@@ -1201,7 +1217,7 @@ static int cr_queue_msg(struct cr_ctx *ctx, const struct cr_hdr_sock_msg *m)
 		return cr_err(ctx, -EBADMSG, "restart: message to socket %u from %u, not its peer",
 			      m->h.ptag, m->sender_tag);
 	if (rs->h->type == SOCK_DGRAM) {
-		struct cr_rst_sock *fin = rs->h->peer_tag ? cr_rst_sock(ctx, rs->h->peer_tag) : NULL;
+		struct cr_rst_sock *fin = cr_rst_sock(ctx, rs->h->peer_tag);
 
 		/* Its own peer only is not limited by the receiver's queue length. */
 		cr_dgram_set_peer(r, fin == ss ? s : NULL);
@@ -1317,7 +1333,8 @@ static int cr_sock_finish(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 		struct cr_rst_sock *ps = h->peer_tag ? cr_rst_sock(ctx, h->peer_tag) : NULL;
 
 		if (h->peer_tag && (!ps || ps->h->type != SOCK_DGRAM || !ps->sk))
-			return cr_err(ctx, -EBADMSG, "restart: socket %u sends to %u, no datagram socket",
+			return cr_err(ctx, -EBADMSG,
+				      "restart: socket %u sends to %u, no datagram socket",
 				      h->h.tag, h->peer_tag);
 		cr_dgram_set_peer(sk, ps ? ps->sk : NULL);
 	}
@@ -1372,9 +1389,41 @@ static int cr_sock_close_ghost(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 	return 0;
 }
 
-/* Call @fn for each SOCK record's socket, in image order. */
-static int cr_for_each_sock(struct cr_ctx *ctx, int (*fn)(struct cr_ctx *ctx,
-							  struct cr_rst_sock *rs))
+/* The steps of cr_restore_socks(), each over every socket in image order. */
+enum cr_sock_step {
+	CR_STEP_PAIR,		/* join the pairs */
+	CR_STEP_EMBRYO,		/* queue connections not accepted on their listener */
+	CR_STEP_CHECK,		/* every socket made and connected */
+	CR_STEP_FINISH,		/* (messages queued) options, state */
+	CR_STEP_CLOSE,		/* close the closed */
+};
+
+static int cr_sock_step(struct cr_ctx *ctx, struct cr_rst_sock *rs, enum cr_sock_step step)
+{
+	const struct cr_hdr_sock *h = rs->h;
+
+	switch (step) {
+	case CR_STEP_PAIR:
+		return cr_pair_socks(ctx, rs);
+	case CR_STEP_EMBRYO:
+		return (h->flags & CR_SOCK_EMBRYO) ? cr_connect_embryo(ctx, rs) : 0;
+	case CR_STEP_CHECK:
+		if (!(h->flags & (CR_SOCK_GHOST | CR_SOCK_EMBRYO)) && !rs->file)
+			return cr_err(ctx, -EBADMSG, "restart: socket %u has no file", h->h.tag);
+		if (h->type != SOCK_DGRAM && h->state == CR_SOCK_CONNECTED && !rs->paired)
+			return cr_err(ctx, -EBADMSG,
+				      "restart: socket %u: its peer %u does not name it",
+				      h->h.tag, h->peer_tag);
+		return 0;
+	case CR_STEP_FINISH:
+		return rs->sk ? cr_sock_finish(ctx, rs) : 0;
+	case CR_STEP_CLOSE:
+		return cr_sock_close_ghost(ctx, rs);
+	}
+	return -EINVAL;
+}
+
+static int cr_sock_step_all(struct cr_ctx *ctx, enum cr_sock_step step)
 {
 	struct cr_rst_sock *rs;
 	size_t i;
@@ -1387,35 +1436,12 @@ static int cr_for_each_sock(struct cr_ctx *ctx, int (*fn)(struct cr_ctx *ctx,
 		if (!rs || rs->h != (const void *)ctx->recs[i].h)
 			return cr_err(ctx, -EBADMSG, "restart: socket %u was not read",
 				      ctx->recs[i].h->tag);
-		ret = fn(ctx, rs);
+		ret = cr_sock_step(ctx, rs, step);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
-
-static int cr_sock_check_made(struct cr_ctx *ctx, struct cr_rst_sock *rs)
-{
-	const struct cr_hdr_sock *h = rs->h;
-
-	if (!(h->flags & (CR_SOCK_GHOST | CR_SOCK_EMBRYO)) && !rs->file)
-		return cr_err(ctx, -EBADMSG, "restart: socket %u has no file", h->h.tag);
-	if (h->type != SOCK_DGRAM && h->state == CR_SOCK_CONNECTED && !rs->paired)
-		return cr_err(ctx, -EBADMSG, "restart: socket %u: its peer %u does not name it",
-			      h->h.tag, h->peer_tag);
-	return 0;
-}
-
-static int cr_sock_embryo(struct cr_ctx *ctx, struct cr_rst_sock *rs)
-{
-	return (rs->h->flags & CR_SOCK_EMBRYO) ? cr_connect_embryo(ctx, rs) : 0;
-}
-
-static int cr_sock_finish_one(struct cr_ctx *ctx, struct cr_rst_sock *rs)
-{
-	return rs->sk ? cr_sock_finish(ctx, rs) : 0;
-}
-
 
 /**
  * cr_restore_socks() - connect the sockets and queue their messages again
@@ -1434,19 +1460,19 @@ int cr_restore_socks(struct cr_ctx *ctx)
 
 	if (!ctx->usk || !ctx->usk->any)
 		return 0;
-	ret = cr_for_each_sock(ctx, cr_pair_socks);
+	ret = cr_sock_step_all(ctx, CR_STEP_PAIR);
 	if (!ret)
-		ret = cr_for_each_sock(ctx, cr_sock_embryo);
+		ret = cr_sock_step_all(ctx, CR_STEP_EMBRYO);
 	if (!ret)
-		ret = cr_for_each_sock(ctx, cr_sock_check_made);
+		ret = cr_sock_step_all(ctx, CR_STEP_CHECK);
 	for (i = 0; !ret && i < ctx->nr_recs; i++) {
 		if (ctx->recs[i].h->type == CR_HDR_SOCK_MSG)
 			ret = cr_queue_msg(ctx, (const struct cr_hdr_sock_msg *)ctx->recs[i].h);
 		cond_resched();
 	}
 	if (!ret)
-		ret = cr_for_each_sock(ctx, cr_sock_finish_one);
+		ret = cr_sock_step_all(ctx, CR_STEP_FINISH);
 	if (!ret)
-		ret = cr_for_each_sock(ctx, cr_sock_close_ghost);
+		ret = cr_sock_step_all(ctx, CR_STEP_CLOSE);
 	return ret;
 }

@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: checkpoint [-s] [-F | -k] [-o FILE] PID\n"
+		"usage: checkpoint [-s] [-F | -k] [-D] [-o FILE] PID\n"
 		"       checkpoint --thaw PID\n"
 		"Checkpoint the container whose init is PID (with -s, the subtree of PID).\n"
 		"  -o FILE             write the image to FILE (created mode 0600, truncated);\n"
@@ -23,6 +23,8 @@ static void usage(FILE *f)
 		"  -F, --leave-frozen  leave the container's cgroup frozen after the\n"
 		"                      checkpoint (checkpoint --thaw PID thaws it)\n"
 		"  -k, --kill          kill the checkpointed tasks after the checkpoint\n"
+		"  -D, --disconnect    save a unix socket connected outside the container\n"
+		"                      as if its peer had crashed (restart gives a reset)\n"
 		"      --thaw PID      only thaw the cgroup of PID (cgroup.freeze = 0)\n"
 		"  -h, --help          this help\n"
 		"Exit status: 0 on success, 1 on failure (the kernel's reason is printed),\n"
@@ -88,6 +90,7 @@ int main(int argc, char **argv)
 		{ "subtree", no_argument, NULL, 's' },
 		{ "leave-frozen", no_argument, NULL, 'F' },
 		{ "kill", no_argument, NULL, 'k' },
+		{ "disconnect", no_argument, NULL, 'D' },
 		{ "thaw", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -98,7 +101,7 @@ int main(int argc, char **argv)
 	char buf[256];
 	long pid;
 
-	while ((c = getopt_long(argc, argv, "o:sFkh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:sFkDh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -111,6 +114,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			flags |= CHECKPOINT_KILL;
+			break;
+		case 'D':
+			flags |= CHECKPOINT_SOCK_DISCONNECT;
 			break;
 		case 't':
 			thaw_pid = optarg;

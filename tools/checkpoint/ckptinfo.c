@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,15 +40,34 @@ static const uint32_t minlen[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_MM] = sizeof(struct cr_hdr_mm), [CR_HDR_VMA] = sizeof(struct cr_hdr_vma),
 	[CR_HDR_PAGES] = sizeof(struct cr_hdr_pages), [CR_HDR_FILE] = sizeof(struct cr_hdr_file),
 	[CR_HDR_FD] = sizeof(struct cr_hdr_fd), [CR_HDR_FS] = sizeof(struct cr_hdr_fs),
-	[CR_HDR_PIPE] = sizeof(struct cr_hdr_pipe),
+	[CR_HDR_PIPE] = sizeof(struct cr_hdr_pipe), [CR_HDR_SOCK] = sizeof(struct cr_hdr_sock),
+	[CR_HDR_SOCK_MSG] = sizeof(struct cr_hdr_sock_msg),
 };
 
-static void json_str(const char *key, const char *s, size_t max)
+/* The name of a record type (cr.h's, and those it does not name yet), or NULL. */
+static const char *type_name(uint32_t type)
+{
+	if (type < CR_HDR_TYPE_MAX && cr_type_names[type])
+		return cr_type_names[type];
+	if (type == CR_HDR_SOCK)
+		return "sock";
+	if (type == CR_HDR_SOCK_MSG)
+		return "sock_msg";
+	return NULL;
+}
+
+static const char *type_name_or_unknown(uint32_t type)
+{
+	return type_name(type) ?: "unknown";
+}
+
+/* @len bytes of @s (NULs included) after @prefix, as a JSON string member. */
+static void json_mem(const char *key, const char *prefix, const char *s, size_t len)
 {
 	size_t i;
 
-	printf(", \"%s\": \"", key);
-	for (i = 0; i < max && s[i]; i++) {
+	printf(", \"%s\": \"%s", key, prefix);
+	for (i = 0; i < len; i++) {
 		unsigned char c = s[i];
 
 		if (c == '"' || c == '\\')
@@ -58,6 +78,67 @@ static void json_str(const char *key, const char *s, size_t max)
 			putchar(c);
 	}
 	putchar('"');
+}
+
+static void json_str(const char *key, const char *s, size_t max)
+{
+	json_mem(key, "", s, strnlen(s, max));
+}
+
+static const char *const sock_flag_names[] = {
+	"bound", "ghost", "embryo", "reset", "passcred", "passsec", "passpidfd", "sndbuf_set",
+	"rcvbuf_set", "keepalive", "oobinline", "linger", "peercred",
+};
+
+/* The SOCK record @r, whose name and path fit in it. */
+static void json_sock(const struct cr_hdr_sock *r)
+{
+	const char *name = (const char *)(r + 1);
+	unsigned int i, c;
+
+	if (r->type == SOCK_STREAM || r->type == SOCK_DGRAM || r->type == SOCK_SEQPACKET)
+		printf(", \"type\": \"%s\"", r->type == SOCK_STREAM ? "stream" :
+		       r->type == SOCK_DGRAM ? "dgram" : "seqpacket");
+	else
+		printf(", \"type\": \"%u\"", r->type);
+	if (r->state >= CR_SOCK_UNCONNECTED && r->state <= CR_SOCK_CONNECTED)
+		printf(", \"state\": \"%s\"", r->state == CR_SOCK_UNCONNECTED ? "unconnected" :
+		       r->state == CR_SOCK_LISTEN ? "listen" : "connected");
+	else
+		printf(", \"state\": \"%u\"", r->state);
+	printf(", \"flags\": \"%#x\", \"flag_names\": [", r->flags);
+	for (i = 0, c = 0; i < sizeof(sock_flag_names) / sizeof(sock_flag_names[0]); i++)
+		if (r->flags & (1U << i))
+			printf("%s\"%s\"", c++ ? ", " : "", sock_flag_names[i]);
+	printf("], \"peer_tag\": %u, \"listener_tag\": %u, \"backlog\": %u, \"shutdown\": %u"
+	       ", \"err\": %d", r->peer_tag, r->listener_tag, r->backlog, r->shutdown, r->err);
+	if (r->flags & CR_SOCK_PEERCRED)
+		printf(", \"peer_pid\": %d, \"peer_uid\": %u, \"peer_gid\": %u", r->peer_pid,
+		       r->peer_uid, r->peer_gid);
+	/* a path up to its NUL, "@" and the rest for an abstract name, "" unbound */
+	if (r->name_len && !name[0])
+		json_mem("name", "@", name + 1, r->name_len - 1);
+	else
+		json_mem("name", "", name, strnlen(name, r->name_len));
+	if (r->path_len) {
+		json_str("path", name + r->name_len, r->path_len);
+		printf(", \"mode\": \"%#o\"", r->mode);
+	}
+}
+
+/* The SOCK_MSG record @r, whose fd tags fit in it. */
+static void json_sock_msg(const struct cr_hdr_sock_msg *r)
+{
+	const uint32_t *tags = (const void *)(r + 1);
+	uint32_t i;
+
+	printf(", \"sender_tag\": %u, \"flags\": \"%#x\", \"len\": %u, \"nr_fds\": %u, \"fds\": [",
+	       r->sender_tag, r->flags, r->len, r->nr_fds);
+	for (i = 0; i < r->nr_fds; i++)
+		printf("%s%u", i ? ", " : "", tags[i]);
+	printf("]");
+	if (r->flags & CR_MSG_CREDS)
+		printf(", \"pid\": %d, \"uid\": %u, \"gid\": %u", r->pid, r->uid, r->gid);
 }
 
 /* The fields of a record worth showing, as JSON members. */
@@ -145,6 +226,8 @@ static void json_fields(const struct cr_hdr *h)
 			printf(", \"stdio_fd\": %u", r->stdio_fd);
 		else if (r->kind == CR_FILE_PIPE)
 			printf(", \"pipe_tag\": %u", h->ptag);
+		else if (r->kind == CR_FILE_SOCK)
+			printf(", \"sock_tag\": %u", h->ptag);
 		else if (h->len >= sizeof(*r) + r->path_len)
 			json_str("path", (const char *)(r + 1), r->path_len);
 		break;
@@ -159,6 +242,12 @@ static void json_fields(const struct cr_hdr *h)
 			json_str("path", (const char *)r + skip, r->path_len);
 		break;
 	}
+	case CR_HDR_SOCK:
+		json_sock((const void *)h);
+		break;
+	case CR_HDR_SOCK_MSG:
+		json_sock_msg((const void *)h);
+		break;
 	case CR_HDR_FD:
 		printf(", \"fd\": %d, \"file_tag\": %u", ((const struct cr_hdr_fd *)h)->fd,
 		       ((const struct cr_hdr_fd *)h)->file_tag);
@@ -175,7 +264,7 @@ static int bad(uint64_t idx, const struct cr_hdr *h, size_t off, const char *why
 {
 	if (h)
 		fprintf(stderr, "ckptinfo: record %" PRIu64 " (%s) at offset %#zx: %s\n",
-			idx, cr_type_name(h->type), off, why);
+			idx, type_name_or_unknown(h->type), off, why);
 	else
 		fprintf(stderr, "ckptinfo: %s\n", why);
 	return 1;
@@ -228,27 +317,57 @@ static const char *check_task(const struct cr_hdr_task *r)
 }
 
 /*
+ * Offsets of the tail and of the records after the last task (sockets
+ * without a file, queued messages and the files they carry), which are
+ * the FILE, PIPE, SOCK and SOCK_MSG records right before the tail: a
+ * task's records end with its CPU, FPU and others.  No such records:
+ * the tail's.
+ */
+static size_t after_tasks_off, tail_off;
+
+static int after_tasks_type(uint32_t type)
+{
+	return type == CR_HDR_FILE || type == CR_HDR_PIPE || type == CR_HDR_SOCK ||
+	       type == CR_HDR_SOCK_MSG;
+}
+
+/* The record counts from @off to the next TASK record or @end, in @count. */
+static size_t count_records(const uint8_t *img, size_t off, size_t end,
+			    uint64_t count[CR_HDR_TYPE_MAX], uint64_t *n, uint64_t *pages)
+{
+	const struct cr_hdr *h = (const void *)(img + off);
+
+	do {
+		count[h->type]++;
+		(*n)++;
+		if (h->type == CR_HDR_PAGES)
+			*pages += ((const struct cr_hdr_pages *)h)->nr;
+		off += h->len;
+		h = (const void *)(img + off);
+	} while (off < end && h->type != CR_HDR_TASK);
+	return off;
+}
+
+static void print_counts(const uint64_t count[CR_HDR_TYPE_MAX])
+{
+	int i, c;
+
+	for (i = 0, c = 0; i < CR_HDR_TYPE_MAX; i++)
+		if (count[i])
+			printf("%s%s %" PRIu64, c++ ? ", " : "", type_name(i), count[i]);
+}
+
+/*
  * Sum up the records of the task whose TASK record is at @off; returns
- * the offset of the next task's (or of the tail).
+ * the offset of the next task's (or of what follows the last task).
  */
 static size_t print_task_records(const uint8_t *img, size_t off)
 {
 	uint64_t count[CR_HDR_TYPE_MAX] = {}, n = 0, pages = 0;
-	const struct cr_hdr *h = (const void *)(img + off);
-	int i, c;
 
-	do {
-		count[h->type]++;
-		n++;
-		if (h->type == CR_HDR_PAGES)
-			pages += ((const struct cr_hdr_pages *)h)->nr;
-		off += h->len;
-		h = (const void *)(img + off);
-	} while (h->type != CR_HDR_TASK && h->type != CR_HDR_TAIL);
+	off = count_records(img, off, after_tasks_off, count, &n, &pages);
 	printf("      %" PRIu64 " records (", n);
-	for (i = 0, c = 0; i < CR_HDR_TYPE_MAX; i++)
-		if (count[i])
-			printf("%s%s %" PRIu64, c++ ? ", " : "", cr_type_names[i], count[i]);
+	print_counts(count);
 	printf("), %" PRIu64 " pages\n", pages);
 	return off;
 }
@@ -294,6 +413,14 @@ static void print_tasks(const uint8_t *img, size_t off)
 		       t->fs_tag, t->sighand_tag);
 		off = print_task_records(img, off);
 	}
+	if (off < tail_off) {
+		uint64_t count[CR_HDR_TYPE_MAX] = {}, n = 0, pages = 0;
+
+		count_records(img, off, tail_off, count, &n, &pages);
+		printf("  after the tasks: %" PRIu64 " records (", n);
+		print_counts(count);
+		printf(")\n");
+	}
 }
 
 int main(int argc, char **argv)
@@ -304,6 +431,7 @@ int main(int argc, char **argv)
 		{}
 	};
 	uint64_t count[CR_HDR_TYPE_MAX] = {}, idx = 0, pages = 0;
+	uint64_t no_file = 0, msg_bytes = 0, msg_fds = 0;
 	const struct cr_hdr_head *head;
 	const struct cr_hdr_tail *tail = NULL;
 	const char *wrong;
@@ -311,7 +439,7 @@ int main(int argc, char **argv)
 	const uint8_t *img;
 	char abi[32] = "";
 	struct stat st;
-	size_t off = 0, tasks_off = 0;
+	size_t off = 0, tasks_off = 0, run_off = 0;
 	int c, fd, i;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
@@ -358,7 +486,7 @@ int main(int argc, char **argv)
 
 		if (off + sizeof(*h) > (size_t)st.st_size)
 			return bad(idx, NULL, off, "image truncated: no tail record");
-		if (h->type >= CR_HDR_TYPE_MAX || !cr_type_names[h->type])
+		if (h->type >= CR_HDR_TYPE_MAX || !type_name(h->type))
 			return bad(idx, h, off, "unknown record type");
 		if (h->len % 8 || h->len < minlen[h->type])
 			return bad(idx, h, off, "bad length for the record type");
@@ -375,6 +503,26 @@ int main(int argc, char **argv)
 				return bad(idx, h, off, "length does not match the page count");
 			pages += p->nr;
 		}
+		if (h->type == CR_HDR_SOCK) {
+			const struct cr_hdr_sock *r = (const void *)h;
+
+			if (h->len < sizeof(*r) + (uint64_t)r->name_len + r->path_len)
+				return bad(idx, h, off, "record shorter than its name and path");
+			no_file += !!(r->flags & (CR_SOCK_GHOST | CR_SOCK_EMBRYO));
+		}
+		if (h->type == CR_HDR_SOCK_MSG) {
+			const struct cr_hdr_sock_msg *r = (const void *)h;
+
+			if (h->len < sizeof(*r) + (uint64_t)r->nr_fds * sizeof(uint32_t) + r->len)
+				return bad(idx, h, off, "record shorter than its file tags and data");
+			msg_bytes += r->len;
+			msg_fds += r->nr_fds;
+		}
+		/* the start of the run of records that may come after the last task */
+		if (!after_tasks_type(h->type))
+			run_off = 0;
+		else if (!run_off)
+			run_off = off;
 		if (idx == 1 && h->type != CR_HDR_TREE)
 			return bad(idx, h, off, "no tree after the head");
 		if (h->type == CR_HDR_TREE) {
@@ -395,7 +543,7 @@ int main(int argc, char **argv)
 		}
 		if (json) {
 			printf("  {\"index\": %" PRIu64 ", \"offset\": %zu, \"type\": \"%s\", \"len\": %u"
-			       ", \"tag\": %u, \"ptag\": %u", idx, off, cr_type_name(h->type),
+			       ", \"tag\": %u, \"ptag\": %u", idx, off, type_name_or_unknown(h->type),
 			       h->len, h->tag, h->ptag);
 			json_fields(h);
 			printf("}%s\n", h->type == CR_HDR_TAIL ? "" : ",");
@@ -403,6 +551,8 @@ int main(int argc, char **argv)
 		count[h->type]++;
 		if (h->type == CR_HDR_TAIL) {
 			tail = (const void *)h;
+			tail_off = off;
+			after_tasks_off = run_off && next_task ? run_off : off;
 			break;
 		}
 		cr_xxh64_update(&sum, h, h->len);
@@ -455,10 +605,15 @@ int main(int argc, char **argv)
 	printf("records:    %" PRIu64 " (", idx + 1);
 	for (i = 0, c = 0; i < CR_HDR_TYPE_MAX; i++)
 		if (count[i])
-			printf("%s%s %" PRIu64, c++ ? ", " : "", cr_type_names[i], count[i]);
+			printf("%s%s %" PRIu64, c++ ? ", " : "", type_name(i), count[i]);
 	printf(")\n");
 	printf("memory:     %" PRIu64 " pages (%" PRIu64 " KiB)\n", pages,
 	       pages * head->page_size / 1024);
+	if (count[CR_HDR_SOCK] || count[CR_HDR_SOCK_MSG])
+		printf("sockets:    %" PRIu64 " (%" PRIu64 " without a file), messages: %" PRIu64
+		       " (%" PRIu64 " byte%s, %" PRIu64 " fd%s in flight)\n", count[CR_HDR_SOCK],
+		       no_file, count[CR_HDR_SOCK_MSG], msg_bytes, msg_bytes == 1 ? "" : "s",
+		       msg_fds, msg_fds == 1 ? "" : "s");
 	print_tasks(img, tasks_off);
 	return 0;
 }

@@ -52,7 +52,9 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 
 #include "cr_test.h"
 
@@ -223,10 +225,30 @@ static const struct field pipe_seg_e[] = {
 	FLD(cr_pipe_seg, len), FLD(cr_pipe_seg, flags),
 };
 
+static const struct field sock_f[] = {
+	HDR_FIELDS, FLD(cr_hdr_sock, type), FLD(cr_hdr_sock, state), FLD(cr_hdr_sock, flags),
+	FLD(cr_hdr_sock, peer_tag), FLD(cr_hdr_sock, listener_tag), FLD(cr_hdr_sock, backlog),
+	FLD(cr_hdr_sock, shutdown), FLD(cr_hdr_sock, err), FLD(cr_hdr_sock, sndbuf),
+	FLD(cr_hdr_sock, rcvbuf), FLD(cr_hdr_sock, rcvlowat), FLD(cr_hdr_sock, peek_off),
+	FLD(cr_hdr_sock, sndtimeo_us), FLD(cr_hdr_sock, rcvtimeo_us), FLD(cr_hdr_sock, priority),
+	FLD(cr_hdr_sock, linger), FLD(cr_hdr_sock, peer_pid), FLD(cr_hdr_sock, peer_uid),
+	FLD(cr_hdr_sock, peer_gid), FLD(cr_hdr_sock, name_len), FLD(cr_hdr_sock, path_len),
+	FLD(cr_hdr_sock, mode),
+};
+
+static const struct field sock_msg_f[] = {
+	HDR_FIELDS, FLD(cr_hdr_sock_msg, sender_tag), FLD(cr_hdr_sock_msg, flags),
+	FLD(cr_hdr_sock_msg, len), FLD(cr_hdr_sock_msg, nr_fds), FLD(cr_hdr_sock_msg, pid),
+	FLD(cr_hdr_sock_msg, uid), FLD(cr_hdr_sock_msg, gid), FLD(cr_hdr_sock_msg, __pad),
+};
+
+static const struct field u32_e[] = { { "", 0, 4 } };
+
 /*
  * A record type: its fields, the array after it (@ename[i] of @esize
  * bytes, @count_off the offset of its __u32 count), the offset of the
- * path length of a record followed by a path.
+ * path length of a record followed by a path (a SOCK record's name_len:
+ * a path op gives it that name and the path of its socket file).
  */
 struct rtype {
 	uint32_t type;
@@ -267,6 +289,10 @@ static const struct rtype rtypes[] = {
 	  offsetof(struct cr_hdr_fs, path_len) },
 	{ RT(PIPE, "pipe", cr_hdr_pipe, pipe_f), "seg", sizeof(struct cr_pipe_seg),
 	  pipe_seg_e, NF(pipe_seg_e), offsetof(struct cr_hdr_pipe, nr_segs), -1 },
+	{ RT(SOCK, "sock", cr_hdr_sock, sock_f), NULL, 0, NULL, 0, -1,
+	  offsetof(struct cr_hdr_sock, name_len) },
+	{ RT(SOCK_MSG, "sock_msg", cr_hdr_sock_msg, sock_msg_f), "fd", sizeof(uint32_t), u32_e,
+	  1, offsetof(struct cr_hdr_sock_msg, nr_fds), -1 },
 };
 
 static const struct rtype *rtype_of(uint32_t type)
@@ -578,6 +604,55 @@ static int workload_pipes(void *arg)
 }
 
 /*
+ * Unix sockets: a stream socketpair with bytes queued both ways and a
+ * message carrying the read end of a pipe (SCM_RIGHTS: that end is only
+ * in flight), a datagram socketpair (one end autobound) with datagrams
+ * both ways, a listener bound to a path with a connection not accepted
+ * yet, with bytes queued on it.
+ */
+static int workload_sockets(void *arg)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX, .sun_path = FZ_DIR "/sock" };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cb = {};
+	struct iovec iov = { .iov_base = "fd", .iov_len = 2 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+		.msg_controllen = sizeof(cb.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	sa_family_t af = AF_UNIX;
+	int s[2], d[2], p[2], l, c;
+
+	cr_quiet_fds();
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) || write(s[0], "stream-a", 8) != 8 ||
+	    write(s[1], "stream-bb", 9) != 9 || pipe(p) || write(p[1], "piped", 5) != 5)
+		return 1;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &p[0], sizeof(int));
+	if (sendmsg(s[0], &msg, 0) != 2 || close(p[0]))
+		return 1;
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, d) ||
+	    bind(d[1], (struct sockaddr *)&af, sizeof(af)) || send(d[0], "dg1", 3, 0) != 3 ||
+	    send(d[0], "dgram-2", 7, 0) != 7 || send(d[1], "x", 1, 0) != 1)
+		return 1;
+	unlink(sun.sun_path);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sun, sizeof(sun)) || listen(l, 4) ||
+	    connect(c, (struct sockaddr *)&sun, sizeof(sun)) || write(c, "hello", 5) != 5)
+		return 1;
+	ready();
+	while (pause())
+		;
+	return 0;
+}
+
+/*
  * The shapes of seed: add one here (a workload that makes its state,
  * calls ready() and waits to be checkpointed); @need is a record type the
  * image must hold for the seed to count.
@@ -592,6 +667,7 @@ static const struct shape {
 	{ "files", workload_files, CR_HDR_FILE },
 	{ "memory", workload_memory, CR_HDR_VMA },
 	{ "pipes", workload_pipes, CR_HDR_PIPE },
+	{ "sockets", workload_sockets, CR_HDR_SOCK_MSG },
 };
 
 #define NR_SHAPES	NF(shapes)
@@ -654,7 +730,9 @@ static void put_le(uint8_t *p, uint32_t size, uint64_t v)
 
 static void set_path(struct rec *r, const struct rtype *rt, const char *path, size_t plen)
 {
-	uint32_t len = (rt->size + plen + 1 + 7) & ~7U;
+	/* a socket bound to a path: its name, then its socket file's path */
+	bool sock = rt->type == CR_HDR_SOCK;
+	uint32_t len = (rt->size + (plen + 1) * (sock ? 2 : 1) + 7) & ~7U;
 	uint8_t *p = calloc(1, len);
 
 	if (!p)
@@ -663,6 +741,10 @@ static void set_path(struct rec *r, const struct rtype *rt, const char *path, si
 	memcpy(p + rt->size, path, plen);
 	put_le(p + 4, 4, len);
 	put_le(p + rt->path_off, 4, plen + 1);
+	if (sock) {
+		memcpy(p + rt->size + plen + 1, path, plen);
+		put_le(p + offsetof(struct cr_hdr_sock, path_len), 4, plen + 1);
+	}
 	free(r->p);
 	r->p = p;
 	r->len = len;
@@ -1248,6 +1330,8 @@ static const uint64_t interesting[] = {
 	(uint64_t)CR_PAGES_MAX * FZ_PAGE, 1ULL << 40,
 	/* personality flags over PER_LINUX */
 	0x0040000, 0x0100000, 0x0200000, 0x0400000, 0x0800000, 0x4000000, 0x8000000,
+	/* unix sockets: sun_path sizes, SCM_MAX_FD, all flags, a socket file's mode */
+	107, 108, 109, 110, CR_MSG_FDS_MAX, CR_MSG_FDS_MAX + 1, CR_SOCK_FLAGS_ALL, 0140755,
 };
 
 static const int64_t deltas[] = {
@@ -1258,8 +1342,8 @@ static const int64_t deltas[] = {
 static const uint32_t types_tried[] = {
 	CR_HDR_HEAD, CR_HDR_TAIL, CR_HDR_TREE, CR_HDR_TASK, CR_HDR_CPU, CR_HDR_FPU,
 	CR_HDR_SIGHAND, CR_HDR_RESTART_BLOCK, CR_HDR_MM, CR_HDR_VMA, CR_HDR_PAGES,
-	CR_HDR_FILE, CR_HDR_FD, CR_HDR_FS, CR_HDR_PIPE,
-	0, 4, 5, 15, 21, 31, 35, 47, CR_HDR_TYPE_MAX, 52, 64, 255, 256, 0x7fffffff, 0x80000000,
+	CR_HDR_FILE, CR_HDR_FD, CR_HDR_FS, CR_HDR_PIPE, CR_HDR_SOCK, CR_HDR_SOCK_MSG,
+	0, 4, 5, 15, 21, 31, 35, 47, CR_HDR_TYPE_MAX, 55, 64, 255, 256, 0x7fffffff, 0x80000000,
 	0xffffffff,
 };
 
@@ -1272,6 +1356,7 @@ static const char *const paths_tried[] = {
 	"/dev/shm", "/proc", "/tmp/crfuzz/link", "//", "/.", "/..", "x", "/dev/ptmx",
 	"/proc/self", "/proc/self/status", "/proc/self/fd", "/proc/1", "/sys/kernel",
 	"/proc/self/cwd", "/proc/self/root", "/sys/kernel/debug", "/dev/pts",
+	"/tmp/crfuzz/sock", "/tmp/crfuzz/fifo",
 };
 
 /* A location in record @r of the image: a field, an array element or any byte. */
@@ -1460,7 +1545,7 @@ static int gen_op(uint64_t *s, struct img *im, const struct seed *seeds, int sha
 		}
 		if (k == shape && op->kind == OP_REPLACE && op->r2.nth == op->r.nth)
 			return -1;
-	} else if (roll < 95) {		/* the path of a FILE or FS record */
+	} else if (roll < 95) {		/* the path of a FILE, FS or SOCK record */
 		const struct rtype *rt = rtype_of(rec_type(r));
 
 		if (!rt || rt->path_off < 0)
@@ -1542,6 +1627,15 @@ static void couple(uint64_t *s, struct img *im, const struct seed *seeds, struct
 			add_set(rc, &r, offsetof(struct cr_hdr_file, kind), 4, kind);
 		add_set(rc, &r, offsetof(struct cr_hdr_file, mode), 4, st.st_mode);
 		add_set(rc, &r, offsetof(struct cr_hdr_file, rdev), 4, (uint32_t)st.st_rdev);
+	} else if (op->kind == OP_PATH && op->r.type == CR_HDR_SOCK && below(s, 10) < 7) {
+		/* a socket bound to that path, with a socket file's mode */
+		int i = img_find(im, op->r.type, op->r.nth);
+		uint32_t flags = i >= 0 && im->r[i].len >= sizeof(struct cr_hdr_sock) ?
+				 cr_get32(im->r[i].p + offsetof(struct cr_hdr_sock, flags)) : 0;
+
+		flags = (flags | CR_SOCK_BOUND) & ~(CR_SOCK_GHOST | CR_SOCK_EMBRYO | CR_SOCK_RESET);
+		add_set(rc, &op->r, offsetof(struct cr_hdr_sock, flags), 4, flags);
+		add_set(rc, &op->r, offsetof(struct cr_hdr_sock, mode), 4, S_IFSOCK | 0755);
 	} else if (op->kind == OP_SET && below(s, 10) < 6 &&
 		   ((op->r.type == CR_HDR_TREE && op->off == sizeof(struct cr_hdr_tree)) ||
 		    (op->r.type == CR_HDR_TASK && op->off == offsetof(struct cr_hdr_task, pid)))) {
@@ -1686,7 +1780,12 @@ static const char *errname(int e)
 		{ ERANGE, "ERANGE" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" },
 		{ ELOOP, "ELOOP" }, { ENODATA, "ENODATA" }, { EPROTO, "EPROTO" },
 		{ EBADMSG, "EBADMSG" }, { EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-		{ ESTALE, "ESTALE" }, { EDOM, "EDOM" },
+		{ ESTALE, "ESTALE" }, { EDOM, "EDOM" }, { EADDRINUSE, "EADDRINUSE" },
+		{ ETOOMANYREFS, "ETOOMANYREFS" }, { ECONNREFUSED, "ECONNREFUSED" },
+		{ ECONNRESET, "ECONNRESET" }, { EPIPE, "EPIPE" }, { ENOTCONN, "ENOTCONN" },
+		{ EISCONN, "EISCONN" }, { EMSGSIZE, "EMSGSIZE" }, { ENOBUFS, "ENOBUFS" },
+		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { EPROTOTYPE, "EPROTOTYPE" },
+		{ ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT" }, { EDESTADDRREQ, "EDESTADDRREQ" },
 	};
 
 	for (unsigned int i = 0; i < NF(names); i++)
@@ -1702,7 +1801,9 @@ static const char *errname(int e)
  * EBADF are not among them.  "EACCES, ESTALE, ...: a file of the image
  * cannot be reopened as it was" stands for the errors of open(2), of
  * the lookup of the working directory and of lseek(2) when the reason
- * says that is what failed.
+ * says that is what failed, and "a socket cannot be bound to its path"
+ * for those of bind(2), of looking up and removing a stale socket file
+ * and of giving the new one its mode.
  */
 static int undocumented = -1;	/* -U: one more errno not to accept (tests the fuzzer) */
 
@@ -1710,7 +1811,7 @@ static bool documented(int err, const char *reason)
 {
 	static const int doc[] = {
 		ENOENT, EPERM, ENOEXEC, EPROTO, EBADMSG, ENODATA, EOPNOTSUPP, EMFILE, EACCES,
-		ESTALE, EINTR, ENOMEM,
+		ESTALE, EINTR, ENOMEM, ENOSPC, EADDRINUSE, ETOOMANYREFS,
 	};
 	static const struct {
 		const char *what;
@@ -1720,6 +1821,11 @@ static bool documented(int err, const char *reason)
 				     ETXTBSY, EAGAIN, EINVAL, EOVERFLOW, EFBIG, EBUSY } },
 		{ "working directory", { ENOTDIR, ELOOP, ENAMETOOLONG } },
 		{ "cannot seek", { EINVAL, EOVERFLOW, ENXIO, ESPIPE } },
+		/* a socket's path: cr_sock_bind(), cr_unlink_stale(), cr_sock_chmod() */
+		{ "cannot bind a socket to /", { ENOTDIR, ELOOP, ENAMETOOLONG, EROFS } },
+		{ "cannot look /", { ENOTDIR, ELOOP, ENAMETOOLONG } },
+		{ "stale socket file", { EROFS, EBUSY, EISDIR } },
+		{ "cannot give /", { EROFS } },
 		/* the image's namespaces against the caller's: documented as EINVAL */
 		{ "namespace of its own", { EINVAL } },
 	};
