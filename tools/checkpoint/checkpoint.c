@@ -43,20 +43,21 @@ static long parse_pid(const char *s)
 	return pid;
 }
 
-/* Thaw the cgroup v2 group of @pid: write 0 to its cgroup.freeze. */
-static int thaw(long pid)
+/* The cgroup v2 group of @pid, "/path" in @line; 0, or 1 (after a message unless @quiet). */
+static int cgroup_of(long pid, char *line, size_t len, int quiet)
 {
-	char path[4200], line[4096];
-	int fd, found = 0;
+	char path[64];
+	int found = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
 	f = fopen(path, "re");
 	if (!f) {
-		fprintf(stderr, "checkpoint: %s: %s\n", path, strerror(errno));
+		if (!quiet)
+			fprintf(stderr, "checkpoint: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (fgets(line, len, f)) {
 		if (!strncmp(line, "0::/", 4)) {
 			line[strcspn(line, "\n")] = '\0';
 			found = 1;
@@ -64,15 +65,25 @@ static int thaw(long pid)
 		}
 	}
 	fclose(f);
-	if (!found) {
-		fprintf(stderr, "checkpoint: process %ld is in no cgroup v2 group\n", pid);
+	if (!found || !line[4]) {
+		if (!quiet)
+			fprintf(stderr, "checkpoint: process %ld is in %s\n", pid,
+				found ? "the root cgroup" : "no cgroup v2 group");
 		return 1;
 	}
-	if (!line[4]) {
-		fprintf(stderr, "checkpoint: process %ld is in the root cgroup\n", pid);
+	memmove(line, line + 3, strlen(line + 3) + 1);
+	return 0;
+}
+
+/* Thaw the cgroup v2 group of @pid: write 0 to its cgroup.freeze. */
+static int thaw(long pid)
+{
+	char path[4200], line[4096];
+	int fd;
+
+	if (cgroup_of(pid, line, sizeof(line), 0))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.freeze", line + 3);
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.freeze", line);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "0", 1) != 1) {
 		fprintf(stderr, "checkpoint: %s: %s\n", path, strerror(errno));
@@ -82,6 +93,31 @@ static int thaw(long pid)
 	}
 	close(fd);
 	return 0;
+}
+
+/*
+ * -k: wait until every killed task is gone from the cgroup @cg (so that
+ * what they held, a bound socket's name say, is free), 10 s at most.
+ */
+static void wait_gone(const char *cg)
+{
+	char path[4200], buf[256];
+	int i, fd, n;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.events", cg);
+	for (i = 0; i < 1000; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return;
+		buf[n] = '\0';
+		if (strstr(buf, "populated 0"))
+			return;
+		usleep(10000);
+	}
 }
 
 int main(int argc, char **argv)
@@ -98,7 +134,7 @@ int main(int argc, char **argv)
 	const char *out = NULL, *thaw_pid = NULL, *why;
 	int c, fd = STDOUT_FILENO;
 	unsigned long flags = 0;
-	char buf[256];
+	char buf[256], cg[4096];
 	long pid;
 
 	while ((c = getopt_long(argc, argv, "o:sFkDh", opts, NULL)) != -1) {
@@ -150,6 +186,8 @@ int main(int argc, char **argv)
 	pid = parse_pid(argv[optind]);
 	if (pid < 0)
 		return 2;
+	if ((flags & CHECKPOINT_KILL) && cgroup_of(pid, cg, sizeof(cg), 1))
+		cg[0] = '\0';
 	if (out) {
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
@@ -174,5 +212,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "checkpoint: %s: %s\n", out, strerror(errno));
 		return 1;
 	}
+	if ((flags & CHECKPOINT_KILL) && cg[0])
+		wait_gone(cg);
 	return 0;
 }

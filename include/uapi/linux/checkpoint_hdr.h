@@ -25,7 +25,8 @@
  * FS, FD, MM and SIGHAND come with the first task (in TREE order) that
  * uses the object; the tasks after it that share it only name its tag in
  * the TREE.  A zombie has no records but its TREE entry.
- * A FILE record comes before the first record that refers to its tag.
+ * A FILE record comes before the first record that refers to its tag; a
+ * SOCK record may come after the first that names it (a peer, a sender).
  *
  * See Documentation/checkpoint/image-format.rst.
  */
