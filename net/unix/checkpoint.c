@@ -50,7 +50,8 @@
 
 /* A unix socket of a checkpoint. */
 struct cr_usock {
-	struct sock *sk;	/* pinned by the objhash */
+	struct sock *sk;	/* held, or pinned by @skb */
+	struct sk_buff *skb;	/* a message it sent, if it has no reference left */
 	u32 tag;
 	bool written;		/* its SOCK record is out */
 	bool queued;		/* its queue is out */
@@ -65,21 +66,14 @@ struct cr_usk {
 	bool any;		/* restart: the image has sockets */
 };
 
-static void cr_usock_grab(void *ptr)
-{
-	sock_hold(ptr);
-}
-
-static void cr_usock_drop(void *ptr)
-{
-	sock_put(ptr);
-}
-
-/* Checkpoint: the objhash knows a unix socket by its struct sock, held. */
+/*
+ * Checkpoint: the objhash knows a unix socket by its struct sock, which
+ * its struct cr_usock pins.
+ */
 const struct cr_obj_ops cr_obj_usock_ops = {
 	.name = "unix socket",
-	.grab = cr_usock_grab,
-	.drop = cr_usock_drop,
+	.grab = cr_obj_nop,
+	.drop = cr_obj_nop,
 };
 
 static struct cr_usk *cr_usk(struct cr_ctx *ctx)
@@ -103,15 +97,24 @@ void cr_unix_release(struct cr_ctx *ctx)
 
 	if (!ctx->usk)
 		return;
-	xa_for_each(&ctx->usk->socks, i, us)
+	xa_for_each(&ctx->usk->socks, i, us) {
+		if (us->skb)
+			consume_skb(us->skb);
+		else
+			sock_put(us->sk);
 		kfree(us);
+	}
 	xa_destroy(&ctx->usk->socks);
 	kfree(ctx->usk);
 	ctx->usk = NULL;
 }
 
-/* The entry of @sk, with a tag, new if the socket was not seen yet. */
-static struct cr_usock *cr_usock(struct cr_ctx *ctx, struct sock *sk)
+/*
+ * The entry of @sk, with a tag, new if the socket was not seen yet.  A
+ * closed sender that nobody refers to any more lives on only for the
+ * messages it sent (sk_wmem_alloc): @via, one of them, pins it then.
+ */
+static struct cr_usock *cr_usock(struct cr_ctx *ctx, struct sock *sk, struct sk_buff *via)
 {
 	struct cr_usk *usk = cr_usk(ctx);
 	struct cr_usock *us;
@@ -130,8 +133,19 @@ static struct cr_usock *cr_usock(struct cr_ctx *ctx, struct sock *sk)
 		return ERR_PTR(-ENOMEM);
 	us->sk = sk;
 	us->tag = tag;
+	if (!refcount_inc_not_zero(&sk->sk_refcnt)) {
+		if (!via) {	/* being freed: not a socket of anyone's */
+			kfree(us);
+			return ERR_PTR(-EBUSY);
+		}
+		us->skb = skb_get(via);
+	}
 	ret = xa_insert(&usk->socks, tag, us, GFP_KERNEL_ACCOUNT);
 	if (ret) {
+		if (us->skb)
+			consume_skb(us->skb);
+		else
+			sock_put(sk);
 		kfree(us);
 		return ERR_PTR(ret);
 	}
@@ -279,7 +293,7 @@ static int cr_write_sock_rec(struct cr_ctx *ctx, struct cr_usock *us, u32 flags,
 			pu = in;
 		flags |= CR_SOCK_GHOST;
 	} else if (s.peer) {
-		pu = cr_usock(ctx, s.peer);
+		pu = cr_usock(ctx, s.peer, NULL);
 		if (IS_ERR(pu)) {
 			ret = PTR_ERR(pu);
 			goto out;
@@ -385,7 +399,7 @@ int cr_write_sock_file(struct cr_ctx *ctx, struct file *file, u32 tag)
 	if (!sock || !sock->sk || sock->sk->sk_family != AF_UNIX)
 		return cr_err(ctx, -EOPNOTSUPP, "socket %pD (family %d): not supported yet",
 			      file, sock && sock->sk ? sock->sk->sk_family : -1);
-	us = cr_usock(ctx, sock->sk);
+	us = cr_usock(ctx, sock->sk, NULL);
 	if (IS_ERR(us))
 		return PTR_ERR(us);
 	if (us->written)	/* a socket has one file */
@@ -465,7 +479,7 @@ static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct sk_
 	}
 	for (i = 0, ret = 0; i < nr && !ret; i++)
 		ret = cr_write_file(ctx, fp->fp[i], &tags[i]);
-	su = ret ? NULL : cr_usock(ctx, skb->sk);
+	su = ret ? NULL : cr_usock(ctx, skb->sk, skb);
 	if (IS_ERR(su))
 		ret = PTR_ERR(su);
 	if (!ret)
@@ -530,7 +544,7 @@ static int cr_write_sock_queue(struct cr_ctx *ctx, struct cr_usock *us)
 		return -ENOMEM;
 	for (i = 0; i < n && !ret; i++) {
 		if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
-			struct cr_usock *eu = cr_usock(ctx, v[i]->sk);
+			struct cr_usock *eu = cr_usock(ctx, v[i]->sk, v[i]);
 
 			ret = IS_ERR(eu) ? PTR_ERR(eu) :
 			      eu->written ? -EINVAL :
