@@ -97,10 +97,10 @@ static void json_sock(const struct cr_hdr_sock *r)
 	unsigned int i, c;
 
 	if (r->type == SOCK_STREAM || r->type == SOCK_DGRAM || r->type == SOCK_SEQPACKET)
-		printf(", \"type\": \"%s\"", r->type == SOCK_STREAM ? "stream" :
+		printf(", \"sock_type\": \"%s\"", r->type == SOCK_STREAM ? "stream" :
 		       r->type == SOCK_DGRAM ? "dgram" : "seqpacket");
 	else
-		printf(", \"type\": \"%u\"", r->type);
+		printf(", \"sock_type\": \"%u\"", r->type);
 	if (r->state >= CR_SOCK_UNCONNECTED && r->state <= CR_SOCK_CONNECTED)
 		printf(", \"state\": \"%s\"", r->state == CR_SOCK_UNCONNECTED ? "unconnected" :
 		       r->state == CR_SOCK_LISTEN ? "listen" : "connected");
@@ -132,7 +132,7 @@ static void json_sock_msg(const struct cr_hdr_sock_msg *r)
 	const uint32_t *tags = (const void *)(r + 1);
 	uint32_t i;
 
-	printf(", \"sender_tag\": %u, \"flags\": \"%#x\", \"len\": %u, \"nr_fds\": %u, \"fds\": [",
+	printf(", \"sender_tag\": %u, \"flags\": \"%#x\", \"msg_len\": %u, \"nr_fds\": %u, \"fds\": [",
 	       r->sender_tag, r->flags, r->len, r->nr_fds);
 	for (i = 0; i < r->nr_fds; i++)
 		printf("%s%u", i ? ", " : "", tags[i]);
@@ -519,10 +519,10 @@ int main(int argc, char **argv)
 			msg_fds += r->nr_fds;
 		}
 		/* the start of the run of records that may come after the last task */
-		if (!after_tasks_type(h->type))
-			run_off = 0;
-		else if (!run_off)
+		if (after_tasks_type(h->type) && !run_off)
 			run_off = off;
+		else if (!after_tasks_type(h->type) && h->type != CR_HDR_TAIL)
+			run_off = 0;
 		if (idx == 1 && h->type != CR_HDR_TREE)
 			return bad(idx, h, off, "no tree after the head");
 		if (h->type == CR_HDR_TREE) {
