@@ -192,6 +192,23 @@ struct cr_rst_tree {
 	struct completion gone;
 };
 
+/**
+ * cr_tree_has_process() - is @pid a process (a tgid) of the image
+ * @ctx: restart context, its tree read
+ * @pid: a pid in the container
+ *
+ * Return: true if a task of the TREE has @pid as its tgid.
+ */
+bool cr_tree_has_process(struct cr_ctx *ctx, pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; ctx->tree && i < ctx->tree->nr; i++)
+		if (ctx->tree->nodes[i].tt->tgid == pid)
+			return true;
+	return false;
+}
+
 static int cr_tree_lookup(struct xarray *pids, s32 pid)
 {
 	void *v = pid > 0 ? xa_load(pids, pid) : NULL;
@@ -1008,6 +1025,8 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 		if (!r || r->h->type != CR_HDR_TAIL)
 			ret = cr_rec_err(ctx, -EBADMSG, "unexpected record after the last task");
 	}
+	if (!ret)
+		ret = cr_check_socks(ctx);
 	if (!ret)
 		ret = cr_restart_checks(ctx);
 	if (ret)

@@ -319,7 +319,9 @@ bool cr_sock_reaches(struct file *file, void *sk);
 int cr_read_sock(struct cr_ctx *ctx, const struct cr_rec *r);
 int cr_read_sock_msg(struct cr_ctx *ctx, const struct cr_rec *r);
 struct file *cr_read_sock_file(struct cr_ctx *ctx, const struct cr_hdr_file *h);
+int cr_check_socks(struct cr_ctx *ctx);
 int cr_restore_socks(struct cr_ctx *ctx);
+bool cr_tree_has_process(struct cr_ctx *ctx, pid_t pid);
 void cr_unix_release(struct cr_ctx *ctx);
 
 #endif /* _LINUX_CHECKPOINT_H */

@@ -658,6 +658,7 @@ struct cr_rst_sock {
 	struct socket *sock;	/* ours until its file exists, or until closed */
 	struct file *file;	/* its file, our reference */
 	struct sock *sk;	/* held; an embryo's once connected */
+	u32 named_by;		/* the socket whose peer it is (checks) */
 	bool paired;
 };
 
@@ -706,7 +707,7 @@ static int cr_check_sock_rec(struct cr_ctx *ctx, const struct cr_hdr_sock *h)
 				  h->state, f, h->shutdown);
 	if ((u64)h->h.len < sizeof(*h) + (u64)h->name_len + h->path_len)
 		return cr_rec_err(ctx, -EBADMSG, "record shorter than its contents");
-	if (h->state == CR_SOCK_CONNECTED ? !h->peer_tag : h->peer_tag ||
+	if ((h->state == CR_SOCK_CONNECTED ? !h->peer_tag : !!h->peer_tag) ||
 	    (h->state == CR_SOCK_LISTEN &&
 	     (h->type == SOCK_DGRAM || !(f & CR_SOCK_BOUND) || (f & CR_SOCK_GHOST))) ||
 	    (h->peer_tag == h->h.tag && h->type != SOCK_DGRAM) ||
@@ -1121,6 +1122,123 @@ static void cr_dgram_set_peer(struct sock *sk, struct sock *other)
 		sock_put(old);
 }
 
+/* The steps of cr_restore_socks(), each over every socket in image order. */
+enum cr_sock_step {
+	CR_STEP_VALIDATE,	/* before any task: the sockets fit together */
+	CR_STEP_PAIR,		/* join the pairs */
+	CR_STEP_EMBRYO,		/* queue connections not accepted on their listener */
+	CR_STEP_CHECK,		/* every socket made and connected */
+	CR_STEP_FINISH,		/* (messages queued) options, state */
+	CR_STEP_CLOSE,		/* close the closed */
+};
+
+static int cr_sock_step_all(struct cr_ctx *ctx, enum cr_sock_step step);
+
+/* Claim @ps as the peer of @h's socket: one socket only may name it. */
+static int cr_claim_peer(struct cr_ctx *ctx, const struct cr_hdr_sock *h, struct cr_rst_sock *ps)
+{
+	if (ps->named_by && ps->named_by != h->h.tag)
+		return cr_err(ctx, -EBADMSG,
+			      "restart: sockets %u and %u both name %u as their peer",
+			      ps->named_by, h->h.tag, ps->h->h.tag);
+	ps->named_by = h->h.tag;
+	return 0;
+}
+
+/*
+ * Does the socket of @rs fit with the sockets it names?  Checked once
+ * every record is read, before any task is created; the steps after
+ * rely on it.
+ */
+static int cr_validate_sock(struct cr_ctx *ctx, struct cr_rst_sock *rs)
+{
+	const struct cr_hdr_sock *h = rs->h;
+	struct cr_rst_sock *ps = cr_rst_sock(ctx, h->peer_tag);
+	struct cr_rst_sock *l;
+
+	if (!(h->flags & (CR_SOCK_GHOST | CR_SOCK_EMBRYO)) && !rs->file)
+		return cr_err(ctx, -EBADMSG, "restart: socket %u has no file", h->h.tag);
+	if (h->state != CR_SOCK_CONNECTED)
+		return 0;
+	if (!ps || ps->h->type != h->type)
+		return cr_err(ctx, -EBADMSG, "restart: socket %u: peer %u is no socket of its type",
+			      h->h.tag, h->peer_tag);
+	if (h->type == SOCK_DGRAM)
+		return 0;
+	if (h->flags & CR_SOCK_EMBRYO) {
+		l = cr_rst_sock(ctx, h->listener_tag);
+		if (!l || l->h->type != h->type || l->h->state != CR_SOCK_LISTEN ||
+		    (ps->h->flags & (CR_SOCK_EMBRYO | CR_SOCK_GHOST)) ||
+		    ps->h->peer_tag != h->h.tag)
+			return cr_err(ctx, -EBADMSG,
+				      "restart: connection %u: client %u or listener %u do not match",
+				      h->h.tag, h->peer_tag, h->listener_tag);
+		return cr_claim_peer(ctx, h, ps);
+	}
+	if (ps->h->flags & CR_SOCK_EMBRYO) {
+		if (ps->h->peer_tag != h->h.tag)
+			return cr_err(ctx, -EBADMSG,
+				      "restart: socket %u: connection %u is another socket's",
+				      h->h.tag, h->peer_tag);
+		return cr_claim_peer(ctx, h, ps);
+	}
+	if (ps->h->peer_tag != h->h.tag &&
+	    !((ps->h->flags & CR_SOCK_GHOST) && !ps->h->peer_tag))
+		return cr_err(ctx, -EBADMSG,
+			      "restart: sockets %u and %u are not each other's peers",
+			      h->h.tag, h->peer_tag);
+	return cr_claim_peer(ctx, h, ps);
+}
+
+/* Can message @m be queued again: its sockets, files and credentials? */
+static int cr_validate_msg(struct cr_ctx *ctx, const struct cr_hdr_sock_msg *m)
+{
+	struct cr_rst_sock *rs = cr_rst_sock(ctx, m->h.ptag);
+	struct cr_rst_sock *ss = cr_rst_sock(ctx, m->sender_tag);
+	const u32 *tags = (const u32 *)(m + 1);
+	unsigned int i;
+
+	if (!rs || !ss || rs->h->type != ss->h->type || (ss->h->flags & CR_SOCK_EMBRYO) ||
+	    (rs->h->flags & CR_SOCK_GHOST) || rs->h->state == CR_SOCK_LISTEN ||
+	    (rs->h->type != SOCK_DGRAM && rs->h->peer_tag != m->sender_tag))
+		return cr_err(ctx, -EBADMSG,
+			      "restart: message from socket %u to socket %u: no such pair",
+			      m->sender_tag, m->h.ptag);
+	for (i = 0; i < m->nr_fds; i++)
+		if (IS_ERR(cr_obj_fetch(ctx->objhash, tags[i], &cr_obj_file_ops)))
+			return cr_err(ctx, -EBADMSG,
+				      "restart: a message carries file %u, not one of the image",
+				      tags[i]);
+	if ((m->flags & CR_MSG_CREDS) && !cr_tree_has_process(ctx, m->pid))
+		return cr_err(ctx, -EBADMSG,
+			      "restart: a message has the credentials of pid %d, no process of the image",
+			      m->pid);
+	return 0;
+}
+
+/**
+ * cr_check_socks() - do the sockets and messages of the image fit together
+ * @ctx: restart context, every record read, no task created yet
+ *
+ * What cr_restore_socks() relies on, checked while a failure still
+ * leaves the caller as it was.
+ *
+ * Return: 0, or -EBADMSG naming what does not fit.
+ */
+int cr_check_socks(struct cr_ctx *ctx)
+{
+	size_t i;
+	int ret;
+
+	if (!ctx->usk || !ctx->usk->any)
+		return 0;
+	ret = cr_sock_step_all(ctx, CR_STEP_VALIDATE);
+	for (i = 0; !ret && i < ctx->nr_recs; i++)
+		if (ctx->recs[i].h->type == CR_HDR_SOCK_MSG)
+			ret = cr_validate_msg(ctx, (const struct cr_hdr_sock_msg *)ctx->recs[i].h);
+	return ret;
+}
+
 /* Join the connected stream and seqpacket sockets that name each other. */
 static int cr_pair_socks(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 {
@@ -1403,20 +1521,13 @@ static int cr_sock_close_ghost(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 	return 0;
 }
 
-/* The steps of cr_restore_socks(), each over every socket in image order. */
-enum cr_sock_step {
-	CR_STEP_PAIR,		/* join the pairs */
-	CR_STEP_EMBRYO,		/* queue connections not accepted on their listener */
-	CR_STEP_CHECK,		/* every socket made and connected */
-	CR_STEP_FINISH,		/* (messages queued) options, state */
-	CR_STEP_CLOSE,		/* close the closed */
-};
-
 static int cr_sock_step(struct cr_ctx *ctx, struct cr_rst_sock *rs, enum cr_sock_step step)
 {
 	const struct cr_hdr_sock *h = rs->h;
 
 	switch (step) {
+	case CR_STEP_VALIDATE:
+		return cr_validate_sock(ctx, rs);
 	case CR_STEP_PAIR:
 		return cr_pair_socks(ctx, rs);
 	case CR_STEP_EMBRYO:
