@@ -280,6 +280,14 @@ static int cr_tree_check_one(struct cr_ctx *ctx, const struct cr_tree_task *tt, 
 			return cr_rec_err(ctx, -EBADMSG,
 					  "root task %d: a thread, a zombie or with a parent (%d)",
 					  e->pid, e->ppid);
+		/*
+		 * The pid of another's group or session would outlive all but
+		 * pid 1, which then waits for it forever when it is killed.
+		 */
+		if (e->pid == 1 && ((e->pgid && e->pgid != 1) || (e->sid && e->sid != 1)))
+			return cr_rec_err(ctx, -EBADMSG,
+					  "pid 1 in the group %d or session %d of another process",
+					  e->pgid, e->sid);
 	} else if (thread) {
 		ci = cr_tree_lookup(pids, e->tgid);
 		c = ci >= 0 ? &tt[ci] : NULL;

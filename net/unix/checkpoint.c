@@ -250,13 +250,39 @@ static void cr_sock_options(struct cr_ctx *ctx, struct sock *sk, struct cr_hdr_s
 	spin_lock(&sk->sk_peer_lock);
 	pid = sk->sk_peer_pid;
 	cred = sk->sk_peer_cred;
-	if (cred) {
+	/* ids with no name here (overflowuid) are not given back */
+	if (cred && from_kuid(current_user_ns(), cred->euid) != (uid_t)-1 &&
+	    from_kgid(current_user_ns(), cred->egid) != (gid_t)-1) {
 		h->flags |= CR_SOCK_PEERCRED;
 		h->peer_pid = pid_nr_ns(pid, task_active_pid_ns(ctx->root));
-		h->peer_uid = from_kuid_munged(current_user_ns(), cred->euid);
-		h->peer_gid = from_kgid_munged(current_user_ns(), cred->egid);
+		h->peer_uid = from_kuid(current_user_ns(), cred->euid);
+		h->peer_gid = from_kgid(current_user_ns(), cred->egid);
 	}
 	spin_unlock(&sk->sk_peer_lock);
+}
+
+/* What a socket of the container may hold that is not saved: refused. */
+static int cr_sock_supported(struct cr_ctx *ctx, struct sock *sk)
+{
+	const char *what = NULL;
+	struct net *net = NULL;
+	char name[64];
+
+	task_lock(ctx->root);
+	if (ctx->root->nsproxy)
+		net = ctx->root->nsproxy->net_ns;
+	if (!net || !net_eq(sock_net(sk), net))
+		what = "a socket of another network namespace";
+	task_unlock(ctx->root);
+	if (rcu_access_pointer(sk->sk_filter))
+		what = "a socket filter (SO_ATTACH_FILTER)";
+	else if (sock_flag(sk, SOCK_RCVTSTAMP) || sock_flag(sk, SOCK_RCVTSTAMPNS) ||
+		 READ_ONCE(sk->sk_tsflags))
+		what = "receive timestamps (SO_TIMESTAMP*)";
+	if (what)
+		return cr_err(ctx, -EOPNOTSUPP, "%s: %s is not supported yet",
+			      cr_sock_name(sk, name, sizeof(name)), what);
+	return 0;
 }
 
 /*
@@ -284,6 +310,11 @@ static int cr_write_sock_rec(struct cr_ctx *ctx, struct cr_usock *us, u32 flags,
 			      "%s holds an out-of-band byte (MSG_OOB): not supported yet",
 			      cr_sock_name(sk, name, sizeof(name)));
 #endif
+	if (!(flags & (CR_SOCK_GHOST | CR_SOCK_RESET))) {
+		ret = cr_sock_supported(ctx, sk);
+		if (ret)
+			return ret;
+	}
 	cr_sock_snap(sk, &s);
 	if (flags & (CR_SOCK_GHOST | CR_SOCK_RESET)) {
 		/* A closed socket has no peer; an outside one keeps ours if stream. */
@@ -330,7 +361,7 @@ static int cr_write_sock_rec(struct cr_ctx *ctx, struct cr_usock *us, u32 flags,
 					goto out;
 				}
 				path_len = strlen(path) + 1;
-				if (path_len > CR_SUN_PATH_MAX) {
+				if (path_len > CR_SUN_PATH_MAX + 1) {
 					ret = cr_err(ctx, -EOPNOTSUPP,
 						     "%s: its socket file's path %s is too long for bind()",
 						     cr_sock_name(sk, name, sizeof(name)), path);
@@ -403,7 +434,7 @@ int cr_write_sock_file(struct cr_ctx *ctx, struct file *file, u32 tag)
 	if (IS_ERR(us))
 		return PTR_ERR(us);
 	if (us->written)	/* a socket has one file */
-		return -EINVAL;
+		return cr_err(ctx, -EINVAL, "socket %pD: a second file of one socket", file);
 	ret = cr_write_sock_rec(ctx, us, 0, 0);
 	if (ret)
 		return ret;
@@ -428,18 +459,21 @@ static int cr_msg_creds(struct cr_ctx *ctx, struct cr_usock *us, struct sk_buff 
 	if (!pid)
 		return 0;
 	m->pid = pid_nr_ns(pid, task_active_pid_ns(ctx->root));
-	if (m->pid && pid_has_task(pid, PIDTYPE_TGID)) {
+	m->uid = from_kuid(current_user_ns(), UNIXCB(skb).uid);
+	m->gid = from_kgid(current_user_ns(), UNIXCB(skb).gid);
+	if (m->pid && pid_has_task(pid, PIDTYPE_TGID) && m->uid != (uid_t)-1 &&
+	    m->gid != (gid_t)-1) {
 		m->flags |= CR_MSG_CREDS;
-		m->uid = from_kuid_munged(current_user_ns(), UNIXCB(skb).uid);
-		m->gid = from_kgid_munged(current_user_ns(), UNIXCB(skb).gid);
 		return 0;
 	}
+	m->uid = 0;
+	m->gid = 0;
 	/* Nobody can read them back unless the receiver asks for them. */
 	m->pid = 0;
 	if (sock && (test_bit(SOCK_PASSCRED, &sock->flags) ||
 		     test_bit(SOCK_PASSPIDFD, &sock->flags)))
 		return cr_err(ctx, -EOPNOTSUPP,
-			      "%s holds a message with the credentials of a process that is not in the container any more: not supported yet",
+			      "%s holds a message with the credentials of a process not in the container, or with no uid here: not supported yet",
 			      cr_sock_name(us->sk, name, sizeof(name)));
 	return 0;
 }
@@ -539,9 +573,15 @@ static int cr_write_sock_queue(struct cr_ctx *ctx, struct cr_usock *us)
 	int ret = 0;
 
 	us->queued = true;
+	/* Readers outside (a passed fd) detach files in flight under it. */
+	ret = mutex_lock_killable(&unix_sk(sk)->iolock);
+	if (ret)
+		return ret;
 	v = cr_sock_queue(sk, &n);
-	if (!v)
+	if (!v) {
+		mutex_unlock(&unix_sk(sk)->iolock);
 		return -ENOMEM;
+	}
 	for (i = 0; i < n && !ret; i++) {
 		if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
 			struct cr_usock *eu = cr_usock(ctx, v[i]->sk, v[i]);
@@ -554,6 +594,7 @@ static int cr_write_sock_queue(struct cr_ctx *ctx, struct cr_usock *us)
 		}
 		cond_resched();
 	}
+	mutex_unlock(&unix_sk(sk)->iolock);
 	for (i = 0; i < n; i++)
 		consume_skb(v[i]);
 	kvfree(v);
@@ -737,7 +778,7 @@ static int cr_check_sock_rec(struct cr_ctx *ctx, const struct cr_hdr_sock *h)
 					  "a socket file for a socket not bound to a path");
 		return 0;
 	}
-	if (h->path_len < 2 || h->path_len > CR_SUN_PATH_MAX || path[h->path_len - 1] ||
+	if (h->path_len < 2 || h->path_len > CR_SUN_PATH_MAX + 1 || path[h->path_len - 1] ||
 	    strlen(path) != h->path_len - 1 || path[0] != '/' || !S_ISSOCK(h->mode))
 		return cr_rec_err(ctx, -EBADMSG, "bad socket file path or mode %#o", h->mode);
 	return 0;
@@ -809,10 +850,16 @@ static int cr_sock_chmod(struct socket *sock, umode_t mode)
 	return ret;
 }
 
-/* The address a socket of the image binds to, or is reached at. */
-static int cr_sock_addr(const struct cr_hdr_sock *h, struct sockaddr_un *sun)
+/*
+ * The address a socket of the image binds to, or is reached at.  In a
+ * sockaddr_storage, as bind(2) has it: unix_mkname_bsd() ends a path
+ * with a NUL past a full sun_path.
+ */
+static int cr_sock_addr(const struct cr_hdr_sock *h, struct sockaddr_storage *ss)
 {
-	memset(sun, 0, sizeof(*sun));
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+
+	memset(ss, 0, sizeof(*ss));
 	sun->sun_family = AF_UNIX;
 	if (!cr_sock_rec_name(h)[0]) {
 		memcpy(sun->sun_path, cr_sock_rec_name(h), h->name_len);
@@ -820,31 +867,32 @@ static int cr_sock_addr(const struct cr_hdr_sock *h, struct sockaddr_un *sun)
 	}
 	/* A path: the socket file's, from the container's root. */
 	memcpy(sun->sun_path, cr_sock_rec_path(h), h->path_len);
-	return offsetof(struct sockaddr_un, sun_path) + h->path_len;
+	return offsetof(struct sockaddr_un, sun_path) +
+	       min_t(u32, h->path_len, CR_SUN_PATH_MAX);
 }
 
 static int cr_sock_bind(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 {
 	const struct cr_hdr_sock *h = rs->h;
-	struct sockaddr_un sun;
-	int alen = cr_sock_addr(h, &sun), ret;
+	const char *path = h->path_len ? cr_sock_rec_path(h) : NULL;
+	struct sockaddr_storage ss;
+	int alen = cr_sock_addr(h, &ss), ret;
 
-	if (sun.sun_path[0]) {
-		ret = cr_unlink_stale(ctx, sun.sun_path);
+	if (path) {
+		ret = cr_unlink_stale(ctx, path);
 		if (ret)
 			return ret;
 	}
-	ret = kernel_bind(rs->sock, (struct sockaddr *)&sun, alen);
-	if (ret && sun.sun_path[0])
-		return cr_rec_err(ctx, ret, "cannot bind a socket to %s: %pe", sun.sun_path,
-				  ERR_PTR(ret));
+	ret = kernel_bind(rs->sock, (struct sockaddr *)&ss, alen);
+	if (ret && path)
+		return cr_rec_err(ctx, ret, "cannot bind a socket to %s: %pe", path, ERR_PTR(ret));
 	if (ret)
 		return cr_rec_err(ctx, ret, "cannot bind a socket to its abstract name: %pe",
 				  ERR_PTR(ret));
-	if (sun.sun_path[0]) {
+	if (path) {
 		ret = cr_sock_chmod(rs->sock, h->mode);
 		if (ret)
-			return cr_rec_err(ctx, ret, "cannot give %s mode %#o: %pe", sun.sun_path,
+			return cr_rec_err(ctx, ret, "cannot give %s mode %#o: %pe", path,
 					  h->mode, ERR_PTR(ret));
 	}
 	return 0;
@@ -863,7 +911,9 @@ static int cr_sock_set_name(struct socket *sock, const struct cr_hdr_sock *h)
 	refcount_set(&addr->refcnt, 1);
 	addr->len = len;
 	addr->name->sun_family = AF_UNIX;
-	memcpy(addr->name->sun_path, cr_sock_rec_name(h), h->name_len);
+	/* a path name may run one byte past sun_path, as unix_create_addr() copies */
+	memcpy((u8 *)addr->name + offsetof(struct sockaddr_un, sun_path), cr_sock_rec_name(h),
+	       h->name_len);
 	/* Not in any table: only getsockname() and its peers see it. */
 	mutex_lock(&u->bindlock);
 	if (u->addr) {
@@ -1082,8 +1132,9 @@ static void cr_state_double_lock(struct sock *a, struct sock *b)
 	}
 	if (a > b)
 		swap(a, b);
+	/* in address order: af_unix's lockdep cmp_fn allows it */
 	unix_state_lock(a);
-	spin_lock_nested(&unix_sk(b)->lock, SINGLE_DEPTH_NESTING);
+	unix_state_lock(b);
 }
 
 static void cr_state_double_unlock(struct sock *a, struct sock *b)
@@ -1125,10 +1176,12 @@ static void cr_dgram_set_peer(struct sock *sk, struct sock *other)
 /* The steps of cr_restore_socks(), each over every socket in image order. */
 enum cr_sock_step {
 	CR_STEP_VALIDATE,	/* before any task: the sockets fit together */
+	CR_STEP_QUIET,		/* nothing came from outside meanwhile */
 	CR_STEP_PAIR,		/* join the pairs */
 	CR_STEP_EMBRYO,		/* queue connections not accepted on their listener */
 	CR_STEP_CHECK,		/* every socket made and connected */
 	CR_STEP_FINISH,		/* (messages queued) options, state */
+	CR_STEP_TARGETS,	/* datagram sockets others send to: connected */
 	CR_STEP_CLOSE,		/* close the closed */
 };
 
@@ -1168,8 +1221,9 @@ static int cr_validate_sock(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 	if (h->flags & CR_SOCK_EMBRYO) {
 		l = cr_rst_sock(ctx, h->listener_tag);
 		if (!l || l->h->type != h->type || l->h->state != CR_SOCK_LISTEN ||
-		    (ps->h->flags & (CR_SOCK_EMBRYO | CR_SOCK_GHOST)) ||
-		    ps->h->peer_tag != h->h.tag)
+		    (ps->h->flags & CR_SOCK_EMBRYO) ||
+		    !(ps->h->peer_tag == h->h.tag ||
+		      ((ps->h->flags & CR_SOCK_GHOST) && !ps->h->peer_tag)))
 			return cr_err(ctx, -EBADMSG,
 				      "restart: connection %u: client %u or listener %u do not match",
 				      h->h.tag, h->peer_tag, h->listener_tag);
@@ -1255,6 +1309,8 @@ static int cr_pair_socks(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 			      h->h.tag, h->peer_tag);
 	if (ps->h->flags & CR_SOCK_EMBRYO)
 		return 0;	/* connected to its listener later */
+	if (ps == rs)
+		return cr_err(ctx, -EBADMSG, "restart: socket %u is its own peer", h->h.tag);
 	if (ps->paired || (ps->h->peer_tag != h->h.tag &&
 			   !((ps->h->flags & CR_SOCK_GHOST) && !ps->h->peer_tag)))
 		return cr_err(ctx, -EBADMSG,
@@ -1275,17 +1331,19 @@ static int cr_connect_embryo(struct cr_ctx *ctx, struct cr_rst_sock *e)
 	const struct cr_hdr_sock *h = e->h;
 	struct cr_rst_sock *c = cr_rst_sock(ctx, h->peer_tag);
 	struct cr_rst_sock *l = cr_rst_sock(ctx, h->listener_tag);
-	struct sockaddr_un sun;
+	struct sockaddr_storage ss;
+	bool ours;
 	int ret, alen;
 
 	if (!c || !l || c->h->type != h->type || l->h->type != h->type ||
-	    (c->h->flags & CR_SOCK_EMBRYO) || c->h->peer_tag != h->h.tag || c->paired ||
-	    l->h->state != CR_SOCK_LISTEN)
+	    (c->h->flags & CR_SOCK_EMBRYO) || c->paired || l->h->state != CR_SOCK_LISTEN ||
+	    !(c->h->peer_tag == h->h.tag ||
+	      ((c->h->flags & CR_SOCK_GHOST) && !c->h->peer_tag)))
 		return cr_err(ctx, -EBADMSG,
 			      "restart: connection %u: client %u or listener %u do not match",
 			      h->h.tag, h->peer_tag, h->listener_tag);
-	alen = cr_sock_addr(l->h, &sun);
-	ret = kernel_connect(c->sock, (struct sockaddr *)&sun, alen, O_NONBLOCK);
+	alen = cr_sock_addr(l->h, &ss);
+	ret = kernel_connect(c->sock, (struct sockaddr *)&ss, alen, O_NONBLOCK);
 	if (ret)
 		return cr_err(ctx, ret == -EAGAIN ? -ENOSPC : ret,
 			      "restart: cannot queue connection %u on socket %u (its backlog is %u): %pe",
@@ -1296,6 +1354,14 @@ static int cr_connect_embryo(struct cr_ctx *ctx, struct cr_rst_sock *e)
 	unix_state_unlock(c->sk);
 	c->paired = true;
 	e->paired = true;
+	/* The name leads to our listener unless someone took it meanwhile. */
+	unix_state_lock(e->sk);
+	ours = unix_sk(e->sk)->listener == l->sk;
+	unix_state_unlock(e->sk);
+	if (!ours)
+		return cr_err(ctx, -EBUSY,
+			      "restart: the name of socket %u was taken while it was restored",
+			      h->listener_tag);
 	return 0;
 }
 
@@ -1417,19 +1483,23 @@ static int cr_sock_set_peercred(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 	const struct cred *cur = current_cred(), *old_cred;
 	kuid_t uid = make_kuid(cur->user_ns, uc.uid);
 	kgid_t gid = make_kgid(cur->user_ns, uc.gid);
+	struct cr_rst_sock *ps = cr_rst_sock(ctx, h->peer_tag);
 	struct pid *pid = NULL, *old_pid;
 	struct cred *cred = NULL;
 
-	if (!(h->flags & CR_SOCK_PEERCRED))
+	/* A peer outside is gone: its credentials are not the image's to give. */
+	if (!(h->flags & CR_SOCK_PEERCRED) || (ps && (ps->h->flags & CR_SOCK_RESET)))
 		return 0;
 	if (!uid_valid(uid) || !gid_valid(gid) ||
+	    (uc.pid > 0 && uc.pid != task_tgid_vnr(current) &&
+	     !ns_capable(task_active_pid_ns(current)->user_ns, CAP_SYS_ADMIN)) ||
 	    (!uid_eq(uid, cur->uid) && !uid_eq(uid, cur->euid) && !uid_eq(uid, cur->suid) &&
 	     !ns_capable(cur->user_ns, CAP_SETUID)) ||
 	    (!gid_eq(gid, cur->gid) && !gid_eq(gid, cur->egid) && !gid_eq(gid, cur->sgid) &&
 	     !ns_capable(cur->user_ns, CAP_SETGID)))
 		return cr_err(ctx, -EPERM,
-			      "restart: socket %u: its peer's credentials (uid %u, gid %u) are not the restarter's to give",
-			      h->h.tag, uc.uid, uc.gid);
+			      "restart: socket %u: its peer's credentials (pid %d, uid %u, gid %u) are not the restarter's to give",
+			      h->h.tag, uc.pid, uc.uid, uc.gid);
 	if (uc.pid > 0)
 		pid = find_get_pid(uc.pid);
 	if (!uid_eq(uid, cur->euid) || !gid_eq(gid, cur->egid)) {
@@ -1468,7 +1538,18 @@ static int cr_sock_finish(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 			return cr_err(ctx, -EBADMSG,
 				      "restart: socket %u sends to %u, no datagram socket",
 				      h->h.tag, h->peer_tag);
+		/* as connect() asks the LSM */
+		if (ps && rs->sock && ps->sock) {
+			ret = security_unix_may_send(rs->sock, ps->sock);
+			if (ret)
+				return cr_err(ctx, ret,
+					      "restart: socket %u may not send to %u: %pe",
+					      h->h.tag, h->peer_tag, ERR_PTR(ret));
+		}
 		cr_dgram_set_peer(sk, ps ? ps->sk : NULL);
+		unix_state_lock(sk);
+		WRITE_ONCE(sk->sk_state, ps ? TCP_ESTABLISHED : TCP_CLOSE);
+		unix_state_unlock(sk);
 	}
 	if (rs->sock) {
 		if (h->flags & CR_SOCK_PASSCRED)
@@ -1528,6 +1609,13 @@ static int cr_sock_step(struct cr_ctx *ctx, struct cr_rst_sock *rs, enum cr_sock
 	switch (step) {
 	case CR_STEP_VALIDATE:
 		return cr_validate_sock(ctx, rs);
+	case CR_STEP_QUIET:
+		/* A bound socket is reachable from its bind(): refuse what came in. */
+		if (rs->sk && skb_queue_len_lockless(&rs->sk->sk_receive_queue))
+			return cr_err(ctx, -EBUSY,
+				      "restart: socket %u got messages or connections from outside while it was restored",
+				      h->h.tag);
+		return 0;
 	case CR_STEP_PAIR:
 		return cr_pair_socks(ctx, rs);
 	case CR_STEP_EMBRYO:
@@ -1542,6 +1630,15 @@ static int cr_sock_step(struct cr_ctx *ctx, struct cr_rst_sock *rs, enum cr_sock
 		return 0;
 	case CR_STEP_FINISH:
 		return rs->sk ? cr_sock_finish(ctx, rs) : 0;
+	case CR_STEP_TARGETS:
+		if (h->type == SOCK_DGRAM && unix_peer(rs->sk)) {
+			struct sock *other = unix_peer(rs->sk);
+
+			unix_state_lock(other);
+			WRITE_ONCE(other->sk_state, TCP_ESTABLISHED);
+			unix_state_unlock(other);
+		}
+		return 0;
 	case CR_STEP_CLOSE:
 		return cr_sock_close_ghost(ctx, rs);
 	}
@@ -1585,7 +1682,9 @@ int cr_restore_socks(struct cr_ctx *ctx)
 
 	if (!ctx->usk || !ctx->usk->any)
 		return 0;
-	ret = cr_sock_step_all(ctx, CR_STEP_PAIR);
+	ret = cr_sock_step_all(ctx, CR_STEP_QUIET);
+	if (!ret)
+		ret = cr_sock_step_all(ctx, CR_STEP_PAIR);
 	if (!ret)
 		ret = cr_sock_step_all(ctx, CR_STEP_EMBRYO);
 	if (!ret)
@@ -1597,6 +1696,8 @@ int cr_restore_socks(struct cr_ctx *ctx)
 	}
 	if (!ret)
 		ret = cr_sock_step_all(ctx, CR_STEP_FINISH);
+	if (!ret)
+		ret = cr_sock_step_all(ctx, CR_STEP_TARGETS);
 	if (!ret)
 		ret = cr_sock_step_all(ctx, CR_STEP_CLOSE);
 	return ret;

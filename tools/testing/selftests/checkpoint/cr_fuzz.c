@@ -94,6 +94,9 @@ static const struct regression {
 	{ "pause: path fs.0=/proc/self",
 	  "a working directory in /proc/self: its checkpoint names /proc/<host pid>, which "
 	  "restart then cannot find (ENOENT)" },
+	{ "files: set tree.0.task[0].pgid=0x1001",
+	  "pid 1 in the group of a pid that is no task: that pid outlived the rest, and the "
+	  "restored pid 1, once killed, waited for it forever in zap_pid_ns_processes()" },
 };
 
 /* -- record layouts ---------------------------------------------------------- */
