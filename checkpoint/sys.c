@@ -360,6 +360,12 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *		sharing between tasks that restart cannot rebuild;
  *  -ENOENT, -EACCES, -ESTALE, ...	a file of the image cannot be
  *		reopened as it was;
+ *  -EMFILE	more files or unix sockets than RLIMIT_NOFILE;
+ *  -ENOSPC	queued bytes, messages or connections exceed the limits of
+ *		the restored pipe or socket;
+ *  -EADDRINUSE	a unix socket's path or abstract name is taken;
+ *  -ETOOMANYREFS	more files in flight than the caller may have;
+ *  -EBUSY	a restored socket was reached from outside meanwhile;
  *  -EINTR	a fatal signal arrived;
  *  -ENOMEM	out of memory;
  *  any error of reading @fd.
