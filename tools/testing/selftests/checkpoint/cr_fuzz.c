@@ -1831,6 +1831,9 @@ static bool documented(int err, const char *reason)
 		{ "cannot give /", { EROFS } },
 		/* the image's namespaces against the caller's: documented as EINVAL */
 		{ "namespace of its own", { EINVAL } },
+		/* a restored socket reached from outside, or its name taken meanwhile */
+		{ "from outside while it was restored", { EBUSY } },
+		{ "was taken while it was restored", { EBUSY } },
 	};
 
 	if (err == undocumented)
