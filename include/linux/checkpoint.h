@@ -118,6 +118,7 @@ struct cr_rec {
  * @root_pid: restart: pid of the root task in its container
  * @stdio: checkpoint: the files of fds 0-2 of the root task
  * @tree: restart: the task tree being rebuilt
+ * @usk: unix sockets seen (checkpoint) or made (restart), see net/unix/
  * @err: first error
  * @errmsg: its one-line reason
  */

@@ -1124,26 +1124,6 @@ static struct cr_rst_sock *cr_rst_sock(struct cr_ctx *ctx, u32 tag)
 	return IS_ERR(rs) ? NULL : rs;
 }
 
-static void cr_state_double_lock(struct sock *a, struct sock *b)
-{
-	if (a == b) {
-		unix_state_lock(a);
-		return;
-	}
-	if (a > b)
-		swap(a, b);
-	/* in address order: af_unix's lockdep cmp_fn allows it */
-	unix_state_lock(a);
-	unix_state_lock(b);
-}
-
-static void cr_state_double_unlock(struct sock *a, struct sock *b)
-{
-	unix_state_unlock(a);
-	if (a != b)
-		unix_state_unlock(b);
-}
-
 /*
  * Make @other where the datagram socket @sk sends (NULL: nowhere), as
  * connect() does but without dropping what @sk holds: both are sockets
@@ -1157,18 +1137,16 @@ static void cr_dgram_set_peer(struct sock *sk, struct sock *other)
 		return;
 	if (other) {
 		sock_hold(other);
-		cr_state_double_lock(sk, other);
+		unix_state_lock(other);
 		WRITE_ONCE(other->sk_state, TCP_ESTABLISHED);
-	} else {
-		unix_state_lock(sk);
+		unix_state_unlock(other);
 	}
+	/* one lock at a time: these sockets are restart's own */
+	unix_state_lock(sk);
 	old = unix_peer(sk);
 	unix_peer(sk) = other;
 	WRITE_ONCE(sk->sk_state, other ? TCP_ESTABLISHED : TCP_CLOSE);
-	if (other)
-		cr_state_double_unlock(sk, other);
-	else
-		unix_state_unlock(sk);
+	unix_state_unlock(sk);
 	if (old)
 		sock_put(old);
 }
