@@ -16,7 +16,11 @@
  * sent through itself, a cycle, a datagram with files); credentials in
  * flight (SCM_CREDENTIALS); a peer outside the container (EBUSY, or a
  * reset with CHECKPOINT_SOCK_DISCONNECT); a request/response conversation
- * that goes on with no gap nor duplicate.
+ * that goes on with no gap nor duplicate; a pending connection whose
+ * client is gone; a socket file's path that fills sun_path (108 bytes, no
+ * NUL); a receive timestamp (SO_TIMESTAMP: refused, the container goes
+ * on); a datagram receiver whose connected sender is closed and which is
+ * itself connected to another.
  *
  * The processes of a container wait for UT_GO, which the test creates
  * once the container is restarted; each then runs its checks and says
@@ -59,6 +63,7 @@
 #define UT_DGS		UT_DIR "/dgs.sock"
 #define UT_XSRV		UT_DIR "/xsrv.sock"
 #define UT_CONV		UT_DIR "/conv.sock"
+#define UT_GONE		UT_DIR "/gone.sock"
 
 #define UT_WAIT_MS	5000	/* one step in the container */
 #define UT_REAP_MS	15000	/* a child's end, once init waits for it */
@@ -564,6 +569,7 @@ struct ut_msg {
 	int fds[UT_MAX_FDS], nfds;
 	int cred;		/* an SCM_CREDENTIALS came */
 	struct ucred uc;
+	int tstamp;		/* an SCM_TIMESTAMP came */
 	int flags;		/* msg_flags */
 	struct sockaddr_un sa;	/* msg_name */
 	socklen_t salen;
@@ -656,6 +662,8 @@ static ssize_t ut_recvmsg(int fd, void *buf, size_t len, struct ut_msg *m, int f
 		} else if (c->cmsg_type == SCM_CREDENTIALS) {
 			memcpy(&m->uc, CMSG_DATA(c), sizeof(m->uc));
 			m->cred = 1;
+		} else if (c->cmsg_type == SCM_TIMESTAMP) {
+			m->tstamp = 1;
 		}
 	}
 	return n;
@@ -2653,6 +2661,463 @@ TEST_F_TIMEOUT(usock, conversation, UT_TIMEOUT)
 	TH_LOG("%llu exchanges at the checkpoint, %llu in all", (unsigned long long)restored,
 	       (unsigned long long)after);
 	ut_finish(_metadata, e, 3);
+}
+
+/* -- 13. a pending connection whose client is gone ------------------------------------- */
+
+/*
+ * Init listens on UT_GONE (backlog 4).  Client A connects, sends 3000
+ * bytes and exits: its socket is closed, its connection waits in the
+ * queue with no client.  Then client B connects and waits, having sent
+ * nothing.  After restart accept() gives A's connection first, from no
+ * address: POLLIN|POLLRDHUP|POLLHUP, SIOCINQ 3000, the 3000 bytes, then
+ * EOF (twice), no pending error, and a send fails with EPIPE; then B's
+ * connection, which works both ways; then nothing is left to accept.
+ */
+#define CG_A_LEN	3000
+#define CG_B_REPLY	2000
+#define CG_B_MORE	700
+#define CG_SEED		0x5f00
+
+static int cg_l;
+
+static int cg_connect(void)
+{
+	struct sockaddr_un sa;
+	socklen_t sl = ut_sa_path(&sa, UT_GONE);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	UT_CHECK(s >= 0, "%m");
+	UT_CHECK(!UT_RETRY(connect(s, (void *)&sa, sl)), "connect to %s: %m", UT_GONE);
+	return s;
+}
+
+/* A: connects, sends, exits (its socket closed with it). */
+static void cg_client_a(long unused)
+{
+	int s;
+
+	close(cg_l);
+	s = cg_connect();
+	ut_send_pat(s, CG_SEED, 0, CG_A_LEN, MSG_DONTWAIT);
+}
+
+static void cg_client_b(long unused)
+{
+	int s;
+
+	close(cg_l);
+	s = cg_connect();
+	ut_mark("client-b");
+	ut_ready();
+	ut_wait_go();
+	ut_check_type(s, SOCK_STREAM);
+	ut_check_name(s, 1, UT_GONE, strlen(UT_GONE), "B's peer");
+	ut_check_name(s, 0, "", 0, "B (unbound)");
+	UT_CHECK(ut_nread(s) == 0, "B: SIOCINQ %d", ut_nread(s));
+	ut_recv_pat(s, CG_SEED + 1, 0, CG_B_REPLY, "B, from init after restart");
+	ut_send_pat(s, CG_SEED + 2, 0, CG_B_MORE, 0);
+	ut_expect_eof(s, "B: init closed the accepted socket");
+}
+
+static int wl_client_gone(void *arg)
+{
+	struct sockaddr_un sa;
+	socklen_t sl = ut_sa_path(&sa, UT_GONE);
+	int a, r, err;
+	pid_t b;
+
+	ut_enter(NULL, 0);
+	cg_l = socket(AF_UNIX, SOCK_STREAM, 0);
+	UT_CHECK(cg_l >= 0 && !bind(cg_l, (void *)&sa, sl) && !listen(cg_l, 4), "%m");
+	ut_reap(ut_spawn("ut-client-a", cg_client_a, 0), "ut-client-a");
+	b = ut_spawn("ut-client-b", cg_client_b, 0);
+	ut_await("client-b");
+	ut_ready();
+	ut_wait_go();
+	ut_check_type(cg_l, SOCK_STREAM);
+	ut_check_name(cg_l, 0, UT_GONE, strlen(UT_GONE), "the listener");
+	/* A's connection: its bytes, then the end of a closed client. */
+	a = ut_accept(cg_l, 0);
+	ut_check_name(a, 0, UT_GONE, strlen(UT_GONE), "A's connection");
+	r = ut_poll(a, POLLIN | POLLRDHUP, 0);
+	UT_EXPECT(r > 0 && (r & POLLIN) && (r & POLLRDHUP) && (r & POLLHUP) && !(r & POLLERR),
+		  "A's connection: poll %#x, expected POLLIN|POLLRDHUP|POLLHUP", r);
+	UT_CHECK(ut_nread(a) == CG_A_LEN, "A's connection: SIOCINQ %d, A sent %d bytes",
+		 ut_nread(a), CG_A_LEN);
+	ut_recv_pat(a, CG_SEED, 0, CG_A_LEN, "A's connection, sent before A exited");
+	ut_expect_eof(a, "A's connection: A is gone");
+	ut_expect_eof(a, "A's connection: A is gone, again");
+	err = ut_sockerr(a);
+	UT_EXPECT(err == 0, "A's connection: SO_ERROR %d (%s)", err, strerror(err));
+	ut_expect_epipe(a, "A's connection: A is gone");
+	close(a);
+	/* B's connection: alive. */
+	a = ut_accept(cg_l, 1);
+	ut_check_name(a, 0, UT_GONE, strlen(UT_GONE), "B's connection");
+	UT_CHECK(ut_nread(a) == 0, "B's connection: SIOCINQ %d", ut_nread(a));
+	ut_expect_empty(a, "B's connection, B sent nothing");
+	ut_send_pat(a, CG_SEED + 1, 0, CG_B_REPLY, 0);
+	ut_recv_pat(a, CG_SEED + 2, 0, CG_B_MORE, "B's connection, after restart");
+	close(a);
+	UT_CHECK(ut_poll(cg_l, POLLIN, 0) == 0, "a 3rd connection to accept");
+	ut_reap(b, "ut-client-b");
+	return ut_done();
+}
+
+TEST_F_TIMEOUT(usock, listener_client_gone, UT_TIMEOUT)
+{
+	struct stat st;
+
+	ut_start(_metadata, &self->e, wl_client_gone, 2);
+	ut_cycle(_metadata, &self->e, 0);
+	ASSERT_EQ(0, stat(UT_GONE, &st));
+	EXPECT_TRUE(S_ISSOCK(st.st_mode)) TH_LOG("mode %o", st.st_mode);
+	ut_finish(_metadata, &self->e, 3);
+}
+
+/* -- 14. a socket file's path of 108 bytes ---------------------------------------------- */
+
+/*
+ * Init listens on a path of exactly 108 bytes, all of sun_path with no
+ * NUL (bound with an address of offsetof(sun_path) + 108 bytes), in a
+ * directory of a long name under UT_DIR; client C connected and sent 2500
+ * bytes.  After restart: the socket file is at that path (same mode); the
+ * listener, the connection accepted and C's peer have the names they had
+ * (getsockname(), getpeername(): the same bytes, the same length); accept()
+ * gives C's connection with its bytes and the two talk; a new client
+ * connects to the path.
+ */
+#define LP_LEN		108	/* sizeof(sun_path) */
+#define LP_C_LEN	2500
+#define LP_SEED		0x6000
+
+static struct {
+	char path[LP_LEN + 1], dir[LP_LEN + 1];
+	struct sockaddr_storage name;	/* the listener's, before */
+	socklen_t namelen;
+	int l;
+} lp;
+
+/* UT_DIR/long-xxx...x/lp.sock: LP_LEN bytes. */
+static void lp_make_path(void)
+{
+	static const char sock[] = "/lp.sock";
+	size_t n;
+
+	snprintf(lp.dir, sizeof(lp.dir), "%s/long-", UT_DIR);
+	n = LP_LEN - strlen(lp.dir) - strlen(sock);
+	memset(lp.dir + strlen(lp.dir), 'x', n);
+	lp.dir[LP_LEN - strlen(sock)] = '\0';
+	snprintf(lp.path, sizeof(lp.path), "%s%s", lp.dir, sock);
+}
+
+static socklen_t lp_sa(struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, lp.path, LP_LEN);	/* no NUL */
+	return offsetof(struct sockaddr_un, sun_path) + LP_LEN;
+}
+
+/* getsockname() or getpeername() of @fd, in a sockaddr_storage (a full sun_path runs past). */
+static socklen_t lp_name(int fd, int peer, struct sockaddr_storage *ss, const char *what)
+{
+	socklen_t l = sizeof(*ss);
+
+	memset(ss, 0, sizeof(*ss));
+	UT_CHECK(!(peer ? getpeername(fd, (void *)ss, &l) : getsockname(fd, (void *)ss, &l)),
+		 "%s: %s: %m", what, peer ? "getpeername" : "getsockname");
+	return l;
+}
+
+/* @fd's name (or its peer's) is the listener's of before the checkpoint. */
+static void lp_check_name(int fd, int peer, const char *what)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = lp_name(fd, peer, &ss, what);
+	const char *p = ((struct sockaddr_un *)&ss)->sun_path;
+	int n = l > offsetof(struct sockaddr_un, sun_path) ?
+		(int)(l - offsetof(struct sockaddr_un, sun_path)) : 0;
+
+	UT_EXPECT(l == lp.namelen && !memcmp(&ss, &lp.name, l),
+		  "%s: %s gives %u bytes '%.*s', the listener's were %u bytes", what,
+		  peer ? "getpeername" : "getsockname", l, n > 110 ? 110 : n, p, lp.namelen);
+}
+
+static void lp_client(long unused)
+{
+	struct sockaddr_storage peer;
+	struct sockaddr_un sa;
+	socklen_t sl = lp_sa(&sa), pl;
+	int s;
+
+	close(lp.l);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	UT_CHECK(s >= 0, "%m");
+	UT_CHECK(!UT_RETRY(connect(s, (void *)&sa, sl)), "connect to the path of %d bytes: %m",
+		 LP_LEN);
+	ut_send_pat(s, LP_SEED, 0, LP_C_LEN, MSG_DONTWAIT);
+	pl = lp_name(s, 1, &peer, "C's peer, before");
+	UT_CHECK(pl == lp.namelen && !memcmp(&peer, &lp.name, pl),
+		 "C's peer before the checkpoint: %u bytes, not the listener's %u", pl, lp.namelen);
+	ut_ready();
+	ut_wait_go();
+	ut_check_type(s, SOCK_STREAM);
+	lp_check_name(s, 1, "C's peer");
+	ut_check_name(s, 0, "", 0, "C (unbound)");
+	ut_recv_pat(s, LP_SEED + 1, 0, 100, "C, from init");
+	ut_send_pat(s, LP_SEED, LP_C_LEN, 300, 0);
+	ut_expect_eof(s, "C: init closed the accepted socket");
+}
+
+static int wl_long_path(void *arg)
+{
+	struct sockaddr_un sa;
+	socklen_t sl = lp_sa(&sa);
+	struct stat st;
+	mode_t mode;
+	int a, n;
+	pid_t c;
+
+	ut_enter(NULL, 0);
+	lp.l = socket(AF_UNIX, SOCK_STREAM, 0);
+	UT_CHECK(lp.l >= 0, "%m");
+	UT_CHECK(!bind(lp.l, (void *)&sa, sl), "bind to %s (%d bytes, no NUL): %m", lp.path,
+		 LP_LEN);
+	UT_CHECK(!listen(lp.l, 4), "%m");
+	UT_CHECK(!stat(lp.path, &st) && S_ISSOCK(st.st_mode), "%s: %m", lp.path);
+	mode = st.st_mode;
+	lp.namelen = lp_name(lp.l, 0, &lp.name, "the listener, before");
+	UT_CHECK(lp.namelen >= offsetof(struct sockaddr_un, sun_path) + LP_LEN &&
+		 !memcmp(((struct sockaddr_un *)&lp.name)->sun_path, lp.path, LP_LEN),
+		 "the listener before the checkpoint: a name of %u bytes", lp.namelen);
+	c = ut_spawn("ut-lpclient", lp_client, 0);
+	ut_ready();
+	ut_wait_go();
+	UT_CHECK(!stat(lp.path, &st), "%s after restart: %m", lp.path);
+	UT_CHECK(S_ISSOCK(st.st_mode) && st.st_mode == mode, "%s: mode %o, %o before", lp.path,
+		 st.st_mode, mode);
+	ut_check_type(lp.l, SOCK_STREAM);
+	lp_check_name(lp.l, 0, "the listener");
+	UT_CHECK(ut_intopt(lp.l, SO_ACCEPTCONN) == 1, "SO_ACCEPTCONN %d",
+		 ut_intopt(lp.l, SO_ACCEPTCONN));
+	a = ut_accept(lp.l, 0);
+	lp_check_name(a, 0, "C's connection");
+	UT_CHECK(ut_nread(a) == LP_C_LEN, "C's connection: SIOCINQ %d, C sent %d bytes",
+		 ut_nread(a), LP_C_LEN);
+	ut_recv_pat(a, LP_SEED, 0, LP_C_LEN, "C's connection, sent before the checkpoint");
+	ut_send_pat(a, LP_SEED + 1, 0, 100, 0);
+	ut_recv_pat(a, LP_SEED, LP_C_LEN, 300, "C's connection, after restart");
+	close(a);
+	UT_CHECK(ut_poll(lp.l, POLLIN, 0) == 0, "a 2nd connection to accept");
+	/* A client of after restart, through the path. */
+	n = socket(AF_UNIX, SOCK_STREAM, 0);
+	UT_CHECK(n >= 0, "%m");
+	UT_CHECK(!UT_RETRY(connect(n, (void *)&sa, sl)),
+		 "a new client: connect to the path of %d bytes: %m", LP_LEN);
+	lp_check_name(n, 1, "the new client's peer");
+	a = ut_accept(lp.l, 1);
+	lp_check_name(a, 0, "the new client's connection");
+	ut_send_pat(n, LP_SEED + 2, 0, 1000, 0);
+	ut_recv_pat(a, LP_SEED + 2, 0, 1000, "from the new client");
+	ut_send_pat(a, LP_SEED + 3, 0, 10, 0);
+	ut_recv_pat(n, LP_SEED + 3, 0, 10, "the new client, from init");
+	close(a);
+	ut_expect_eof(n, "the new client: init closed");
+	close(n);
+	ut_reap(c, "ut-lpclient");
+	return ut_done();
+}
+
+TEST_F_TIMEOUT(usock, long_path, UT_TIMEOUT)
+{
+	struct stat st;
+
+	lp_make_path();
+	ASSERT_EQ(LP_LEN, strlen(lp.path)) TH_LOG("%s", lp.path);
+	unlink(lp.path);
+	ASSERT_TRUE(!mkdir(lp.dir, 0755) || errno == EEXIST) TH_LOG("mkdir %s: %m", lp.dir);
+	ut_start(_metadata, &self->e, wl_long_path, 2);
+	ut_cycle(_metadata, &self->e, 0);
+	ASSERT_EQ(0, stat(lp.path, &st)) TH_LOG("%s after restart: %m", lp.path);
+	EXPECT_TRUE(S_ISSOCK(st.st_mode)) TH_LOG("mode %o", st.st_mode);
+	ut_finish(_metadata, &self->e, 2);
+	unlink(lp.path);
+	rmdir(lp.dir);
+}
+
+/* -- 15. a receive timestamp: refused ----------------------------------------------------- */
+
+/*
+ * Init has a datagram pair; T, one end, has SO_TIMESTAMP on; each end has
+ * a datagram queued.  Checkpoint, with or without CHECKPOINT_KILL, is
+ * refused (EOPNOTSUPP, the reason names SO_TIMESTAMP) and the container
+ * goes on thawed; then T still has SO_TIMESTAMP (the other end not), each
+ * end reads its datagram, byte for byte (T's with its SCM_TIMESTAMP), and
+ * T gets one more with a timestamp.
+ */
+#define TS_SEED		0x6100
+
+static int wl_timestamp(void *arg)
+{
+	struct ut_msg m;
+	int sv[2];
+
+	ut_enter(NULL, 0);
+	UT_CHECK(!socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), "%m");
+	ut_setint(sv[0], SO_TIMESTAMP, 1);
+	ut_send_msg(sv[1], 300, TS_SEED, 0, MSG_DONTWAIT);
+	ut_send_msg(sv[0], 400, TS_SEED + 1, 0, MSG_DONTWAIT);
+	ut_ready();
+	while (access(UT_GO, F_OK)) {
+		ut_counter++;
+		cr_msleep(1);
+	}
+	UT_CHECK(ut_intopt(sv[0], SO_TIMESTAMP) == 1, "T: SO_TIMESTAMP %d",
+		 ut_intopt(sv[0], SO_TIMESTAMP));
+	UT_CHECK(ut_intopt(sv[1], SO_TIMESTAMP) == 0, "the other end: SO_TIMESTAMP %d",
+		 ut_intopt(sv[1], SO_TIMESTAMP));
+	UT_CHECK(ut_nread(sv[0]) == 300, "T: SIOCINQ %d", ut_nread(sv[0]));
+	ut_expect_msg(sv[0], 300, TS_SEED, 0, 0, &m, "T's datagram");
+	UT_CHECK(m.tstamp, "T's datagram: no SCM_TIMESTAMP");
+	ut_expect_msg(sv[1], 400, TS_SEED + 1, 0, 0, &m, "the other end's datagram");
+	UT_CHECK(!m.tstamp, "the other end's datagram: an SCM_TIMESTAMP");
+	ut_expect_empty(sv[0], "T after its datagram");
+	ut_expect_empty(sv[1], "the other end after its datagram");
+	ut_send_msg(sv[1], 50, TS_SEED, 300, 0);
+	ut_expect_msg(sv[0], 50, TS_SEED, 300, 0, &m, "T's datagram after the refusals");
+	UT_CHECK(m.tstamp, "T's datagram after the refusals: no SCM_TIMESTAMP");
+	return ut_done();
+}
+
+TEST_F_TIMEOUT(usock, refuse_timestamp, UT_TIMEOUT)
+{
+	static const unsigned long flags[] = { 0, CHECKPOINT_KILL };
+	struct ut_env *e = &self->e;
+	unsigned int i;
+	int ret;
+
+	ut_start(_metadata, e, wl_timestamp, 1);
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		ret = cr_checkpoint_flags(e->init, UT_IMG, flags[i], e->why, sizeof(e->why));
+		EXPECT_EQ(-EOPNOTSUPP, ret) TH_LOG("checkpoint with flags %#lx: %s (%s)", flags[i],
+						   strerror(-ret), e->why);
+		TH_LOG("reason: %s", e->why);
+		EXPECT_NE(NULL, strstr(e->why, "SO_TIMESTAMP"))
+			TH_LOG("the reason names no SO_TIMESTAMP");
+		EXPECT_EQ(0, cr_running_and_thawed(e->init, e->cgpath, &ut_counter))
+			TH_LOG("after the refused checkpoint with flags %#lx", flags[i]);
+	}
+	ut_finish(_metadata, e, 1);
+}
+
+/* -- 16. a datagram receiver whose connected sender is closed, connected itself -------- */
+
+/*
+ * R is bound to an abstract name; S, unbound, connect()s to R, sends 3
+ * datagrams and is closed.  Then R connect()s to P (bound to another
+ * abstract name) and sends 2 that P does not read; from then on a stranger
+ * may not send to R (EPERM).  After restart: R's name and its peer's, and
+ * P's, are as before (P has no peer); R gets S's 3 datagrams, each from no
+ * address (recvfrom() gives a name of 0 bytes, as Linux does for any
+ * unbound sender: checked before the checkpoint too, with MSG_PEEK); P
+ * gets R's 2, from R's name; R sends to P with no address; a new socket
+ * may send to P but not to R (EPERM), and P may send to R.
+ */
+#define DC_SEED		0x6200
+static const int dc_s_len[] = { 700, 0, 2000 };
+static const int dc_r_len[] = { 100, 1234 };
+
+/* A new unbound socket cannot send to R, connected to P. */
+static void dc_stranger_refused(const struct sockaddr_un *rsa, socklen_t rsl, const char *when)
+{
+	int n = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ssize_t k;
+
+	UT_CHECK(n >= 0, "%m");
+	errno = 0;
+	k = sendto(n, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL, (void *)rsa, rsl);
+	UT_EXPECT(k < 0 && errno == EPERM,
+		  "%s: a new socket's sendto R (connected to P): %zd (%m), expected EPERM", when,
+		  k);
+	close(n);
+}
+
+static int wl_dgram_closed_sender(void *arg)
+{
+	static uint8_t buf[4096];
+	char rname[64], pname[64];
+	struct sockaddr_un rsa, psa, sa;
+	socklen_t rsl, psl, l;
+	size_t rlen, plen;
+	struct ut_msg m;
+	int r, s, p, n, i;
+	ssize_t k;
+
+	ut_enter(NULL, 0);
+	rlen = ut_abstract(rname, sizeof(rname), "-r");
+	plen = ut_abstract(pname, sizeof(pname), "-p");
+	rsl = ut_sa(&rsa, rname, rlen);
+	psl = ut_sa(&psa, pname, plen);
+	r = socket(AF_UNIX, SOCK_DGRAM, 0);
+	p = socket(AF_UNIX, SOCK_DGRAM, 0);
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	UT_CHECK(r >= 0 && p >= 0 && s >= 0, "%m");
+	UT_CHECK(!bind(r, (void *)&rsa, rsl), "bind R to %s: %m", rname + 1);
+	UT_CHECK(!bind(p, (void *)&psa, psl), "bind P to %s: %m", pname + 1);
+	UT_CHECK(!connect(s, (void *)&rsa, rsl), "connect S to R: %m");
+	ut_check_name(s, 0, "", 0, "S, connected (still unbound)");
+	for (i = 0; i < (int)ARRAY_SIZE(dc_s_len); i++)
+		ut_send_msg(s, dc_s_len[i], DC_SEED, ut_pos(dc_s_len, i), MSG_DONTWAIT);
+	close(s);
+	UT_CHECK(!connect(r, (void *)&psa, psl), "connect R to P: %m");
+	for (i = 0; i < (int)ARRAY_SIZE(dc_r_len); i++)
+		ut_send_msg(r, dc_r_len[i], DC_SEED + 1, ut_pos(dc_r_len, i), MSG_DONTWAIT);
+	/* What Linux itself says of S's datagrams. */
+	k = ut_recvmsg(r, buf, sizeof(buf), &m, MSG_PEEK | MSG_DONTWAIT);
+	UT_CHECK(k == dc_s_len[0] && m.salen == 0,
+		 "before the checkpoint: MSG_PEEK gives %zd bytes (%m) from a name of %u bytes", k,
+		 m.salen);
+	dc_stranger_refused(&rsa, rsl, "before the checkpoint");
+	UT_CHECK(!ut_failed, "before the checkpoint");
+	ut_ready();
+	ut_wait_go();
+	ut_check_type(r, SOCK_DGRAM);
+	ut_check_type(p, SOCK_DGRAM);
+	ut_check_name(r, 0, rname, rlen, "R");
+	ut_check_name(r, 1, pname, plen, "R's peer");
+	ut_check_name(p, 0, pname, plen, "P");
+	l = sizeof(sa);
+	errno = 0;
+	UT_EXPECT(getpeername(p, (void *)&sa, &l) < 0 && errno == ENOTCONN,
+		  "P: getpeername: %m, expected ENOTCONN (P connected to nothing)");
+	for (i = 0; i < (int)ARRAY_SIZE(dc_s_len); i++)
+		dn_expect(r, i, dc_s_len[i], DC_SEED, ut_pos(dc_s_len, i), "", 0);
+	ut_expect_empty(r, "R after S's 3 datagrams");
+	for (i = 0; i < (int)ARRAY_SIZE(dc_r_len); i++)
+		dn_expect(p, 10 + i, dc_r_len[i], DC_SEED + 1, ut_pos(dc_r_len, i), rname, rlen);
+	ut_expect_empty(p, "P after R's 2 datagrams");
+	/* R still sends to its peer with no address. */
+	ut_send_msg(r, 55, DC_SEED + 2, 0, 0);
+	dn_expect(p, 20, 55, DC_SEED + 2, 0, rname, rlen);
+	/* A stranger: to R no, to P yes; P to R yes (R's peer). */
+	dc_stranger_refused(&rsa, rsl, "after restart");
+	n = socket(AF_UNIX, SOCK_DGRAM, 0);
+	UT_CHECK(n >= 0, "%m");
+	ut_sendto_msg(n, 66, DC_SEED + 3, 0, &psa, psl);
+	dn_expect(p, 21, 66, DC_SEED + 3, 0, "", 0);
+	ut_sendto_msg(p, 77, DC_SEED + 4, 0, &rsa, rsl);
+	dn_expect(r, 22, 77, DC_SEED + 4, 0, pname, plen);
+	ut_expect_empty(r, "R at the end");
+	ut_expect_empty(p, "P at the end");
+	close(n);
+	return ut_done();
+}
+
+TEST_F_TIMEOUT(usock, dgram_sender_closed_after_connect, UT_TIMEOUT)
+{
+	ut_run(_metadata, &self->e, wl_dgram_closed_sender, 1, 1);
 }
 
 TEST_HARNESS_MAIN
