@@ -126,8 +126,10 @@ static struct cr_usock *cr_usock(struct cr_ctx *ctx, struct sock *sk, struct sk_
 	tag = cr_obj_lookup_add(ctx->objhash, sk, &cr_obj_usock_ops, &new);
 	if (tag < 0)
 		return ERR_PTR(tag);
-	if (!new)
-		return xa_load(&usk->socks, tag);
+	if (!new) {
+		us = xa_load(&usk->socks, tag);
+		return us ?: ERR_PTR(-ENOENT);	/* its first lookup failed */
+	}
 	us = kzalloc(sizeof(*us), GFP_KERNEL_ACCOUNT);
 	if (!us)
 		return ERR_PTR(-ENOMEM);
@@ -478,11 +480,23 @@ static int cr_msg_creds(struct cr_ctx *ctx, struct cr_usock *us, struct sk_buff 
 	return 0;
 }
 
-/* The SOCK_MSG record of @skb, queued on @us. */
-static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct sk_buff *skb)
+/*
+ * A queued skb as the queue capture saw it, under the socket's iolock:
+ * the files in flight with it are held here, a reader outside may
+ * detach them from the skb once the iolock is dropped.
+ */
+struct cr_qskb {
+	struct sk_buff *skb;	/* a reference */
+	struct file **files;	/* references */
+	u32 nr_files;
+	u32 off;		/* stream: bytes of it read already */
+};
+
+/* The SOCK_MSG record of @q, queued on @us. */
+static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct cr_qskb *q)
 {
-	struct scm_fp_list *fp = UNIXCB(skb).fp;
-	unsigned int nr = fp ? fp->count : 0, i;
+	struct sk_buff *skb = q->skb;
+	unsigned int nr = q->nr_files, i;
 	u32 off = 0, len = skb->len, *tags = NULL;
 	struct cr_hdr_sock_msg *m, cm = {};
 	struct cr_usock *su;
@@ -491,7 +505,7 @@ static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct sk_
 	int ret;
 
 	if (us->sk->sk_type == SOCK_STREAM) {
-		off = UNIXCB(skb).consumed;
+		off = min(q->off, skb->len);
 		len = skb->len - off;
 		if (!len)	/* read already: an out-of-band byte's place */
 			return 0;
@@ -499,8 +513,6 @@ static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct sk_
 	if (!skb->sk)
 		return cr_err(ctx, -EOPNOTSUPP, "%s holds a message without a sender",
 			      cr_sock_name(us->sk, name, sizeof(name)));
-	if (nr > CR_MSG_FDS_MAX)
-		return -EINVAL;
 	rlen = sizeof(*m) + nr * sizeof(u32) + len;
 	if (rlen > CR_RECORD_MAX)
 		return cr_err(ctx, -EOPNOTSUPP,
@@ -512,7 +524,7 @@ static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct sk_
 			return -ENOMEM;
 	}
 	for (i = 0, ret = 0; i < nr && !ret; i++)
-		ret = cr_write_file(ctx, fp->fp[i], &tags[i]);
+		ret = cr_write_file(ctx, q->files[i], &tags[i]);
 	su = ret ? NULL : cr_usock(ctx, skb->sk, skb);
 	if (IS_ERR(su))
 		ret = PTR_ERR(su);
@@ -540,27 +552,59 @@ static int cr_write_sock_msg(struct cr_ctx *ctx, struct cr_usock *us, struct sk_
 	return ret;
 }
 
+static void cr_qskb_put(struct cr_qskb *v, unsigned int n)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < v[i].nr_files; j++)
+			fput(v[i].files[j]);
+		kfree(v[i].files);
+		consume_skb(v[i].skb);
+	}
+	kvfree(v);
+}
+
 /*
- * The skbs queued on @sk, each with a reference; the container is
- * frozen, so only senders outside may add more meanwhile, after these.
+ * The skbs queued on @sk, each with a reference, and the files in flight
+ * with them; the container is frozen, so only senders outside may add
+ * more meanwhile, after these.  Called with the socket's iolock held:
+ * readers (outside, with a passed fd) detach files in flight under it.
  */
-static struct sk_buff **cr_sock_queue(struct sock *sk, unsigned int *nr)
+static struct cr_qskb *cr_sock_queue(struct sock *sk, unsigned int *nr)
 {
 	struct sk_buff_head *q = &sk->sk_receive_queue;
-	unsigned int n = READ_ONCE(q->qlen), i = 0;
-	struct sk_buff **v, *skb;
+	unsigned int n = READ_ONCE(q->qlen), i = 0, j;
+	struct scm_fp_list *fp;
+	struct cr_qskb *v;
+	struct sk_buff *skb;
 
-	v = kvmalloc_array(max(n, 1U), sizeof(*v), GFP_KERNEL_ACCOUNT);
+	v = kvcalloc(max(n, 1U), sizeof(*v), GFP_KERNEL_ACCOUNT);
 	if (!v)
 		return NULL;
 	spin_lock(&q->lock);
 	skb_queue_walk(q, skb) {
 		if (i == n)
 			break;
-		v[i++] = skb_get(skb);
+		v[i].skb = skb_get(skb);
+		v[i].off = UNIXCB(skb).consumed;
+		i++;
 	}
 	spin_unlock(&q->lock);
 	*nr = i;
+	for (i = 0; i < *nr; i++) {
+		fp = UNIXCB(v[i].skb).fp;
+		if (!fp || !fp->count)
+			continue;
+		v[i].files = kmalloc_array(fp->count, sizeof(*v[i].files), GFP_KERNEL_ACCOUNT);
+		if (!v[i].files) {
+			cr_qskb_put(v, *nr);
+			return NULL;
+		}
+		for (j = 0; j < fp->count; j++)
+			v[i].files[j] = get_file(fp->fp[j]);
+		v[i].nr_files = fp->count;
+	}
 	return v;
 }
 
@@ -568,36 +612,37 @@ static struct sk_buff **cr_sock_queue(struct sock *sk, unsigned int *nr)
 static int cr_write_sock_queue(struct cr_ctx *ctx, struct cr_usock *us)
 {
 	struct sock *sk = us->sk;
-	struct sk_buff **v;
+	struct cr_qskb *v;
 	unsigned int n, i;
 	int ret = 0;
 
 	us->queued = true;
-	/* Readers outside (a passed fd) detach files in flight under it. */
+	/*
+	 * The snapshot only under the iolock: records are written after it
+	 * (writing may take a pipe's mutex, which splice takes before it).
+	 */
 	ret = mutex_lock_killable(&unix_sk(sk)->iolock);
 	if (ret)
 		return ret;
 	v = cr_sock_queue(sk, &n);
-	if (!v) {
-		mutex_unlock(&unix_sk(sk)->iolock);
+	mutex_unlock(&unix_sk(sk)->iolock);
+	if (!v)
 		return -ENOMEM;
-	}
 	for (i = 0; i < n && !ret; i++) {
 		if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
-			struct cr_usock *eu = cr_usock(ctx, v[i]->sk, v[i]);
+			struct cr_usock *eu = cr_usock(ctx, v[i].skb->sk, v[i].skb);
 
 			ret = IS_ERR(eu) ? PTR_ERR(eu) :
 			      eu->written ? -EINVAL :
 			      cr_write_sock_rec(ctx, eu, CR_SOCK_EMBRYO, us->tag);
+		} else if (v[i].nr_files > CR_MSG_FDS_MAX) {
+			ret = -EINVAL;
 		} else {
-			ret = cr_write_sock_msg(ctx, us, v[i]);
+			ret = cr_write_sock_msg(ctx, us, &v[i]);
 		}
 		cond_resched();
 	}
-	mutex_unlock(&unix_sk(sk)->iolock);
-	for (i = 0; i < n; i++)
-		consume_skb(v[i]);
-	kvfree(v);
+	cr_qskb_put(v, n);
 	return ret;
 }
 
@@ -844,7 +889,9 @@ static int cr_sock_chmod(struct socket *sock, umode_t mode)
 		return ret;
 	inode_lock(inode);
 	ia.ia_mode = (mode & S_IALLUGO) | (inode->i_mode & ~S_IALLUGO);
-	ret = notify_change(mnt_idmap(u->path.mnt), d, &ia, NULL);
+	ret = security_path_chmod(&u->path, ia.ia_mode);
+	if (!ret)
+		ret = notify_change(mnt_idmap(u->path.mnt), d, &ia, NULL);
 	inode_unlock(inode);
 	mnt_drop_write(u->path.mnt);
 	return ret;
@@ -889,12 +936,6 @@ static int cr_sock_bind(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 	if (ret)
 		return cr_rec_err(ctx, ret, "cannot bind a socket to its abstract name: %pe",
 				  ERR_PTR(ret));
-	if (path) {
-		ret = cr_sock_chmod(rs->sock, h->mode);
-		if (ret)
-			return cr_rec_err(ctx, ret, "cannot give %s mode %#o: %pe", path,
-					  h->mode, ERR_PTR(ret));
-	}
 	return 0;
 }
 
@@ -1165,6 +1206,37 @@ enum cr_sock_step {
 
 static int cr_sock_step_all(struct cr_ctx *ctx, enum cr_sock_step step);
 
+/*
+ * May the caller give these credentials to another, as sendmsg() checks
+ * SCM_CREDENTIALS: its own pid or CAP_SYS_ADMIN over the pid namespace,
+ * ids it has or CAP_SETUID / CAP_SETGID.
+ */
+static bool cr_may_claim(pid_t pid, u32 uid_nr, u32 gid_nr)
+{
+	const struct cred *cur = current_cred();
+	kuid_t uid = make_kuid(cur->user_ns, uid_nr);
+	kgid_t gid = make_kgid(cur->user_ns, gid_nr);
+
+	if (!uid_valid(uid) || !gid_valid(gid))
+		return false;
+	if (pid > 0 && pid != task_tgid_vnr(current) &&
+	    !ns_capable(task_active_pid_ns(current)->user_ns, CAP_SYS_ADMIN))
+		return false;
+	if (!uid_eq(uid, cur->uid) && !uid_eq(uid, cur->euid) && !uid_eq(uid, cur->suid) &&
+	    !ns_capable(cur->user_ns, CAP_SETUID))
+		return false;
+	return gid_eq(gid, cur->gid) || gid_eq(gid, cur->egid) || gid_eq(gid, cur->sgid) ||
+	       ns_capable(cur->user_ns, CAP_SETGID);
+}
+
+/* Are SO_PEERCRED's given back: in the image, of a peer that was not outside? */
+static bool cr_sock_has_peercred(struct cr_ctx *ctx, const struct cr_hdr_sock *h)
+{
+	struct cr_rst_sock *ps = cr_rst_sock(ctx, h->peer_tag);
+
+	return (h->flags & CR_SOCK_PEERCRED) && !(ps && (ps->h->flags & CR_SOCK_RESET));
+}
+
 /* Claim @ps as the peer of @h's socket: one socket only may name it. */
 static int cr_claim_peer(struct cr_ctx *ctx, const struct cr_hdr_sock *h, struct cr_rst_sock *ps)
 {
@@ -1189,6 +1261,15 @@ static int cr_validate_sock(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 
 	if (!(h->flags & (CR_SOCK_GHOST | CR_SOCK_EMBRYO)) && !rs->file)
 		return cr_err(ctx, -EBADMSG, "restart: socket %u has no file", h->h.tag);
+	if (cr_sock_has_peercred(ctx, h) && !cr_may_claim(h->peer_pid, h->peer_uid, h->peer_gid))
+		return cr_err(ctx, -EPERM,
+			      "restart: socket %u: its peer's credentials are not the restarter's to give",
+			      h->h.tag);
+	/* A bound socket is reachable from its bind(): refuse what came in. */
+	if (rs->sk && skb_queue_len_lockless(&rs->sk->sk_receive_queue))
+		return cr_err(ctx, -EBUSY,
+			      "restart: socket %u got messages or connections from outside while it was restored",
+			      h->h.tag);
 	if (h->state != CR_SOCK_CONNECTED)
 		return 0;
 	if (!ps || ps->h->type != h->type)
@@ -1245,6 +1326,10 @@ static int cr_validate_msg(struct cr_ctx *ctx, const struct cr_hdr_sock_msg *m)
 		return cr_err(ctx, -EBADMSG,
 			      "restart: a message has the credentials of pid %d, no process of the image",
 			      m->pid);
+	if ((m->flags & CR_MSG_CREDS) && !cr_may_claim(m->pid, m->uid, m->gid))
+		return cr_err(ctx, -EPERM,
+			      "restart: a message to socket %u has credentials that are not the restarter's to give",
+			      m->h.ptag);
 	return 0;
 }
 
@@ -1457,30 +1542,27 @@ static int cr_sock_set_peercred(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 {
 	const struct cr_hdr_sock *h = rs->h;
 	struct sock *sk = rs->sk;
-	struct ucred uc = { .pid = h->peer_pid, .uid = h->peer_uid, .gid = h->peer_gid };
 	const struct cred *cur = current_cred(), *old_cred;
-	kuid_t uid = make_kuid(cur->user_ns, uc.uid);
-	kgid_t gid = make_kgid(cur->user_ns, uc.gid);
-	struct cr_rst_sock *ps = cr_rst_sock(ctx, h->peer_tag);
+	kuid_t uid = make_kuid(cur->user_ns, h->peer_uid);
+	kgid_t gid = make_kgid(cur->user_ns, h->peer_gid);
 	struct pid *pid = NULL, *old_pid;
 	struct cred *cred = NULL;
 
-	/* A peer outside is gone: its credentials are not the image's to give. */
-	if (!(h->flags & CR_SOCK_PEERCRED) || (ps && (ps->h->flags & CR_SOCK_RESET)))
-		return 0;
-	if (!uid_valid(uid) || !gid_valid(gid) ||
-	    (uc.pid > 0 && uc.pid != task_tgid_vnr(current) &&
-	     !ns_capable(task_active_pid_ns(current)->user_ns, CAP_SYS_ADMIN)) ||
-	    (!uid_eq(uid, cur->uid) && !uid_eq(uid, cur->euid) && !uid_eq(uid, cur->suid) &&
-	     !ns_capable(cur->user_ns, CAP_SETUID)) ||
-	    (!gid_eq(gid, cur->gid) && !gid_eq(gid, cur->egid) && !gid_eq(gid, cur->sgid) &&
-	     !ns_capable(cur->user_ns, CAP_SETGID)))
-		return cr_err(ctx, -EPERM,
-			      "restart: socket %u: its peer's credentials (pid %d, uid %u, gid %u) are not the restarter's to give",
-			      h->h.tag, uc.pid, uc.uid, uc.gid);
-	if (uc.pid > 0)
-		pid = find_get_pid(uc.pid);
-	if (!uid_eq(uid, cur->euid) || !gid_eq(gid, cur->egid)) {
+	/*
+	 * What the restore itself set (the restarter's) is no peer's: none
+	 * if the image has none, or its peer was outside and is gone.
+	 */
+	if (!cr_sock_has_peercred(ctx, h)) {
+		cur = NULL;
+	} else {
+		if (!cr_may_claim(h->peer_pid, h->peer_uid, h->peer_gid))
+			return cr_err(ctx, -EPERM,
+				      "restart: socket %u: its peer's credentials are not the restarter's to give",
+				      h->h.tag);
+		if (h->peer_pid > 0)
+			pid = find_get_pid(h->peer_pid);
+	}
+	if (cur && (!uid_eq(uid, cur->euid) || !gid_eq(gid, cur->egid))) {
 		cred = prepare_creds();
 		if (!cred) {
 			put_pid(pid);
@@ -1493,7 +1575,7 @@ static int cr_sock_set_peercred(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 	old_pid = sk->sk_peer_pid;
 	old_cred = sk->sk_peer_cred;
 	sk->sk_peer_pid = pid;
-	sk->sk_peer_cred = cred ?: get_current_cred();
+	sk->sk_peer_cred = cred ?: cur ? get_current_cred() : NULL;
 	spin_unlock(&sk->sk_peer_lock);
 	put_pid(old_pid);
 	if (old_cred)
@@ -1545,6 +1627,13 @@ static int cr_sock_finish(struct cr_ctx *ctx, struct cr_rst_sock *rs)
 	ret = cr_sock_set_peercred(ctx, rs);
 	if (ret)
 		return ret;
+	/* Its mode once connections to it are made again: they need write access. */
+	if ((h->flags & CR_SOCK_BOUND) && h->path_len && rs->sock) {
+		ret = cr_sock_chmod(rs->sock, h->mode);
+		if (ret)
+			return cr_err(ctx, ret, "restart: cannot give %s mode %#o: %pe",
+				      cr_sock_rec_path(h), h->mode, ERR_PTR(ret));
+	}
 	if (h->shutdown & CR_SHUT_RD)
 		shut |= RCV_SHUTDOWN;
 	if (h->shutdown & CR_SHUT_WR)
