@@ -436,6 +436,49 @@ static int cr_read_tree(struct cr_ctx *ctx)
 }
 
 /* Everything a live task's records ask for, checked; nothing changed yet. */
+/**
+ * cr_read_files_ahead() - read the object records at the current position
+ * @ctx: restart context
+ *
+ * The records of objects that come before their first user: FILE, and
+ * the PIPE, SOCK and SOCK_MSG records of the objects files lead to;
+ * each goes to the reader of its kind.  The driver calls this before the
+ * records that may follow them: FD records, the MM record, the TAIL.
+ *
+ * Return: 0 or the first such record's error.
+ */
+int cr_read_files_ahead(struct cr_ctx *ctx)
+{
+	const struct cr_rec *r;
+	int ret;
+
+	while ((r = cr_peek_rec(ctx))) {
+		switch (r->h->type) {
+		case CR_HDR_FILE:
+			ctx->next_rec++;
+			ret = cr_read_file(ctx, r);
+			break;
+		case CR_HDR_PIPE:
+			ctx->next_rec++;
+			ret = cr_read_pipe(ctx, r);
+			break;
+		case CR_HDR_SOCK:
+			ctx->next_rec++;
+			ret = cr_read_sock(ctx, r);
+			break;
+		case CR_HDR_SOCK_MSG:
+			ctx->next_rec++;
+			ret = cr_read_sock_msg(ctx, r);
+			break;
+		default:
+			return 0;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int cr_read_one_task(struct cr_ctx *ctx, struct cr_rst_node *n)
 {
 	struct cr_rst_task *rt = &n->rt;
@@ -447,7 +490,7 @@ static int cr_read_one_task(struct cr_ctx *ctx, struct cr_rst_node *n)
 	if (!ret && (n->first & CR_FIRST_FILES))
 		ret = cr_read_files(ctx, rt);
 	if (!ret && (n->first & CR_FIRST_MM))
-		ret = cr_read_mm(ctx, rt);
+		ret = cr_read_files_ahead(ctx) ?: cr_read_mm(ctx, rt);
 	if (!ret && (n->first & CR_FIRST_SIGHAND))
 		ret = cr_read_sighand(ctx, rt);
 	if (!ret)

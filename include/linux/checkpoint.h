@@ -157,23 +157,30 @@ __printf(3, 4) int cr_err(struct cr_ctx *ctx, int err, const char *fmt, ...);
 __printf(3, 4) int cr_rec_err(struct cr_ctx *ctx, int err, const char *fmt, ...);
 size_t cr_arena_first_size(struct task_struct *t);
 
-/* checkpoint/arena.c */
+/* checkpoint/arena.c: the allocator */
 void cr_arena_init(struct cr_arena *arena, size_t first_size, size_t max_chunk);
 void cr_arena_release(struct cr_arena *arena);
 void *cr_arena_alloc(struct cr_arena *arena, size_t len);
+struct cr_chunk *cr_chunk_new(struct cr_arena *a, size_t need);
+
+/* checkpoint/output.c: checkpoint's one output path */
 void *cr_hbuf_get(struct cr_ctx *ctx, size_t len);
 void cr_hbuf_put(struct cr_ctx *ctx, size_t len);
 void *cr_rec_get(struct cr_ctx *ctx, u32 type, size_t len, u32 tag, u32 ptag);
 int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr);
 void cr_pgarr_release(struct cr_ctx *ctx);
 int cr_flush(struct cr_ctx *ctx);
+
+/* checkpoint/input.c: restart's image and records */
 int cr_read_image(struct cr_ctx *ctx);
 const struct cr_rec *cr_next_rec(struct cr_ctx *ctx);
 const struct cr_rec *cr_peek_rec(struct cr_ctx *ctx);
 const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen);
-int cr_read_files_ahead(struct cr_ctx *ctx);
 int cr_check_rec(const struct cr_hdr *h, u64 left, const char **why);
 const char *cr_rec_name(u32 type);
+
+/* checkpoint/restart.c: the restart driver */
+int cr_read_files_ahead(struct cr_ctx *ctx);
 
 /* checkpoint/objhash.c */
 struct cr_obj_ops {

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Restart's input side: the image, its records and their headers.
+ *
+ * cr_read_image() reads the whole image ahead into the arena in large
+ * chunks, checks every record's header and the checksum, and keeps a
+ * pointer to each record; cr_peek_rec(), cr_next_rec() and cr_read_rec()
+ * hand them out in order to the restart driver and the per-kind readers
+ * it calls.  Nothing here knows what a record means beyond its header.
+ */
+
+#include <linux/checkpoint.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+static const char * const cr_rec_names[CR_HDR_TYPE_MAX] = {
+	[CR_HDR_HEAD] = "head",
+	[CR_HDR_TAIL] = "tail",
+	[CR_HDR_TREE] = "tree",
+	[CR_HDR_TASK] = "task",
+	[CR_HDR_CPU] = "cpu",
+	[CR_HDR_FPU] = "fpu",
+	[CR_HDR_SIGHAND] = "sighand",
+	[CR_HDR_RESTART_BLOCK] = "restart_block",
+	[CR_HDR_SIGPENDING] = "sigpending",
+	[CR_HDR_MM] = "mm",
+	[CR_HDR_VMA] = "vma",
+	[CR_HDR_PAGES] = "pages",
+	[CR_HDR_FILE] = "file",
+	[CR_HDR_FD] = "fd",
+	[CR_HDR_FS] = "fs",
+	[CR_HDR_PIPE] = "pipe",
+	[CR_HDR_SOCK] = "sock",
+	[CR_HDR_SOCK_MSG] = "sock_msg",
+};
+
+static const u32 cr_rec_minlen[CR_HDR_TYPE_MAX] = {
+	[CR_HDR_HEAD] = CR_HDR_MINLEN(cr_hdr_head),
+	[CR_HDR_TAIL] = CR_HDR_MINLEN(cr_hdr_tail),
+	[CR_HDR_TREE] = CR_HDR_MINLEN(cr_hdr_tree),
+	[CR_HDR_TASK] = CR_HDR_MINLEN(cr_hdr_task),
+	[CR_HDR_CPU] = CR_HDR_MINLEN(cr_hdr_cpu),
+	[CR_HDR_FPU] = CR_HDR_MINLEN(cr_hdr_fpu),
+	[CR_HDR_SIGHAND] = CR_HDR_MINLEN(cr_hdr_sighand),
+	[CR_HDR_RESTART_BLOCK] = CR_HDR_MINLEN(cr_hdr_restart_block),
+	[CR_HDR_SIGPENDING] = CR_HDR_MINLEN(cr_hdr_sigpending),
+	[CR_HDR_MM] = CR_HDR_MINLEN(cr_hdr_mm),
+	[CR_HDR_VMA] = CR_HDR_MINLEN(cr_hdr_vma),
+	[CR_HDR_PAGES] = CR_HDR_MINLEN(cr_hdr_pages),
+	[CR_HDR_FILE] = CR_HDR_MINLEN(cr_hdr_file),
+	[CR_HDR_FD] = CR_HDR_MINLEN(cr_hdr_fd),
+	[CR_HDR_FS] = CR_HDR_MINLEN(cr_hdr_fs),
+	[CR_HDR_PIPE] = CR_HDR_MINLEN(cr_hdr_pipe),
+	[CR_HDR_SOCK] = CR_HDR_MINLEN(cr_hdr_sock),
+	[CR_HDR_SOCK_MSG] = CR_HDR_MINLEN(cr_hdr_sock_msg),
+};
+
+/**
+ * cr_rec_name() - name of a record type, for messages
+ * @type: enum cr_hdr_type
+ *
+ * Return: the name, or "unknown".
+ */
+const char *cr_rec_name(u32 type)
+{
+	if (type < CR_HDR_TYPE_MAX && cr_rec_names[type])
+		return cr_rec_names[type];
+	return "unknown";
+}
+
+/**
+ * cr_check_rec() - check a record header before anything else is used
+ * @h: the header
+ * @left: bytes of the stream from @h on that may belong to the record,
+ *	U64_MAX when not known yet
+ * @why: set to the reason on failure
+ *
+ * Return: 0 if the type is known and the length fits the type, the 8-byte
+ * alignment, CR_RECORD_MAX and @left; -EBADMSG otherwise.
+ */
+int cr_check_rec(const struct cr_hdr *h, u64 left, const char **why)
+{
+	if (h->type >= CR_HDR_TYPE_MAX || !cr_rec_names[h->type]) {
+		*why = "unknown record type";
+		return -EBADMSG;
+	}
+	if (h->len % 8) {
+		*why = "length not a multiple of 8";
+		return -EBADMSG;
+	}
+	if (h->len > CR_RECORD_MAX) {
+		*why = "length over the record size limit";
+		return -EBADMSG;
+	}
+	if (h->len < cr_rec_minlen[h->type]) {
+		*why = "length too short for the record type";
+		return -EBADMSG;
+	}
+	if (h->len > left) {
+		*why = "length runs past the end of the image";
+		return -ENODATA;
+	}
+	return 0;
+}
+
+/* Make @need bytes from *@p of chunk *@cp contiguous and read; 0 or -ENODATA. */
+static int cr_read_ahead(struct cr_ctx *ctx, struct cr_chunk **cp, size_t *p,
+			 size_t need)
+{
+	struct cr_chunk *c = *cp;
+	size_t have = c ? c->used - *p : 0;
+
+	if (have >= need)
+		return 0;
+	if (!c || c->size - *p < need) {
+		struct cr_chunk *n = cr_chunk_new(&ctx->arena, need);
+
+		if (!n)
+			return -ENOMEM;
+		if (have)
+			memcpy(n->data, c->data + *p, have);
+		n->used = have;
+		*cp = c = n;
+		*p = 0;
+	}
+	while (c->used - *p < need) {
+		/*
+		 * A stream is read no further than the record needs: the bytes
+		 * after the image are not ours.  A file is read ahead in bulk
+		 * and its position set back to the end of the tail.
+		 */
+		bool bulk = ctx->ppos && (ctx->file->f_mode & FMODE_LSEEK);
+		size_t want = bulk ? c->size - c->used : need - (c->used - *p);
+		ssize_t n;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		n = kernel_read(ctx->file, c->data + c->used, want,
+				ctx->ppos ? &ctx->pos : NULL);
+		/* Restarting the call would start over mid-image. */
+		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
+		    n == -ERESTART_RESTARTBLOCK)
+			return -EINTR;
+		if (n < 0)
+			return cr_err(ctx, n, "reading the image at byte %llu failed",
+				      ctx->bytes + (c->used - *p));
+		if (n == 0)
+			return -ENODATA;
+		c->used += n;
+	}
+	return 0;
+}
+
+/* The record index grows geometrically: linear cost in the records. */
+static int cr_add_rec(struct cr_ctx *ctx, const struct cr_hdr *h, u64 off)
+{
+	if (ctx->nr_recs == ctx->cap_recs) {
+		size_t cap = max_t(size_t, 256, ctx->cap_recs * 2);
+		struct cr_rec *recs;
+
+		recs = kvrealloc(ctx->recs, array_size(cap, sizeof(*recs)), CR_GFP);
+		if (!recs)
+			return -ENOMEM;
+		ctx->recs = recs;
+		ctx->cap_recs = cap;
+	}
+	ctx->recs[ctx->nr_recs].h = h;
+	ctx->recs[ctx->nr_recs].offset = off;
+	ctx->nr_recs++;
+	return 0;
+}
+
+/**
+ * cr_read_image() - read a whole image ahead and check its structure
+ * @ctx: restart context
+ *
+ * Every record header is checked, the head is checked against this
+ * kernel (magic, version, arch, ABI hash) and the tail against what was
+ * read (record count, length, checksum).  Nothing after the tail is
+ * consumed: a stream is read record by record, a file's position is set
+ * to the end of the tail.  The image may hold at most ctx->max_image
+ * bytes.
+ *
+ * Return: 0, or -ENOEXEC (not an image, or another arch), -EPROTO (other
+ * version or ABI), -EBADMSG (bad record or checksum), -ENODATA
+ * (truncated), -EFBIG (over the limit), -ENOMEM, -EINTR or the read error.
+ */
+int cr_read_image(struct cr_ctx *ctx)
+{
+	struct cr_chunk *c = NULL;
+	const struct cr_hdr *h;
+	const char *why;
+	size_t p = 0;
+	u64 off = 0;
+	int ret;
+
+	xxh64_reset(&ctx->csum, 0);
+	for (;;) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		ret = cr_read_ahead(ctx, &c, &p, sizeof(*h));
+		if (ret == -ENODATA)
+			return cr_err(ctx, -ENODATA,
+				      "image truncated: it ends at offset %#llx, after record %llu, without a tail record",
+				      off, ctx->records);
+		if (ret)
+			return ret;
+		h = (const struct cr_hdr *)(c->data + p);
+		if (off == 0 && h->type != CR_HDR_HEAD)
+			return cr_err(ctx, -ENOEXEC, "not a checkpoint image (no head record)");
+		ret = cr_check_rec(h, U64_MAX, &why);
+		if (ret)
+			return cr_err(ctx, ret,
+				      "record %llu (%s) at offset %#llx: %s (type %u, length %u)",
+				      ctx->records, cr_rec_name(h->type), off, why,
+				      h->type, h->len);
+		/* The limit counts the record index too. */
+		if (off + h->len + (ctx->nr_recs + 1) * sizeof(struct cr_rec) > ctx->max_image)
+			return cr_err(ctx, -EFBIG,
+				      "record %llu (%s) at offset %#llx: the image is larger than restart's limit of %llu bytes",
+				      ctx->records, cr_rec_name(h->type), off, ctx->max_image);
+		ret = cr_read_ahead(ctx, &c, &p, h->len);
+		if (ret == -ENODATA)
+			return cr_err(ctx, -ENODATA,
+				      "image truncated: record %llu (%s) at offset %#llx is %u bytes, the image ends before",
+				      ctx->records, cr_rec_name(h->type), off, h->len);
+		if (ret)
+			return ret;
+		h = (const struct cr_hdr *)(c->data + p);
+		if (off == 0) {
+			if (memcmp(h + 1, CR_IMAGE_MAGIC, 8))
+				return cr_err(ctx, -ENOEXEC, "not a checkpoint image (bad magic)");
+			ret = cr_check_head(ctx, (const struct cr_hdr_head *)h);
+			if (ret)
+				return ret;
+		} else if (h->type == CR_HDR_HEAD) {
+			return cr_err(ctx, -EBADMSG, "record %llu at offset %#llx: a second head",
+				      ctx->records, off);
+		}
+		ret = cr_add_rec(ctx, h, off);
+		if (ret)
+			return ret;
+		if (h->type == CR_HDR_TAIL)
+			break;
+		xxh64_update(&ctx->csum, h, h->len);
+		ctx->records++;
+		ctx->bytes += h->len;
+		p += h->len;
+		off += h->len;
+	}
+
+	{
+		const struct cr_hdr_tail *t = (const struct cr_hdr_tail *)h;
+		u64 sum = xxh64_digest(&ctx->csum);
+
+		if (t->records != ctx->records || t->bytes != off)
+			return cr_err(ctx, -EBADMSG,
+				      "tail at offset %#llx: image says %llu records in %llu bytes, found %llu in %llu",
+				      off, t->records, t->bytes, ctx->records, off);
+		if (t->checksum != sum)
+			return cr_err(ctx, -EBADMSG,
+				      "checksum mismatch: the tail says %#llx, the image hashes to %#llx",
+				      t->checksum, sum);
+	}
+	/* The file's position ends right after the tail. */
+	if (ctx->ppos)
+		ctx->pos = ctx->start_pos + off + h->len;
+	ctx->next_rec = 1;	/* the head was checked already */
+	return 0;
+}
+
+/**
+ * cr_peek_rec() - the next record, not consumed
+ * @ctx: restart context
+ *
+ * Return: the record, or NULL after the last one.
+ */
+const struct cr_rec *cr_peek_rec(struct cr_ctx *ctx)
+{
+	if (ctx->next_rec >= ctx->nr_recs)
+		return NULL;
+	return &ctx->recs[ctx->next_rec];
+}
+
+/**
+ * cr_next_rec() - consume the next record
+ * @ctx: restart context
+ *
+ * Return: the record, or NULL after the last one.
+ */
+const struct cr_rec *cr_next_rec(struct cr_ctx *ctx)
+{
+	const struct cr_rec *r = cr_peek_rec(ctx);
+
+	if (r)
+		ctx->next_rec++;
+	return r;
+}
+
+/**
+ * cr_read_rec() - consume the next record, which must be of @type
+ * @ctx: restart context
+ * @type: the record type expected
+ * @minlen: the shortest length accepted (the size this kernel knows)
+ *
+ * A longer record than @minlen is accepted (a newer writer added fields
+ * at its end); a shorter one is refused.  The records of shared objects
+ * that come before their first user (FILE, PIPE, SOCK...) are the
+ * driver's to read first: cr_read_files_ahead().
+ *
+ * Return: the record, or an ERR_PTR (-EBADMSG, or a FILE record's error)
+ * with the reason recorded.
+ */
+const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen)
+{
+	const struct cr_rec *r;
+	int ret;
+
+	r = cr_peek_rec(ctx);
+	if (!r) {
+		ret = cr_err(ctx, -EBADMSG, "the image ends where a %s record was expected",
+			     cr_rec_name(type));
+		return ERR_PTR(ret);
+	}
+	if (r->h->type != type) {
+		ret = cr_err(ctx, -EBADMSG,
+			     "record %td (%s) at offset %#llx: a %s record was expected",
+			     r - ctx->recs, cr_rec_name(r->h->type), r->offset,
+			     cr_rec_name(type));
+		return ERR_PTR(ret);
+	}
+	if (r->h->len < minlen) {
+		ret = cr_err(ctx, -EBADMSG,
+			     "record %td (%s) at offset %#llx: %u bytes, at least %u expected",
+			     r - ctx->recs, cr_rec_name(type), r->offset, r->h->len, minlen);
+		return ERR_PTR(ret);
+	}
+	ctx->next_rec++;
+	return r->h;
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Checkpoint's one output path.
+ *
+ * cr_hbuf_get() gives room directly in the arena, a chain of large
+ * chunks; cr_hbuf_put() deposits it.  Memory contents are not copied into
+ * the arena: cr_pgarr_queue() notes page references and the arena
+ * position they belong at.  cr_flush() writes arena bytes and pages out
+ * in stream order, in bulk, through cr_emit(), the only function that
+ * writes to the image file.  In direct mode pages are flushed as soon as
+ * they are queued; a deferred mode only has to flush later.
+ */
+
+#include <linux/bvec.h>
+#include <linux/checkpoint.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+/**
+ * cr_hbuf_get() - give me room on the buffer
+ * @ctx: checkpoint context
+ * @len: bytes wanted (rounded up to a multiple of 8)
+ *
+ * The room is where the bytes will be in the output: fill it in place.
+ * Calls nest; each is matched by cr_hbuf_put().
+ *
+ * Return: zeroed room, or NULL if memory ran out.
+ */
+void *cr_hbuf_get(struct cr_ctx *ctx, size_t len)
+{
+	void *p = cr_arena_alloc(&ctx->arena, len);
+
+	if (p)
+		ctx->arena.depth++;
+	return p;
+}
+
+/**
+ * cr_hbuf_put() - deposit room obtained with cr_hbuf_get()
+ * @ctx: checkpoint context
+ * @len: the length given to cr_hbuf_get()
+ */
+void cr_hbuf_put(struct cr_ctx *ctx, size_t len)
+{
+	WARN_ON_ONCE(!ctx->arena.depth);
+	ctx->arena.depth--;
+}
+
+/**
+ * cr_rec_get() - room for a record, its header filled in
+ * @ctx: checkpoint context
+ * @type: enum cr_hdr_type
+ * @len: record length, header included (rounded up to a multiple of 8)
+ * @tag: tag of the object the record defines, or 0
+ * @ptag: tag of the parent object, or 0
+ *
+ * Deposit with cr_hbuf_put(ctx, len).
+ *
+ * Return: the record, or NULL if memory ran out.
+ */
+void *cr_rec_get(struct cr_ctx *ctx, u32 type, size_t len, u32 tag, u32 ptag)
+{
+	struct cr_hdr *h;
+
+	h = cr_hbuf_get(ctx, len);
+	if (!h)
+		return NULL;
+	h->type = type;
+	h->len = ALIGN(len, 8);
+	h->tag = tag;
+	h->ptag = ptag;
+	ctx->records++;
+	return h;
+}
+
+/*
+ * The one output path: every byte of an image goes through here, so the
+ * checks (fatal signal, a file that stops taking data) and the accounting
+ * are in one place.  The checksum is updated by the callers, which see
+ * the data as memory.
+ */
+static int cr_emit(struct cr_ctx *ctx, struct iov_iter *from)
+{
+	while (iov_iter_count(from)) {
+		ssize_t n;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		n = vfs_iter_write(ctx->file, from, ctx->ppos ? &ctx->pos : NULL, 0);
+		/* A restarted checkpoint would write a second image after a cut one. */
+		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
+		    n == -ERESTART_RESTARTBLOCK)
+			return cr_err(ctx, -EINTR, "writing the image at byte %llu was interrupted",
+				      ctx->bytes);
+		if (n < 0)
+			return cr_err(ctx, n, "writing the image at byte %llu failed",
+				      ctx->bytes);
+		if (n == 0)
+			return cr_err(ctx, -EIO, "the image file took no data at byte %llu",
+				      ctx->bytes);
+		ctx->bytes += n;
+	}
+	return 0;
+}
+
+static int cr_emit_kbuf(struct cr_ctx *ctx, const void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter it;
+
+	xxh64_update(&ctx->csum, buf, len);
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, len);
+	return cr_emit(ctx, &it);
+}
+
+static int cr_emit_pages(struct cr_ctx *ctx, struct cr_pgarr *pa)
+{
+	struct bio_vec *bv;
+	struct iov_iter it;
+	unsigned int i;
+	int ret;
+
+	bv = kvmalloc_array(pa->nr, sizeof(*bv), CR_GFP);
+	if (!bv)
+		return -ENOMEM;
+	for (i = 0; i < pa->nr; i++) {
+		void *p = kmap_local_page(pa->pages[i]);
+
+		xxh64_update(&ctx->csum, p, PAGE_SIZE);
+		kunmap_local(p);
+		bvec_set_page(&bv[i], pa->pages[i], PAGE_SIZE, 0);
+	}
+	iov_iter_bvec(&it, ITER_SOURCE, bv, pa->nr, (size_t)pa->nr * PAGE_SIZE);
+	ret = cr_emit(ctx, &it);
+	kvfree(bv);
+	return ret;
+}
+
+/* Write arena bytes up to stream position @end of the arena. */
+static int cr_flush_arena(struct cr_ctx *ctx, size_t end)
+{
+	struct cr_arena *a = &ctx->arena;
+	int ret;
+
+	while (a->flushed < end) {
+		struct cr_chunk *c = a->flush_chunk;
+		size_t n;
+
+		if (!c) {
+			c = list_first_entry(&a->chunks, struct cr_chunk, list);
+			a->flush_chunk = c;
+			a->flush_off = 0;
+		}
+		if (a->flush_off == c->used) {
+			if (list_is_last(&c->list, &a->chunks))
+				break;
+			a->flush_chunk = list_next_entry(c, list);
+			a->flush_off = 0;
+			continue;
+		}
+		n = min(c->used - a->flush_off, end - a->flushed);
+		ret = cr_emit_kbuf(ctx, c->data + a->flush_off, n);
+		if (ret)
+			return ret;
+		a->flush_off += n;
+		a->flushed += n;
+	}
+	return 0;
+}
+
+static void cr_pgarr_free(struct cr_pgarr *pa)
+{
+	unsigned int i;
+
+	for (i = 0; i < pa->nr; i++)
+		put_page(pa->pages[i]);
+	list_del(&pa->list);
+	kvfree(pa);
+}
+
+/**
+ * cr_flush() - write out everything gathered so far, in stream order
+ * @ctx: checkpoint context
+ *
+ * Return: 0 or -errno.
+ */
+int cr_flush(struct cr_ctx *ctx)
+{
+	struct cr_pgarr *pa, *tmp;
+	int ret;
+
+	list_for_each_entry_safe(pa, tmp, &ctx->pgarr, list) {
+		ret = cr_flush_arena(ctx, pa->arena_pos);
+		if (ret)
+			return ret;
+		ret = cr_emit_pages(ctx, pa);
+		if (ret)
+			return ret;
+		ctx->pages += pa->nr;
+		cr_pgarr_free(pa);
+	}
+	return cr_flush_arena(ctx, ctx->arena.total);
+}
+
+/**
+ * cr_pgarr_queue() - add page contents to the stream
+ * @ctx: checkpoint context
+ * @pages: pages, one reference each, which the ctx takes over
+ * @nr: how many (at most CR_PAGES_MAX)
+ *
+ * The pages follow the arena bytes handed out so far.  In direct mode
+ * (the only one so far) they are written out at once.
+ *
+ * Return: 0 or -errno; the references are dropped in any case.
+ */
+int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
+{
+	struct cr_pgarr *pa;
+	unsigned int i;
+
+	pa = kvmalloc(sizeof(*pa), CR_GFP);
+	if (!pa) {
+		for (i = 0; i < nr; i++)
+			put_page(pages[i]);
+		return -ENOMEM;
+	}
+	pa->arena_pos = ctx->arena.total;
+	pa->nr = nr;
+	memcpy(pa->pages, pages, nr * sizeof(*pages));
+	list_add_tail(&pa->list, &ctx->pgarr);
+	return cr_flush(ctx);
+}
+
+/**
+ * cr_pgarr_release() - drop page references not written out
+ * @ctx: checkpoint context
+ */
+void cr_pgarr_release(struct cr_ctx *ctx)
+{
+	struct cr_pgarr *pa, *tmp;
+
+	list_for_each_entry_safe(pa, tmp, &ctx->pgarr, list)
+		cr_pgarr_free(pa);
+}
