@@ -7,10 +7,12 @@
 #define CR_TEST_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,15 +107,17 @@ static inline void cr_cgroup_remove(const char *path)
 
 /*
  * Leave only what checkpoint supports: /dev/null on 0-2, no other fd but
- * @keep (>= 3, or -1 for none), no shared mapping (the test harness
- * shares a page with its children).
+ * the @n of @keep (each >= 3), no shared mapping (the test harness shares
+ * a page with its children).
  */
-static inline void cr_quiet_fds_keep(int keep)
+static inline void cr_quiet_fds_keepv(const int *keep, int n)
 {
 	unsigned long start, end;
 	char line[512], perms[8];
 	int null = open("/dev/null", O_RDWR);
 	FILE *maps = fopen("/proc/self/maps", "r");
+	unsigned int lo = 3, next;
+	int i;
 
 	while (maps && fgets(line, sizeof(line), maps))
 		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[3] == 's')
@@ -124,13 +128,25 @@ static inline void cr_quiet_fds_keep(int keep)
 	dup2(null, 0);
 	dup2(null, 1);
 	dup2(null, 2);
-	if (keep < 3) {
-		syscall(SYS_close_range, 3, ~0U, 0);
-		return;
+	/* close the gaps between the kept fds, lowest first */
+	for (;;) {
+		next = ~0U;
+		for (i = 0; i < n; i++)
+			if ((unsigned int)keep[i] >= lo && (unsigned int)keep[i] < next)
+				next = keep[i];
+		if (next == ~0U)
+			break;
+		if (next > lo)
+			syscall(SYS_close_range, lo, next - 1, 0);
+		lo = next + 1;
 	}
-	if (keep > 3)
-		syscall(SYS_close_range, 3, keep - 1, 0);
-	syscall(SYS_close_range, keep + 1, ~0U, 0);
+	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+/* As cr_quiet_fds_keepv() with one fd, @keep (>= 3, or -1 for none). */
+static inline void cr_quiet_fds_keep(int keep)
+{
+	cr_quiet_fds_keepv(&keep, keep >= 3);
 }
 
 static inline void cr_quiet_fds(void)
@@ -394,6 +410,175 @@ static inline uint64_t cr_hash(const void *p, size_t len)
 	cr_xxh64_reset(&s);
 	cr_xxh64_update(&s, p, len);
 	return cr_xxh64_digest(&s);
+}
+
+/* -- for tests whose containers report in files (pipe_test, unix_test) -- */
+
+static inline void cr_vline(const char *path, const char *fmt, va_list ap)
+{
+	char buf[512];
+	int fd, n;
+
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, buf, n) != n)
+		_exit(99);
+	close(fd);
+}
+
+static inline void __attribute__((format(printf, 2, 3))) cr_line(const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cr_vline(path, fmt, ap);
+	va_end(ap);
+}
+
+/* Byte @pos of the stream @seed: every byte depends on its position. */
+static inline uint8_t cr_pat_byte(uint64_t seed, uint64_t pos)
+{
+	uint64_t z = seed + (pos / 8 + 1) * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return z >> (8 * (pos % 8));
+}
+
+static inline void cr_pattern(uint8_t *p, size_t len, uint64_t seed, uint64_t pos)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = cr_pat_byte(seed, pos + i);
+}
+
+/* The first byte of @p that is not byte @pos... of @seed, or -1. */
+static inline long cr_mismatch(const uint8_t *p, size_t len, uint64_t seed, uint64_t pos)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != cr_pat_byte(seed, pos + i))
+			return i;
+	return -1;
+}
+
+static inline char *cr_load_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	ssize_t n = -1;
+	char *buf;
+
+	if (fd < 0)
+		return strdup("");
+	buf = fstat(fd, &st) ? NULL : malloc(st.st_size + 1);
+	if (buf)
+		n = read(fd, buf, st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return strdup("");
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static inline int cr_count_lines(const char *path, const char *prefix)
+{
+	char *text = cr_load_file(path), *p;
+	int n = 0;
+
+	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+		n += !strncmp(p, prefix, strlen(prefix));
+	free(text);
+	return n;
+}
+
+static inline off_t cr_file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+/* Is @pid (host) a descendant of @root? */
+static inline int cr_is_below(pid_t pid, pid_t root)
+{
+	char path[64], buf[512], *p;
+	int i;
+
+	for (i = 0; i < 64 && pid > 1; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		if (cr_read_str(path, buf, sizeof(buf)) <= 0)
+			return 0;
+		p = strrchr(buf, ')');
+		if (!p || strlen(p) < 5)
+			return 0;
+		pid = atoi(p + 4);
+		if (pid == root)
+			return 1;
+	}
+	return 0;
+}
+
+/* The host pid of the descendant of @root named @name, or -1. */
+static inline pid_t cr_find_below(pid_t root, const char *name)
+{
+	char path[64], buf[512], comm[32];
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	pid_t found = -1;
+	char *p, *q;
+
+	while (d && found < 0 && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.32s/stat", de->d_name);
+		if (cr_read_str(path, buf, sizeof(buf)) <= 0)
+			continue;
+		p = strchr(buf, '(');
+		q = strrchr(buf, ')');
+		if (!p || !q || q - p - 1 >= (long)sizeof(comm))
+			continue;
+		snprintf(comm, sizeof(comm), "%.*s", (int)(q - p - 1), p + 1);
+		if (!strcmp(comm, name) && cr_is_below(atoi(de->d_name), root))
+			found = atoi(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Wait up to @ms for @pid, our child: its exit status, 128 + signal, or -1. */
+static inline int cr_wait_exit_ms(pid_t pid, int ms)
+{
+	int st;
+
+	for (; ms > 0; ms -= 20) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		cr_msleep(20);
+	}
+	return -1;
+}
+
+static inline int cr_cg_empty(const char *cgpath)
+{
+	char path[300], buf[256];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgpath);
+	for (i = 0; i < 500; i++) {
+		if (cr_read_str(path, buf, sizeof(buf)) == 0)
+			return 0;
+		cr_msleep(10);
+	}
+	return -1;
 }
 
 #endif /* CR_TEST_H */

@@ -49,29 +49,6 @@
 static const char *pt_who = "pt-init";
 volatile uint64_t pt_counter;
 
-static void pt_vline(const char *path, const char *fmt, va_list ap)
-{
-	char buf[512];
-	int fd, n;
-
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (n >= (int)sizeof(buf))
-		n = sizeof(buf) - 1;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, buf, n) != n)
-		_exit(99);
-	close(fd);
-}
-
-static void __attribute__((format(printf, 2, 3))) pt_line(const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	pt_vline(path, fmt, ap);
-	va_end(ap);
-}
-
 static int pt_failed;
 
 /* "FAIL who: ..." in the results: the process will exit 1. */
@@ -83,7 +60,7 @@ static void __attribute__((format(printf, 1, 2))) pt_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pt_line(PT_RES, "FAIL %s: %s\n", pt_who, msg);
+	cr_line(PT_RES, "FAIL %s: %s\n", pt_who, msg);
 	pt_failed = 1;
 }
 
@@ -103,7 +80,7 @@ static void __attribute__((format(printf, 1, 2))) pt_note(const char *fmt, ...)
 
 static void pt_ready(void)
 {
-	pt_line(PT_READY, "%s\n", pt_who);
+	cr_line(PT_READY, "%s\n", pt_who);
 }
 
 static void pt_wait_go(void)
@@ -130,7 +107,7 @@ static pid_t pt_spawn(const char *name, void (*fn)(long), long arg)
 		fn(arg);
 		if (pt_failed)
 			_exit(1);
-		pt_line(PT_RES, "ok %s\n", name);
+		cr_line(PT_RES, "ok %s\n", name);
 		_exit(0);
 	}
 	return c;
@@ -156,38 +133,8 @@ static int pt_done(void)
 {
 	if (pt_failed)
 		return 1;
-	pt_line(PT_RES, "ok %s\n", pt_who);
+	cr_line(PT_RES, "ok %s\n", pt_who);
 	return 0;
-}
-
-/* Byte @pos of the stream @seed: every byte depends on its position. */
-static uint8_t pt_byte(uint64_t seed, uint64_t pos)
-{
-	uint64_t z = seed + (pos / 8 + 1) * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return z >> (8 * (pos % 8));
-}
-
-static void pt_pattern(uint8_t *p, size_t len, uint64_t seed, uint64_t pos)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pt_byte(seed, pos + i);
-}
-
-/* The first byte of @p that is not byte @pos... of @seed, or -1. */
-static long pt_mismatch(const uint8_t *p, size_t len, uint64_t seed, uint64_t pos)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pt_byte(seed, pos + i))
-			return i;
-	return -1;
 }
 
 /* Write @len bytes of @seed from @pos, looping on short writes (and EINTR). */
@@ -201,11 +148,11 @@ static void pt_write_stream(int fd, uint64_t seed, uint64_t pos, size_t len, siz
 		n = len - done < chunk ? len - done : chunk;
 		if (n > sizeof(buf))
 			n = sizeof(buf);
-		pt_pattern(buf, n, seed, pos + done);
+		cr_pattern(buf, n, seed, pos + done);
 		for (off = 0; off < n; off += w) {
 			w = write(fd, buf + off, n - off);
 			if (w < 0 && errno == EINTR) {
-				pt_line(PT_RES, "info %s: write returned EINTR\n", pt_who);
+				cr_line(PT_RES, "info %s: write returned EINTR\n", pt_who);
 				w = 0;
 				continue;
 			}
@@ -226,13 +173,13 @@ static void pt_read_stream(int fd, uint64_t seed, uint64_t pos, size_t len, cons
 	while (done < len) {
 		r = read(fd, buf, len - done < sizeof(buf) ? len - done : sizeof(buf));
 		if (r < 0 && errno == EINTR) {
-			pt_line(PT_RES, "info %s: read returned EINTR\n", pt_who);
+			cr_line(PT_RES, "info %s: read returned EINTR\n", pt_who);
 			continue;
 		}
 		PT_CHECK(r > 0, "%s: read at byte %zu of %zu: %zd (%m)", what, done, len, r);
-		bad = pt_mismatch(buf, r, seed, pos + done);
+		bad = cr_mismatch(buf, r, seed, pos + done);
 		PT_CHECK(bad < 0, "%s: byte %zu of %zu is %#x, expected %#x", what,
-			 done + bad, len, buf[bad], pt_byte(seed, pos + done + bad));
+			 done + bad, len, buf[bad], cr_pat_byte(seed, pos + done + bad));
 		done += r;
 	}
 }
@@ -291,93 +238,6 @@ static void pt_env_teardown(struct pt_env *e)
 	close(e->cg);
 }
 
-static char *pt_load(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	ssize_t n = -1;
-	char *buf;
-
-	if (fd < 0)
-		return strdup("");
-	buf = fstat(fd, &st) ? NULL : malloc(st.st_size + 1);
-	if (buf)
-		n = read(fd, buf, st.st_size);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return strdup("");
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static int pt_count_lines(const char *path, const char *prefix)
-{
-	char *text = pt_load(path), *p;
-	int n = 0;
-
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
-		n += !strncmp(p, prefix, strlen(prefix));
-	free(text);
-	return n;
-}
-
-static off_t pt_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? -1 : st.st_size;
-}
-
-/* Is @pid (host) a descendant of @root? */
-static int pt_below(pid_t pid, pid_t root)
-{
-	char path[64], buf[512], *p;
-	int i;
-
-	for (i = 0; i < 64 && pid > 1; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (cr_read_str(path, buf, sizeof(buf)) <= 0)
-			return 0;
-		p = strrchr(buf, ')');
-		if (!p || strlen(p) < 5)
-			return 0;
-		pid = atoi(p + 4);
-		if (pid == root)
-			return 1;
-	}
-	return 0;
-}
-
-/* The host pid of the descendant of @root named @name, or -1. */
-static pid_t pt_find(pid_t root, const char *name)
-{
-	char path[64], buf[512], comm[32];
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	pid_t found = -1;
-	char *p, *q;
-
-	while (d && found < 0 && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.32s/stat", de->d_name);
-		if (cr_read_str(path, buf, sizeof(buf)) <= 0)
-			continue;
-		p = strchr(buf, '(');
-		q = strrchr(buf, ')');
-		if (!p || !q || q - p - 1 >= (long)sizeof(comm))
-			continue;
-		snprintf(comm, sizeof(comm), "%.*s", (int)(q - p - 1), p + 1);
-		if (!strcmp(comm, name) && pt_below(atoi(de->d_name), root))
-			found = atoi(de->d_name);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /*
  * Wait up to @ms for the descendant of @root named @name to sleep in
  * the system call @nr: 0, or -1 with what it was doing in @msg.
@@ -391,7 +251,7 @@ static int pt_wait_blocked(pid_t root, const char *name, int nr, int ms, char *m
 	snprintf(msg, len, "no process %s", name);
 	for (; ms > 0; ms -= 50, cr_msleep(50)) {
 		if (pid < 0)
-			pid = pt_find(root, name);
+			pid = cr_find_below(root, name);
 		if (pid < 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
@@ -409,33 +269,6 @@ static int pt_wait_blocked(pid_t root, const char *name, int nr, int ms, char *m
 	return -1;
 }
 
-/* Wait up to @ms for @pid, our child: its exit status, 128 + signal, or -1. */
-static int pt_wait_exit(pid_t pid, int ms)
-{
-	int st;
-
-	for (; ms > 0; ms -= 20) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		cr_msleep(20);
-	}
-	return -1;
-}
-
-static int pt_cg_empty(const char *cgpath)
-{
-	char path[300], buf[256];
-	int i;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgpath);
-	for (i = 0; i < 500; i++) {
-		if (cr_read_str(path, buf, sizeof(buf)) == 0)
-			return 0;
-		cr_msleep(10);
-	}
-	return -1;
-}
-
 /* Start @fn as a container; wait for @ready of its processes to be set up. */
 static void pt_start(struct __test_metadata *_metadata, struct pt_env *e, int (*fn)(void *),
 		     int ready)
@@ -445,13 +278,13 @@ static void pt_start(struct __test_metadata *_metadata, struct pt_env *e, int (*
 	ASSERT_LE(0, e->cg);
 	e->init = cr_start(e->cg, fn, NULL);
 	ASSERT_LT(0, e->init);
-	for (i = 0; i < 3000 && (got = pt_count_lines(PT_READY, "")) < ready; i++) {
-		if (pt_count_lines(PT_RES, "FAIL"))
+	for (i = 0; i < 3000 && (got = cr_count_lines(PT_READY, "")) < ready; i++) {
+		if (cr_count_lines(PT_RES, "FAIL"))
 			break;
 		cr_msleep(20);
 	}
 	ASSERT_EQ(ready, got) {
-		char *res = pt_load(PT_RES);
+		char *res = cr_load_file(PT_RES);
 
 		TH_LOG("%d of %d processes set up; results: %s", got, ready, res);
 		free(res);
@@ -469,9 +302,9 @@ static void pt_cycle(struct __test_metadata *_metadata, struct pt_env *e, unsign
 	ASSERT_EQ(0, ret) TH_LOG("checkpoint: %s (%s)", strerror(-ret), e->why);
 	cr_kill_wait(e->init);
 	e->init = -1;
-	ASSERT_EQ(0, pt_cg_empty(e->cgpath));
+	ASSERT_EQ(0, cr_cg_empty(e->cgpath));
 	TH_LOG("checkpoint and kill: %.1f s, image of %lld bytes", cr_now() - t0,
-	       (long long)pt_size(PT_IMG));
+	       (long long)cr_file_size(PT_IMG));
 	t0 = cr_now();
 	ret = cr_restart_img(e->cg, PT_IMG, &e->init, e->why, sizeof(e->why));
 	if (ret)
@@ -490,14 +323,14 @@ static void pt_finish(struct __test_metadata *_metadata, struct pt_env *e, int n
 	int st;
 
 	ASSERT_EQ(0, cr_write_str(PT_GO, "1"));
-	st = pt_wait_exit(e->init, 60000);
+	st = cr_wait_exit_ms(e->init, 60000);
 	if (st >= 0)
 		e->init = -1;
-	res = pt_load(PT_RES);
+	res = cr_load_file(PT_RES);
 	EXPECT_EQ(0, st) TH_LOG("the container's init: exit status %d (-1: still running)",
 				st);
 	EXPECT_EQ(NULL, strstr(res, "FAIL"));
-	EXPECT_EQ(nok, pt_count_lines(PT_RES, "ok "));
+	EXPECT_EQ(nok, cr_count_lines(PT_RES, "ok "));
 	if (!__test_passed(_metadata) || strstr(res, "info"))
 		TH_LOG("results:\n%s", res);
 	free(res);
@@ -663,7 +496,7 @@ static void fl_setter(long unused)
 	PT_CHECK(!cr_wait_file(PT_CHECKED, 30000), "init did not check");
 	PT_CHECK(!fcntl(fl.fd[FL_A0], F_SETFL, fl.fl[FL_A0] & ~O_NONBLOCK), "%m");
 	PT_CHECK(!fcntl(fl.fd[FL_C], F_SETFL, fl.fl[FL_C] | O_NONBLOCK), "%m");
-	pt_line(PT_SET, "1\n");
+	cr_line(PT_SET, "1\n");
 }
 
 static int wl_flags(void *arg)
@@ -700,7 +533,7 @@ static int wl_flags(void *arg)
 	PT_CHECK(read(fl.fd[FL_A0], &c, 1) < 0 && errno == EAGAIN, "A0: %m");
 	errno = 0;
 	PT_CHECK(read(fl.fd[FL_B0], &c, 1) < 0 && errno == EAGAIN, "B0: %m");
-	pt_line(PT_CHECKED, "1\n");
+	cr_line(PT_CHECKED, "1\n");
 	PT_CHECK(!cr_wait_file(PT_SET, 30000), "pt-setter did not set");
 	PT_CHECK(!(fcntl(fl.fd[FL_A0], F_GETFL) & O_NONBLOCK), "A0: %#o",
 		 fcntl(fl.fd[FL_A0], F_GETFL));
@@ -751,7 +584,7 @@ static void pk_write(int from, int to)
 	int i;
 
 	for (i = from; i < to; i++) {
-		pt_pattern(buf, pk_len[i], PK_SEED, pk_pos(i));
+		cr_pattern(buf, pk_len[i], PK_SEED, pk_pos(i));
 		PT_CHECK(write(pk_p[1], buf, pk_len[i]) == (ssize_t)pk_len[i], "packet %d: %m", i);
 	}
 }
@@ -788,14 +621,14 @@ static int wl_packet(void *arg)
 		 fcntl(pk_p[0], F_GETFL));
 	PT_CHECK(pt_nread(pk_p[0]) == (int)pk_pos(PK_BEFORE), "%d bytes queued, %zu before",
 		 pt_nread(pk_p[0]), pk_pos(PK_BEFORE));
-	pt_line(PT_CHECKED, "1\n");
+	cr_line(PT_CHECKED, "1\n");
 	for (i = 0; i < ARRAY_SIZE(pk_len); i++) {
 		n = read(pk_p[0], buf, sizeof(buf));
 		PT_CHECK(n == (ssize_t)pk_len[i], "packet %u: read returned %zd (%m), not %zu",
 			 i, n, pk_len[i]);
-		bad = pt_mismatch(buf, n, PK_SEED, pk_pos(i));
+		bad = cr_mismatch(buf, n, PK_SEED, pk_pos(i));
 		PT_CHECK(bad < 0, "packet %u: byte %ld is %#x, expected %#x", i, bad, buf[bad],
-			 pt_byte(PK_SEED, pk_pos(i) + bad));
+			 cr_pat_byte(PK_SEED, pk_pos(i) + bad));
 	}
 	pt_reap(w, "pt-writer", 0);
 	pt_expect_eof(pk_p[0], "after the packets");
@@ -1104,7 +937,7 @@ TEST_F_TIMEOUT(pt, end_outside, 120)
 
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, fstat(p[0], &st));
-	pt_pattern(buf, OUT_LEN, OUT_SEED, 0);
+	cr_pattern(buf, OUT_LEN, OUT_SEED, 0);
 	ASSERT_EQ(OUT_LEN, write(p[1], buf, OUT_LEN));
 	out_fd = p[0];
 	pt_start(_metadata, e, wl_outside, 1);
@@ -1167,7 +1000,7 @@ static int pt_count_below(pid_t root)
 
 	while (d && (de = readdir(d)))
 		if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
-			n += pt_below(atoi(de->d_name), root);
+			n += cr_is_below(atoi(de->d_name), root);
 	if (d)
 		closedir(d);
 	return n;
@@ -1185,23 +1018,23 @@ TEST_F_TIMEOUT(pt, shell_pipeline, 120)
 	ASSERT_EQ(0, access("/bin/sh", X_OK));
 	pt_start(_metadata, e, wl_shell, 1);
 	t0 = cr_now();
-	for (i = 0; i < 1500 && pt_size(PT_OUT) < SH_BEFORE; i++)
+	for (i = 0; i < 1500 && cr_file_size(PT_OUT) < SH_BEFORE; i++)
 		cr_msleep(20);
-	ASSERT_LE(SH_BEFORE, pt_size(PT_OUT)) TH_LOG("no output from the pipeline");
+	ASSERT_LE(SH_BEFORE, cr_file_size(PT_OUT)) TH_LOG("no output from the pipeline");
 	TH_LOG("%d KiB of output in %.1f s", SH_BEFORE >> 10, cr_now() - t0);
 	/* sh, the subshell of the loop, two cats */
 	procs = pt_count_below(e->init);
 	ASSERT_LE(4, procs);
 	/* CHECKPOINT_KILL: nothing is written after the capture. */
 	pt_cycle(_metadata, e, CHECKPOINT_KILL);
-	at_ckpt = pt_size(PT_OUT);
+	at_ckpt = cr_file_size(PT_OUT);
 	EXPECT_EQ(procs, pt_count_below(e->init));
-	for (i = 0; i < 2250 && pt_size(PT_OUT) < at_ckpt + SH_AFTER; i++)
+	for (i = 0; i < 2250 && cr_file_size(PT_OUT) < at_ckpt + SH_AFTER; i++)
 		cr_msleep(20);
-	end = pt_size(PT_OUT);
+	end = cr_file_size(PT_OUT);
 	cr_kill_wait(e->init);
 	e->init = -1;
-	text = pt_load(PT_OUT);
+	text = cr_load_file(PT_OUT);
 	bad = sh_check_seq(text, strlen(text), &lines);
 	EXPECT_EQ(-1, bad) TH_LOG("byte %ld of %zu (%lld at the checkpoint): '%.24s'", bad,
 				  strlen(text), (long long)at_ckpt, bad >= 0 ? text + bad : "");

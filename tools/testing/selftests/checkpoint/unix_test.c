@@ -78,29 +78,6 @@ volatile uint64_t ut_counter;
 static int ut_tpid;	/* the test's pid: abstract names of its own */
 static int ut_failed;
 
-static void ut_vline(const char *path, const char *fmt, va_list ap)
-{
-	char buf[512];
-	int fd, n;
-
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (n >= (int)sizeof(buf))
-		n = sizeof(buf) - 1;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, buf, n) != n)
-		_exit(99);
-	close(fd);
-}
-
-static void __attribute__((format(printf, 2, 3))) ut_line(const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ut_vline(path, fmt, ap);
-	va_end(ap);
-}
-
 /* "FAIL who: ..." in the results: the process will exit 1. */
 static void __attribute__((format(printf, 1, 2))) ut_note(const char *fmt, ...)
 {
@@ -110,7 +87,7 @@ static void __attribute__((format(printf, 1, 2))) ut_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ut_line(UT_RES, "FAIL %s: %s\n", ut_who, msg);
+	cr_line(UT_RES, "FAIL %s: %s\n", ut_who, msg);
 	ut_failed = 1;
 }
 
@@ -132,13 +109,13 @@ static void __attribute__((format(printf, 1, 2))) ut_note(const char *fmt, ...)
 #define UT_RETRY(expr) ({							\
 	long __r;								\
 	while ((__r = (expr)) < 0 && errno == EINTR)				\
-		ut_line(UT_RES, "info %s: %s returned EINTR\n", ut_who, #expr);	\
+		cr_line(UT_RES, "info %s: %s returned EINTR\n", ut_who, #expr);	\
 	__r;									\
 })
 
 static void ut_ready(void)
 {
-	ut_line(UT_READY, "%s\n", ut_who);
+	cr_line(UT_READY, "%s\n", ut_who);
 }
 
 static void ut_wait_go(void)
@@ -165,38 +142,10 @@ static void ut_await(const char *name)
 		 2 * UT_WAIT_MS / 1000);
 }
 
-/*
- * Leave only what checkpoint supports (as cr_quiet_fds_keep()): /dev/null
- * on 0-2, no shared mapping, no fd but the @n of @keep (>= 3).
- */
+/* Leave only what checkpoint supports, and the @n fds of @keep. */
 static void ut_enter(const int *keep, int n)
 {
-	unsigned long start, end;
-	char line[512], perms[8];
-	int null = open("/dev/null", O_RDWR);
-	FILE *maps = fopen("/proc/self/maps", "r");
-	unsigned int lo = 3;
-	int k[8], i, j, t;
-
-	while (maps && fgets(line, sizeof(line), maps))
-		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[3] == 's')
-			munmap((void *)start, end - start);
-	if (maps)
-		fclose(maps);
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	for (i = 0; i < n && i < 8; i++)
-		k[i] = keep[i];
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && k[j - 1] > k[j]; j--)
-			t = k[j], k[j] = k[j - 1], k[j - 1] = t;
-	for (i = 0; i < n; i++) {
-		if ((unsigned int)k[i] > lo)
-			syscall(SYS_close_range, lo, k[i] - 1, 0);
-		lo = k[i] + 1;
-	}
-	syscall(SYS_close_range, lo, ~0U, 0);
+	cr_quiet_fds_keepv(keep, n);
 	prctl(PR_SET_NAME, ut_who);
 }
 
@@ -212,7 +161,7 @@ static pid_t ut_spawn(const char *name, void (*fn)(long), long arg)
 		fn(arg);
 		if (ut_failed)
 			_exit(1);
-		ut_line(UT_RES, "ok %s\n", name);
+		cr_line(UT_RES, "ok %s\n", name);
 		_exit(0);
 	}
 	return c;
@@ -244,38 +193,8 @@ static int ut_done(void)
 {
 	if (ut_failed)
 		return 1;
-	ut_line(UT_RES, "ok %s\n", ut_who);
+	cr_line(UT_RES, "ok %s\n", ut_who);
 	return 0;
-}
-
-/* Byte @pos of the stream @seed: every byte depends on its position. */
-static uint8_t ut_byte(uint64_t seed, uint64_t pos)
-{
-	uint64_t z = seed + (pos / 8 + 1) * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return z >> (8 * (pos % 8));
-}
-
-static void ut_pattern(uint8_t *p, size_t len, uint64_t seed, uint64_t pos)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = ut_byte(seed, pos + i);
-}
-
-/* The first byte of @p that is not byte @pos... of @seed, or -1. */
-static long ut_mismatch(const uint8_t *p, size_t len, uint64_t seed, uint64_t pos)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != ut_byte(seed, pos + i))
-			return i;
-	return -1;
 }
 
 /* poll() for @events within @ms: the revents, 0 on timeout, -1. */
@@ -291,7 +210,7 @@ static int ut_poll(int fd, short events, int ms)
 			return n ? p.revents : 0;
 		if (errno != EINTR)
 			return -1;
-		ut_line(UT_RES, "info %s: poll returned EINTR\n", ut_who);
+		cr_line(UT_RES, "info %s: poll returned EINTR\n", ut_who);
 		ms = (end - cr_now()) * 1000;
 		if (ms < 0)
 			ms = 0;
@@ -324,7 +243,7 @@ static void ut_send_pat(int fd, uint64_t seed, uint64_t pos, size_t len, int fla
 		n = ut_chunk[i++ % ARRAY_SIZE(ut_chunk)];
 		if (n > len - done)
 			n = len - done;
-		ut_pattern(buf, n, seed, pos + done);
+		cr_pattern(buf, n, seed, pos + done);
 		for (off = 0; off < n; off += w) {
 			w = UT_RETRY(flags < 0 ? write(fd, buf + off, n - off) :
 				     send(fd, buf + off, n - off, flags | MSG_NOSIGNAL));
@@ -346,9 +265,9 @@ static void ut_recv_pat(int fd, uint64_t seed, uint64_t pos, size_t len, const c
 		ut_wait_in(fd, what);
 		r = UT_RETRY(read(fd, buf, len - done < sizeof(buf) ? len - done : sizeof(buf)));
 		UT_CHECK(r > 0, "%s: read at byte %zu of %zu: %zd (%m)", what, done, len, r);
-		bad = ut_mismatch(buf, r, seed, pos + done);
+		bad = cr_mismatch(buf, r, seed, pos + done);
 		UT_CHECK(bad < 0, "%s: byte %zu of %zu is %#x, expected %#x", what, done + bad, len,
-			 buf[bad], ut_byte(seed, pos + done + bad));
+			 buf[bad], cr_pat_byte(seed, pos + done + bad));
 		done += r;
 	}
 }
@@ -359,7 +278,7 @@ static void ut_send_msg(int fd, size_t len, uint64_t seed, uint64_t pos, int fla
 	static uint8_t buf[70000];
 	ssize_t n;
 
-	ut_pattern(buf, len, seed, pos);
+	cr_pattern(buf, len, seed, pos);
 	n = UT_RETRY(send(fd, buf, len, flags | MSG_NOSIGNAL));
 	UT_CHECK(n == (ssize_t)len, "send of %zu bytes: %zd (%m)", len, n);
 }
@@ -370,7 +289,7 @@ static void ut_sendto_msg(int fd, size_t len, uint64_t seed, uint64_t pos,
 	static uint8_t buf[4096];
 	ssize_t n;
 
-	ut_pattern(buf, len, seed, pos);
+	cr_pattern(buf, len, seed, pos);
 	n = UT_RETRY(sendto(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (void *)sa, sl));
 	UT_CHECK(n == (ssize_t)len, "sendto of %zu bytes: %zd (%m)", len, n);
 }
@@ -620,7 +539,7 @@ static void ut_sendmsg_pat(int fd, size_t len, uint64_t seed, uint64_t pos, cons
 	static uint8_t buf[4096];
 	ssize_t n;
 
-	ut_pattern(buf, len, seed, pos);
+	cr_pattern(buf, len, seed, pos);
 	n = ut_sendmsg(fd, buf, len, fds, nfds, cred, MSG_DONTWAIT);
 	UT_CHECK(n == (ssize_t)len, "sendmsg of %zu bytes with %d fds: %zd (%m)", len, nfds, n);
 }
@@ -682,9 +601,9 @@ static void ut_expect_msg(int fd, size_t len, uint64_t seed, uint64_t pos, int n
 
 	n = ut_recvmsg(fd, buf, sizeof(buf), m, 0);
 	UT_CHECK(n == (ssize_t)len, "%s: recvmsg returned %zd (%m), expected %zu", what, n, len);
-	bad = ut_mismatch(buf, n, seed, pos);
+	bad = cr_mismatch(buf, n, seed, pos);
 	UT_CHECK(bad < 0, "%s: byte %ld is %#x, expected %#x", what, bad, buf[bad],
-		 ut_byte(seed, pos + bad));
+		 cr_pat_byte(seed, pos + bad));
 	UT_CHECK(m->nfds == nfds, "%s: %d files, expected %d", what, m->nfds, nfds);
 	UT_CHECK(!(m->flags & (MSG_TRUNC | MSG_CTRUNC)), "%s: msg_flags %#x", what, m->flags);
 }
@@ -738,93 +657,6 @@ static void ut_env_teardown(struct ut_env *e)
 	close(e->cg);
 }
 
-static char *ut_load(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	ssize_t n = -1;
-	char *buf;
-
-	if (fd < 0)
-		return strdup("");
-	buf = fstat(fd, &st) ? NULL : malloc(st.st_size + 1);
-	if (buf)
-		n = read(fd, buf, st.st_size);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return strdup("");
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static int ut_count_lines(const char *path, const char *prefix)
-{
-	char *text = ut_load(path), *p;
-	int n = 0;
-
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
-		n += !strncmp(p, prefix, strlen(prefix));
-	free(text);
-	return n;
-}
-
-static off_t ut_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? -1 : st.st_size;
-}
-
-/* Is @pid (host) a descendant of @root? */
-static int ut_below(pid_t pid, pid_t root)
-{
-	char path[64], buf[512], *p;
-	int i;
-
-	for (i = 0; i < 64 && pid > 1; i++) {
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (cr_read_str(path, buf, sizeof(buf)) <= 0)
-			return 0;
-		p = strrchr(buf, ')');
-		if (!p || strlen(p) < 5)
-			return 0;
-		pid = atoi(p + 4);
-		if (pid == root)
-			return 1;
-	}
-	return 0;
-}
-
-/* The host pid of the descendant of @root named @name, or -1. */
-static pid_t ut_find(pid_t root, const char *name)
-{
-	char path[64], buf[512], comm[32];
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	pid_t found = -1;
-	char *p, *q;
-
-	while (d && found < 0 && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.32s/stat", de->d_name);
-		if (cr_read_str(path, buf, sizeof(buf)) <= 0)
-			continue;
-		p = strchr(buf, '(');
-		q = strrchr(buf, ')');
-		if (!p || !q || q - p - 1 >= (long)sizeof(comm))
-			continue;
-		snprintf(comm, sizeof(comm), "%.*s", (int)(q - p - 1), p + 1);
-		if (!strcmp(comm, name) && ut_below(atoi(de->d_name), root))
-			found = atoi(de->d_name);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /*
  * Wait up to @ms for the descendant of @root named @name to sleep in the
  * system call @nr or @nr2: 0, or -1 with what it was doing in @msg.
@@ -839,7 +671,7 @@ static int ut_wait_blocked(pid_t root, const char *name, int nr, int nr2, int ms
 	snprintf(msg, len, "no process %s", name);
 	for (; ms > 0; ms -= 50, cr_msleep(50)) {
 		if (pid < 0)
-			pid = ut_find(root, name);
+			pid = cr_find_below(root, name);
 		if (pid < 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
@@ -858,33 +690,6 @@ static int ut_wait_blocked(pid_t root, const char *name, int nr, int nr2, int ms
 	return -1;
 }
 
-/* Wait up to @ms for @pid, our child: its exit status, 128 + signal, or -1. */
-static int ut_wait_exit(pid_t pid, int ms)
-{
-	int st;
-
-	for (; ms > 0; ms -= 20) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		cr_msleep(20);
-	}
-	return -1;
-}
-
-static int ut_cg_empty(const char *cgpath)
-{
-	char path[300], buf[256];
-	int i;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgpath);
-	for (i = 0; i < 500; i++) {
-		if (cr_read_str(path, buf, sizeof(buf)) == 0)
-			return 0;
-		cr_msleep(10);
-	}
-	return -1;
-}
-
 /* Start @fn as a container; wait for @ready of its processes to be set up. */
 static void ut_start(struct __test_metadata *_metadata, struct ut_env *e, int (*fn)(void *),
 		     int ready)
@@ -894,13 +699,13 @@ static void ut_start(struct __test_metadata *_metadata, struct ut_env *e, int (*
 	ASSERT_LE(0, e->cg);
 	e->init = cr_start(e->cg, fn, NULL);
 	ASSERT_LT(0, e->init);
-	for (i = 0; i < UT_READY_MS / 20 && (got = ut_count_lines(UT_READY, "")) < ready; i++) {
-		if (ut_count_lines(UT_RES, "FAIL"))
+	for (i = 0; i < UT_READY_MS / 20 && (got = cr_count_lines(UT_READY, "")) < ready; i++) {
+		if (cr_count_lines(UT_RES, "FAIL"))
 			break;
 		cr_msleep(20);
 	}
 	ASSERT_EQ(ready, got) {
-		char *res = ut_load(UT_RES);
+		char *res = cr_load_file(UT_RES);
 
 		TH_LOG("%d of %d processes set up; results: %s", got, ready, res);
 		free(res);
@@ -925,9 +730,9 @@ static void ut_cycle(struct __test_metadata *_metadata, struct ut_env *e, unsign
 	ASSERT_EQ(0, ret) TH_LOG("checkpoint: %s (%s)", strerror(-ret), e->why);
 	cr_kill_wait(e->init);
 	e->init = -1;
-	ASSERT_EQ(0, ut_cg_empty(e->cgpath));
+	ASSERT_EQ(0, cr_cg_empty(e->cgpath));
 	TH_LOG("checkpoint and kill: %.1f s, image of %lld bytes", cr_now() - t0,
-	       (long long)ut_size(UT_IMG));
+	       (long long)cr_file_size(UT_IMG));
 	t0 = cr_now();
 	ret = cr_restart_img(e->cg, UT_IMG, &e->init, e->why, sizeof(e->why));
 	if (ret)
@@ -946,14 +751,14 @@ static void ut_finish(struct __test_metadata *_metadata, struct ut_env *e, int n
 	int st;
 
 	ASSERT_EQ(0, cr_write_str(UT_GO, "1"));
-	st = ut_wait_exit(e->init, UT_FINISH_MS);
+	st = cr_wait_exit_ms(e->init, UT_FINISH_MS);
 	if (st >= 0)
 		e->init = -1;
-	res = ut_load(UT_RES);
+	res = cr_load_file(UT_RES);
 	EXPECT_EQ(0, st) TH_LOG("the container's init: exit status %d (-1: still running)",
 				st);
 	EXPECT_EQ(NULL, strstr(res, "FAIL"));
-	EXPECT_EQ(nok, ut_count_lines(UT_RES, "ok "));
+	EXPECT_EQ(nok, cr_count_lines(UT_RES, "ok "));
 	if (!__test_passed(_metadata) || strstr(res, "info"))
 		TH_LOG("results:\n%s", res);
 	free(res);
@@ -1113,9 +918,9 @@ static void dg_expect(int fd, int i, int len, uint64_t seed, uint64_t pos, int t
 	UT_CHECK(n == (ssize_t)want, "datagram %d: recvmsg returned %zd (%m), expected %zu", i, n,
 		 want);
 	UT_CHECK(!!(m.flags & MSG_TRUNC) == !!trunc, "datagram %d: msg_flags %#x", i, m.flags);
-	bad = ut_mismatch(buf, n, seed, pos);
+	bad = cr_mismatch(buf, n, seed, pos);
 	UT_CHECK(bad < 0, "datagram %d: byte %ld is %#x, expected %#x", i, bad, buf[bad],
-		 ut_byte(seed, pos + bad));
+		 cr_pat_byte(seed, pos + bad));
 	UT_CHECK(!m.nfds && !m.cred, "datagram %d: %d files, creds %d", i, m.nfds, m.cred);
 }
 
@@ -1201,9 +1006,9 @@ static void sq_expect(int fd, int i, int len, uint64_t seed, uint64_t pos, int t
 	UT_CHECK(n == (ssize_t)want, "record %d: recvmsg returned %zd (%m), expected %zu", i, n,
 		 want);
 	UT_CHECK(!!(m.flags & MSG_TRUNC) == !!trunc, "record %d: msg_flags %#x", i, m.flags);
-	bad = ut_mismatch(buf, n, seed, pos);
+	bad = cr_mismatch(buf, n, seed, pos);
 	UT_CHECK(bad < 0, "record %d: byte %ld is %#x, expected %#x", i, bad, buf[bad],
-		 ut_byte(seed, pos + bad));
+		 cr_pat_byte(seed, pos + bad));
 }
 
 static void sq_peer(long unused)
@@ -1457,9 +1262,9 @@ static void dn_expect(int fd, int i, size_t len, uint64_t seed, uint64_t pos, co
 	n = ut_recvmsg(fd, buf, sizeof(buf), &m, MSG_DONTWAIT);
 	UT_CHECK(n == (ssize_t)len, "datagram %d: recvfrom returned %zd (%m), expected %zu", i, n,
 		 len);
-	bad = ut_mismatch(buf, n, seed, pos);
+	bad = cr_mismatch(buf, n, seed, pos);
 	UT_CHECK(bad < 0, "datagram %d: byte %ld is %#x, expected %#x", i, bad, buf[bad],
-		 ut_byte(seed, pos + bad));
+		 cr_pat_byte(seed, pos + bad));
 	UT_CHECK(nlen ? ut_same_sa(&m.sa, m.salen, &want, wl) : m.salen == 0,
 		 "datagram %d: from %u bytes '%s', expected %u bytes '%s'", i, m.salen,
 		 ut_sa_str(b1, sizeof(b1), &m.sa, m.salen), wl,
@@ -1591,8 +1396,8 @@ static void bk_receiver(long unused)
 	ut_ready();
 	n = UT_RETRY(recv(bk.s[1], buf, sizeof(buf), 0));
 	UT_CHECK(n > 0, "recv: %zd (%m)", n);
-	bad = ut_mismatch(buf, n, BK_SEED + 2, 0);
-	UT_CHECK(bad < 0, "byte %ld is %#x, expected %#x", bad, buf[bad], ut_byte(BK_SEED + 2, bad));
+	bad = cr_mismatch(buf, n, BK_SEED + 2, 0);
+	UT_CHECK(bad < 0, "byte %ld is %#x, expected %#x", bad, buf[bad], cr_pat_byte(BK_SEED + 2, bad));
 	ut_recv_pat(bk.s[1], BK_SEED + 2, n, BK_RECV_LEN - n, "after the first recv");
 }
 
@@ -1608,8 +1413,8 @@ static void bk_reader(long unused)
 	ut_ready();
 	n = UT_RETRY(read(bk.q[1], buf, sizeof(buf)));
 	UT_CHECK(n == BK_READ_LEN, "read: %zd (%m), expected a record of %d bytes", n, BK_READ_LEN);
-	bad = ut_mismatch(buf, n, BK_SEED + 3, 0);
-	UT_CHECK(bad < 0, "byte %ld is %#x, expected %#x", bad, buf[bad], ut_byte(BK_SEED + 3, bad));
+	bad = cr_mismatch(buf, n, BK_SEED + 3, 0);
+	UT_CHECK(bad < 0, "byte %ld is %#x, expected %#x", bad, buf[bad], cr_pat_byte(BK_SEED + 3, bad));
 	UT_CHECK(ut_nread(bk.q[1]) == 0, "SIOCINQ %d", ut_nread(bk.q[1]));
 }
 
@@ -1913,13 +1718,13 @@ static int wl_options(void *arg)
 	/* O1: peeking from offset 5, which then moves. */
 	UT_CHECK(ut_nread(op.fd[1]) == OP_LEN, "O1: SIOCINQ %d", ut_nread(op.fd[1]));
 	n = recv(op.fd[1], buf, 10, MSG_PEEK | MSG_DONTWAIT);
-	bad = n == 10 ? ut_mismatch(buf, n, OP_SEED, 5) : -1;
+	bad = n == 10 ? cr_mismatch(buf, n, OP_SEED, 5) : -1;
 	UT_CHECK(n == 10 && bad < 0, "O1: MSG_PEEK returned %d (%m), byte %ld is %#x, expected %#x",
-		 n, bad, bad >= 0 ? buf[bad] : 0, ut_byte(OP_SEED, 5 + (bad >= 0 ? bad : 0)));
+		 n, bad, bad >= 0 ? buf[bad] : 0, cr_pat_byte(OP_SEED, 5 + (bad >= 0 ? bad : 0)));
 	UT_CHECK(ut_intopt(op.fd[1], SO_PEEK_OFF) == 15, "O1: SO_PEEK_OFF %d after a peek of 10",
 		 ut_intopt(op.fd[1], SO_PEEK_OFF));
 	n = recv(op.fd[1], buf, sizeof(buf), MSG_DONTWAIT);
-	bad = n == OP_LEN ? ut_mismatch(buf, n, OP_SEED, 0) : -1;
+	bad = n == OP_LEN ? cr_mismatch(buf, n, OP_SEED, 0) : -1;
 	UT_CHECK(n == OP_LEN && bad < 0, "O1: recv returned %d (%m), byte %ld", n, bad);
 	UT_CHECK(ut_intopt(op.fd[1], SO_PEEK_OFF) == 0, "O1: SO_PEEK_OFF %d after a read of 100",
 		 ut_intopt(op.fd[1], SO_PEEK_OFF));
@@ -1933,7 +1738,7 @@ static int wl_options(void *arg)
 	/* O0: SO_PASSCRED. */
 	ut_send_pat(op.fd[1], OP_SEED + 1, 0, 5, 0);
 	n = ut_recvmsg(op.fd[0], buf, sizeof(buf), &m, 0);
-	UT_CHECK(n == 5 && ut_mismatch(buf, n, OP_SEED + 1, 0) < 0, "O0: recvmsg returned %d (%m)", n);
+	UT_CHECK(n == 5 && cr_mismatch(buf, n, OP_SEED + 1, 0) < 0, "O0: recvmsg returned %d (%m)", n);
 	UT_CHECK(m.cred && m.uc.pid == 1 && m.uc.uid == 0 && m.uc.gid == 0,
 		 "O0: credentials %d: pid %d uid %u gid %u, expected init's", m.cred, m.uc.pid,
 		 m.uc.uid, m.uc.gid);
@@ -2088,13 +1893,13 @@ static int wl_rights_same_file(void *arg)
 	rf_is_file(m2.fds[1], 5, O_RDWR, "F (4th)");
 	rf_is_file(m2.fds[2], 100, O_RDONLY, "G (2nd)");
 	rf_is_file(f, 5, O_RDWR, "init's F");
-	UT_CHECK(read(m1.fds[0], buf, 10) == 10 && ut_mismatch(buf, 10, RF_FILE_SEED, 5) < 0, "%m");
+	UT_CHECK(read(m1.fds[0], buf, 10) == 10 && cr_mismatch(buf, 10, RF_FILE_SEED, 5) < 0, "%m");
 	rf_is_file(m1.fds[1], 15, O_RDWR, "F (2nd), after a read from the 1st");
 	rf_is_file(m1.fds[2], 15, O_RDWR, "F (3rd), after a read from the 1st");
 	rf_is_file(m2.fds[1], 15, O_RDWR, "F (4th), after a read from the 1st");
 	rf_is_file(f, 15, O_RDWR, "init's F, after a read from the 1st in flight");
 	rf_is_file(m2.fds[0], 100, O_RDONLY, "G (1st), after a read from F");
-	UT_CHECK(read(m2.fds[2], buf, 4) == 4 && ut_mismatch(buf, 4, RF_FILE_SEED, 100) < 0, "%m");
+	UT_CHECK(read(m2.fds[2], buf, 4) == 4 && cr_mismatch(buf, 4, RF_FILE_SEED, 100) < 0, "%m");
 	rf_is_file(m2.fds[0], 104, O_RDONLY, "G (1st), after a read from the 2nd");
 	rf_is_file(f, 15, O_RDWR, "init's F, after a read from G");
 	ut_expect_empty(sv[0], "after the two messages");
@@ -2438,7 +2243,7 @@ TEST_F_TIMEOUT(usock, outside_peer, UT_TIMEOUT)
 	unsigned int i;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, xs));
-	ut_pattern(buf, XO_PAIR_LEN, XO_SEED, 0);
+	cr_pattern(buf, XO_PAIR_LEN, XO_SEED, 0);
 	ASSERT_EQ(XO_PAIR_LEN, send(xs[0], buf, XO_PAIR_LEN, MSG_NOSIGNAL));
 	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, l);
@@ -2452,7 +2257,7 @@ TEST_F_TIMEOUT(usock, outside_peer, UT_TIMEOUT)
 	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("the container did not connect");
 	p = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	ASSERT_LE(0, p);
-	ut_pattern(buf, XO_CONN_LEN, XO_SEED + 1, 0);
+	cr_pattern(buf, XO_CONN_LEN, XO_SEED + 1, 0);
 	ASSERT_EQ(XO_CONN_LEN, send(p, buf, XO_CONN_LEN, MSG_NOSIGNAL));
 	for (i = 0; i < ARRAY_SIZE(refused); i++) {
 		ret = cr_checkpoint_flags(e->init, UT_IMG, refused[i], e->why, sizeof(e->why));
@@ -2552,15 +2357,15 @@ static void cv_server(long unused)
 		UT_CHECK(h.len == cv_req_len(seq), "request %u: %u bytes, expected %u", seq, h.len,
 			 cv_req_len(seq));
 		cv_read(a, buf, h.len, "request", seq);
-		bad = ut_mismatch(buf, h.len, CV_SEED, (uint64_t)seq << 12);
+		bad = cr_mismatch(buf, h.len, CV_SEED, (uint64_t)seq << 12);
 		UT_CHECK(bad < 0, "request %u: byte %ld is %#x, expected %#x", seq, bad, buf[bad],
-			 ut_byte(CV_SEED, ((uint64_t)seq << 12) + bad));
+			 cr_pat_byte(CV_SEED, ((uint64_t)seq << 12) + bad));
 		h.len = cv_resp_len(seq);
-		ut_pattern(buf, h.len, CV_SEED + 1, (uint64_t)seq << 12);
+		cr_pattern(buf, h.len, CV_SEED + 1, (uint64_t)seq << 12);
 		cv_write(a, &h, sizeof(h), "response header", seq);
 		cv_write(a, buf, h.len, "response", seq);
 	}
-	ut_line(UT_RES, "info %s: %u requests\n", ut_who, seq);
+	cr_line(UT_RES, "info %s: %u requests\n", ut_who, seq);
 	h.len = 0;
 	cv_write(a, &h, sizeof(h), "stop", seq);
 	ut_expect_eof(a, "the client closed");
@@ -2585,7 +2390,7 @@ static void cv_client(long unused)
 			break;
 		h.seq = seq;
 		h.len = cv_req_len(seq);
-		ut_pattern(buf, h.len, CV_SEED, (uint64_t)seq << 12);
+		cr_pattern(buf, h.len, CV_SEED, (uint64_t)seq << 12);
 		cv_write(c, &h, sizeof(h), "request header", seq);
 		cv_write(c, buf, h.len, "request", seq);
 		cv_read(c, &h, sizeof(h), "response header", seq);
@@ -2593,9 +2398,9 @@ static void cv_client(long unused)
 			 "response %u of %u bytes, expected %u of %u", h.seq, h.len, seq,
 			 cv_resp_len(seq));
 		cv_read(c, buf, h.len, "response", seq);
-		bad = ut_mismatch(buf, h.len, CV_SEED + 1, (uint64_t)seq << 12);
+		bad = cr_mismatch(buf, h.len, CV_SEED + 1, (uint64_t)seq << 12);
 		UT_CHECK(bad < 0, "response %u: byte %ld is %#x, expected %#x", seq, bad, buf[bad],
-			 ut_byte(CV_SEED + 1, ((uint64_t)seq << 12) + bad));
+			 cr_pat_byte(CV_SEED + 1, ((uint64_t)seq << 12) + bad));
 		ut_counter = seq + 1;
 	}
 	h.seq = CV_STOP;
@@ -2603,7 +2408,7 @@ static void cv_client(long unused)
 	cv_write(c, &h, sizeof(h), "stop", seq);
 	cv_read(c, &h, sizeof(h), "stop", seq);
 	UT_CHECK(h.seq == CV_STOP, "answer %u to stop", h.seq);
-	ut_line(UT_RES, "info %s: %u exchanges\n", ut_who, seq);
+	cr_line(UT_RES, "info %s: %u exchanges\n", ut_who, seq);
 	close(c);
 }
 
@@ -2629,7 +2434,7 @@ static int wl_conversation(void *arg)
 /* The client's count of exchanges, or 0. */
 static uint64_t cv_count(pid_t root)
 {
-	pid_t c = ut_find(root, "ut-client");
+	pid_t c = cr_find_below(root, "ut-client");
 	uint64_t n = 0;
 
 	if (c < 0 || cr_peek(c, (void *)&ut_counter, &n))
