@@ -68,6 +68,7 @@ struct cr_chunk *cr_chunk_new(struct cr_arena *a, size_t need)
 		return NULL;
 	c->size = size;
 	c->used = 0;
+	a->allocated += size;
 	list_add_tail(&c->list, &a->chunks);
 	a->cur = c;
 	return c;

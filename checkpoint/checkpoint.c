@@ -309,10 +309,11 @@ static int cr_write_tree(struct cr_ctx *ctx, struct cr_tasks *ts)
 	return ret;
 }
 
+/* The tail, then the page data: the pages the PAGES records name. */
 static int cr_write_tail(struct cr_ctx *ctx)
 {
 	struct cr_hdr_tail *h;
-	u64 records = ctx->records;
+	u64 records = ctx->records, t0;
 	int ret;
 
 	/* The checksum covers every byte before the tail. */
@@ -325,8 +326,16 @@ static int cr_write_tail(struct cr_ctx *ctx)
 	h->records = records;
 	h->bytes = ctx->bytes;
 	h->checksum = xxh64_digest(&ctx->csum);
+	h->data_offset = ALIGN(ctx->bytes + sizeof(*h), PAGE_SIZE);
+	h->data_bytes = ctx->data_pages * PAGE_SIZE;
 	cr_hbuf_put(ctx, sizeof(*h));
-	return cr_flush(ctx);
+	ret = cr_flush(ctx);
+	if (ret)
+		return ret;
+	t0 = ktime_get_ns();
+	ret = cr_flush_data(ctx, h->data_offset);
+	ctx->st.data_ns = ktime_get_ns() - t0;
+	return ret;
 }
 
 /* All of one live task: the order is the image format's. */
@@ -1185,7 +1194,7 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	struct cr_tasks ts = { .cap = 64 };
 	struct cr_freezer fz = {};
 	struct task_struct *t;
-	u64 t0 = 0;
+	u64 t0, t1;
 	int ret;
 
 	xa_init(&ts.set);
@@ -1221,26 +1230,26 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	if (!ptrace_may_access(t, PTRACE_MODE_ATTACH_REALCREDS))
 		return cr_err(ctx, -EPERM, "no permission to ptrace pid %d", pid);
 
-	ret = cr_freeze(ctx, &fz);
 	t0 = ktime_get_ns();
+	ret = cr_freeze(ctx, &fz);
 	if (!ret)
 		ret = cr_freeze_wait(ctx, &fz, &ts);
+	t1 = ktime_get_ns();
+	ctx->st.freeze_ns = t1 - t0;
 	if (!ret)
 		ret = cr_capture(ctx, &fz, &ts);
-	/* The capture is complete: only the tail is left. */
-	if (!ret && (ctx->flags & CHECKPOINT_KILL)) {
-		/* Killed only once the whole image is out. */
+	/*
+	 * The capture is complete: the tail and the page data are left, and
+	 * are written while the container is still frozen (nothing holds its
+	 * pages still but that).  Killed only once the whole image is out.
+	 */
+	if (!ret)
 		ret = cr_write_tail(ctx);
-		if (!ret)
-			cr_kill_tasks(&ts);
-		ctx->frozen_ns = ktime_get_ns() - t0;
-		cr_thaw(&fz, false);
-	} else {
-		ctx->frozen_ns = ktime_get_ns() - t0;
-		cr_thaw(&fz, !ret && (ctx->flags & CHECKPOINT_LEAVE_FROZEN));
-		if (!ret)
-			ret = cr_write_tail(ctx);
-	}
+	ctx->st.capture_ns = ktime_get_ns() - t1 - ctx->st.data_ns;
+	if (!ret && (ctx->flags & CHECKPOINT_KILL))
+		cr_kill_tasks(&ts);
+	ctx->frozen_ns = ktime_get_ns() - t1;
+	cr_thaw(&fz, !ret && (ctx->flags & CHECKPOINT_LEAVE_FROZEN));
 	cr_tasks_release(&ts);
 	kvfree(ts.v);
 	return ret;

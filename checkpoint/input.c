@@ -2,18 +2,24 @@
 /*
  * Restart's input side: the image, its records and their headers.
  *
- * cr_read_image() reads the whole image ahead into the arena in large
- * chunks, checks every record's header and the checksum, and keeps a
- * pointer to each record; cr_peek_rec(), cr_next_rec() and cr_read_rec()
- * hand them out in order to the restart driver and the per-kind readers
- * it calls.  Nothing here knows what a record means beyond its header.
+ * cr_read_image() reads the records of the image (everything but the
+ * page data) ahead into the arena in large chunks, checks every record's
+ * header as it arrives and the checksum at the tail, and keeps a pointer
+ * to each record; cr_peek_rec(), cr_next_rec() and cr_read_rec() hand
+ * them out in order to the restart driver and the per-kind readers it
+ * calls.  cr_read_data() reads the page data after the tail into the pages
+ * that will hold them in the restored memory, as each task restores
+ * itself.  Nothing here knows
+ * what a record means beyond its header.
  */
 
 #include <linux/checkpoint.h>
+#include <linux/bvec.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 
 static const char * const cr_rec_names[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_HEAD] = "head",
@@ -105,6 +111,9 @@ int cr_check_rec(const struct cr_hdr *h, u64 left, const char **why)
 	return 0;
 }
 
+/* A file is read ahead in pieces of this size. */
+#define CR_READ_AHEAD	(256UL << 10)
+
 /* Make @need bytes from *@p of chunk *@cp contiguous and read; 0 or -ENODATA. */
 static int cr_read_ahead(struct cr_ctx *ctx, struct cr_chunk **cp, size_t *p,
 			 size_t need)
@@ -132,8 +141,12 @@ static int cr_read_ahead(struct cr_ctx *ctx, struct cr_chunk **cp, size_t *p,
 		 * and its position set back to the end of the tail.
 		 */
 		bool bulk = ctx->ppos && (ctx->file->f_mode & FMODE_LSEEK);
-		size_t want = bulk ? c->size - c->used : need - (c->used - *p);
+		size_t want = need - (c->used - *p);
 		ssize_t n;
+
+		/* Bulk, but not far into the page data after the tail. */
+		if (bulk)
+			want = min(c->size - c->used, max(want, CR_READ_AHEAD));
 
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -172,16 +185,76 @@ static int cr_add_rec(struct cr_ctx *ctx, const struct cr_hdr *h, u64 off)
 	return 0;
 }
 
+/*
+ * The tail at stream offset @off against what was read, and the page data
+ * after it against what can be known before any is read: a regular file
+ * must be long enough to hold them.  A stream is read up to their start.
+ */
+static int cr_check_tail(struct cr_ctx *ctx, const struct cr_hdr_tail *t, u64 off)
+{
+	u64 sum = xxh64_digest(&ctx->csum), end = off + t->h.len;
+	struct inode *inode = file_inode(ctx->file);
+
+	if (t->records != ctx->records || t->bytes != off)
+		return cr_err(ctx, -EBADMSG,
+			      "tail at offset %#llx: image says %llu records in %llu bytes, found %llu in %llu",
+			      off, t->records, t->bytes, ctx->records, off);
+	if (t->checksum != sum)
+		return cr_err(ctx, -EBADMSG,
+			      "checksum mismatch: the tail says %#llx, the image hashes to %#llx",
+			      t->checksum, sum);
+	if (t->data_offset != ALIGN(end, PAGE_SIZE) || t->data_bytes % PAGE_SIZE ||
+	    t->data_bytes > U64_MAX - t->data_offset - ctx->start_pos)
+		return cr_err(ctx, -EBADMSG,
+			      "tail at offset %#llx: page data of %llu bytes at offset %#llx, expected at %#llx",
+			      off, t->data_bytes, t->data_offset, ALIGN(end, PAGE_SIZE));
+	ctx->data_offset = t->data_offset;
+	if (ctx->ppos) {
+		if (S_ISREG(inode->i_mode) &&
+		    i_size_read(inode) < ctx->start_pos + t->data_offset + t->data_bytes)
+			return cr_err(ctx, -ENODATA,
+				      "image truncated: %llu bytes of page data from offset %#llx, the file ends at %#llx",
+				      t->data_bytes, t->data_offset,
+				      i_size_read(inode) - ctx->start_pos);
+		/* The file's position ends after the page data. */
+		ctx->pos = ctx->start_pos + t->data_offset + t->data_bytes;
+		return 0;
+	}
+	/* A stream: the zeroes up to the page data. */
+	while (end < t->data_offset) {
+		u8 pad[64];
+		size_t i, want = min_t(u64, sizeof(pad), t->data_offset - end);
+		ssize_t n = kernel_read(ctx->file, pad, want, NULL);
+
+		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
+		    n == -ERESTART_RESTARTBLOCK)
+			return -EINTR;
+		if (n < 0)
+			return cr_err(ctx, n, "reading the image at byte %llu failed", end);
+		if (n == 0)
+			return cr_err(ctx, -ENODATA,
+				      "image truncated: it ends at offset %#llx, before its page data",
+				      end);
+		for (i = 0; i < n; i++)
+			if (pad[i])
+				return cr_err(ctx, -EBADMSG,
+					      "offset %#llx: not zero before the page data",
+					      end + i);
+		end += n;
+	}
+	return 0;
+}
+
 /**
- * cr_read_image() - read a whole image ahead and check its structure
+ * cr_read_image() - read the records of an image ahead and check their structure
  * @ctx: restart context
  *
  * Every record header is checked, the head is checked against this
  * kernel (magic, version, arch, ABI hash) and the tail against what was
- * read (record count, length, checksum).  Nothing after the tail is
- * consumed: a stream is read record by record, a file's position is set
- * to the end of the tail.  The image may hold at most ctx->max_image
- * bytes.
+ * read (record count, length, checksum).  The page data after the tail
+ * are left for the tasks to read into their memory (cr_read_data()):
+ * a stream is read up to their start, a file's position is set to their
+ * end.  The records may hold at most ctx->max_image bytes.
  *
  * Return: 0, or -ENOEXEC (not an image, or another arch), -EPROTO (other
  * version or ABI), -EBADMSG (bad record or checksum), -ENODATA
@@ -192,8 +265,8 @@ int cr_read_image(struct cr_ctx *ctx)
 	struct cr_chunk *c = NULL;
 	const struct cr_hdr *h;
 	const char *why;
+	u64 off = 0, t0 = ktime_get_ns();
 	size_t p = 0;
-	u64 off = 0;
 	int ret;
 
 	xxh64_reset(&ctx->csum, 0);
@@ -251,22 +324,12 @@ int cr_read_image(struct cr_ctx *ctx)
 		off += h->len;
 	}
 
-	{
-		const struct cr_hdr_tail *t = (const struct cr_hdr_tail *)h;
-		u64 sum = xxh64_digest(&ctx->csum);
-
-		if (t->records != ctx->records || t->bytes != off)
-			return cr_err(ctx, -EBADMSG,
-				      "tail at offset %#llx: image says %llu records in %llu bytes, found %llu in %llu",
-				      off, t->records, t->bytes, ctx->records, off);
-		if (t->checksum != sum)
-			return cr_err(ctx, -EBADMSG,
-				      "checksum mismatch: the tail says %#llx, the image hashes to %#llx",
-				      t->checksum, sum);
-	}
-	/* The file's position ends right after the tail. */
-	if (ctx->ppos)
-		ctx->pos = ctx->start_pos + off + h->len;
+	ret = cr_check_tail(ctx, (const struct cr_hdr_tail *)h, off);
+	if (ret)
+		return ret;
+	/* All restart holds of the image: the page data go to the tasks. */
+	ctx->st.kmem_peak = ctx->arena.allocated + ctx->cap_recs * sizeof(struct cr_rec);
+	ctx->st.read_ns = ktime_get_ns() - t0;
 	ctx->next_rec = 1;	/* the head was checked already */
 	return 0;
 }
@@ -339,4 +402,70 @@ const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen)
 	}
 	ctx->next_rec++;
 	return r->h;
+}
+
+/**
+ * cr_read_data() - read page data into pages
+ * @ctx: restart context
+ * @off: offset of the first byte in the page data (page aligned)
+ * @pages: where they go, @nr pages (at most CR_DATA_BATCH)
+ * @nr: how many pages to read
+ *
+ * The image file copies the bytes straight into @pages, which the
+ * caller then maps into the restored memory: the only copy of page data
+ * restart makes.  A stream must be read in order: @off is where the
+ * previous read ended.
+ *
+ * Return: 0, or -ENODATA (the image ends first), -EBADMSG (out of
+ * order), -EINTR or the read error, with the reason recorded.
+ */
+int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int nr)
+{
+	loff_t pos = ctx->start_pos + ctx->data_offset + off;
+	struct bio_vec bv[CR_DATA_BATCH];
+	u64 t0 = ktime_get_ns();
+	struct iov_iter it;
+	unsigned int i;
+	int ret = 0;
+
+	if (WARN_ON_ONCE(nr > CR_DATA_BATCH))
+		return -EINVAL;
+	if (!ctx->ppos && off != ctx->data_next)
+		return cr_err(ctx, -EBADMSG,
+			      "page data at %#llx asked for at %#llx of a stream",
+			      ctx->data_offset + ctx->data_next, ctx->data_offset + off);
+	for (i = 0; i < nr; i++)
+		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
+	iov_iter_bvec(&it, ITER_DEST, bv, nr, (size_t)nr * PAGE_SIZE);
+	while (iov_iter_count(&it)) {
+		ssize_t n;
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		n = vfs_iter_read(ctx->file, &it, ctx->ppos ? &pos : NULL, 0);
+		/* Restarting the call would start over mid-image. */
+		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
+		    n == -ERESTART_RESTARTBLOCK) {
+			ret = -EINTR;
+			break;
+		}
+		if (n < 0) {
+			ret = cr_err(ctx, n, "reading page data at offset %#llx failed",
+				     pos - ctx->start_pos);
+			break;
+		}
+		if (n == 0) {
+			ret = cr_err(ctx, -ENODATA,
+				     "image truncated: it ends in its page data, at offset %#llx",
+				     ctx->data_offset + off + (u64)nr * PAGE_SIZE -
+				     iov_iter_count(&it));
+			break;
+		}
+		ctx->bytes += n;
+	}
+	ctx->data_next = off + (u64)nr * PAGE_SIZE - iov_iter_count(&it);
+	ctx->st.data_ns += ktime_get_ns() - t0;
+	return ret;
 }

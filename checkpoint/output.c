@@ -4,11 +4,10 @@
  *
  * cr_hbuf_get() gives room directly in the arena, a chain of large
  * chunks; cr_hbuf_put() deposits it.  Memory contents are not copied into
- * the arena: cr_pgarr_queue() notes page references and the arena
- * position they belong at.  cr_flush() writes arena bytes and pages out
- * in stream order, in bulk, through cr_emit(), the only function that
- * writes to the image file.  In direct mode pages are flushed as soon as
- * they are queued; a deferred mode only has to flush later.
+ * the arena: cr_pgarr_queue() notes page references, in the order of
+ * their PAGES records.  cr_flush() writes the records out, cr_flush_data()
+ * the page data after the tail, in bulk, through cr_emit(), the only
+ * function that writes to the image file.
  */
 
 #include <linux/bvec.h>
@@ -86,11 +85,13 @@ void *cr_rec_get(struct cr_ctx *ctx, u32 type, size_t len, u32 tag, u32 ptag)
 static int cr_emit(struct cr_ctx *ctx, struct iov_iter *from)
 {
 	while (iov_iter_count(from)) {
+		u64 t0 = ktime_get_ns();
 		ssize_t n;
 
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		n = vfs_iter_write(ctx->file, from, ctx->ppos ? &ctx->pos : NULL, 0);
+		ctx->st.write_ns += ktime_get_ns() - t0;
 		/* A restarted checkpoint would write a second image after a cut one. */
 		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
 		    n == -ERESTART_RESTARTBLOCK)
@@ -127,13 +128,8 @@ static int cr_emit_pages(struct cr_ctx *ctx, struct cr_pgarr *pa)
 	bv = kvmalloc_array(pa->nr, sizeof(*bv), CR_GFP);
 	if (!bv)
 		return -ENOMEM;
-	for (i = 0; i < pa->nr; i++) {
-		void *p = kmap_local_page(pa->pages[i]);
-
-		xxh64_update(&ctx->csum, p, PAGE_SIZE);
-		kunmap_local(p);
+	for (i = 0; i < pa->nr; i++)
 		bvec_set_page(&bv[i], pa->pages[i], PAGE_SIZE, 0);
-	}
 	iov_iter_bvec(&it, ITER_SOURCE, bv, pa->nr, (size_t)pa->nr * PAGE_SIZE);
 	ret = cr_emit(ctx, &it);
 	kvfree(bv);
@@ -183,37 +179,66 @@ static void cr_pgarr_free(struct cr_pgarr *pa)
 }
 
 /**
- * cr_flush() - write out everything gathered so far, in stream order
+ * cr_flush() - write out the records gathered so far
  * @ctx: checkpoint context
  *
  * Return: 0 or -errno.
  */
 int cr_flush(struct cr_ctx *ctx)
 {
+	return cr_flush_arena(ctx, ctx->arena.total);
+}
+
+/**
+ * cr_flush_data() - write out the page data, after the tail
+ * @ctx: checkpoint context
+ * @data_offset: where the page data start in the image (a multiple of
+ *	the page size); zeroes pad the stream up to it
+ *
+ * The pages queued with cr_pgarr_queue() are written in the order they
+ * were queued, the order of their PAGES records, and their references
+ * dropped.
+ *
+ * Return: 0 or -errno.
+ */
+int cr_flush_data(struct cr_ctx *ctx, u64 data_offset)
+{
 	struct cr_pgarr *pa, *tmp;
 	int ret;
 
-	list_for_each_entry_safe(pa, tmp, &ctx->pgarr, list) {
-		ret = cr_flush_arena(ctx, pa->arena_pos);
+	if (WARN_ON_ONCE(ctx->bytes > data_offset || data_offset - ctx->bytes >= PAGE_SIZE))
+		return -EINVAL;
+	if (ctx->bytes < data_offset) {
+		struct kvec kv = {
+			.iov_base = page_address(ZERO_PAGE(0)),
+			.iov_len = data_offset - ctx->bytes,
+		};
+		struct iov_iter it;
+
+		iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, kv.iov_len);
+		ret = cr_emit(ctx, &it);
 		if (ret)
 			return ret;
+	}
+	list_for_each_entry_safe(pa, tmp, &ctx->pgarr, list) {
 		ret = cr_emit_pages(ctx, pa);
 		if (ret)
 			return ret;
 		ctx->pages += pa->nr;
 		cr_pgarr_free(pa);
+		cond_resched();
 	}
-	return cr_flush_arena(ctx, ctx->arena.total);
+	return 0;
 }
 
 /**
- * cr_pgarr_queue() - add page contents to the stream
+ * cr_pgarr_queue() - add page contents to the page data
  * @ctx: checkpoint context
  * @pages: pages, one reference each, which the ctx takes over
  * @nr: how many (at most CR_PAGES_MAX)
  *
- * The pages follow the arena bytes handed out so far.  In direct mode
- * (the only one so far) they are written out at once.
+ * They are written after the tail by cr_flush_data(), in the order they
+ * are queued.  The records so far are written out meanwhile.
  *
  * Return: 0 or -errno; the references are dropped in any case.
  */
@@ -222,16 +247,16 @@ int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
 	struct cr_pgarr *pa;
 	unsigned int i;
 
-	pa = kvmalloc(sizeof(*pa), CR_GFP);
+	pa = kvmalloc(struct_size(pa, pages, nr), CR_GFP);
 	if (!pa) {
 		for (i = 0; i < nr; i++)
 			put_page(pages[i]);
 		return -ENOMEM;
 	}
-	pa->arena_pos = ctx->arena.total;
 	pa->nr = nr;
 	memcpy(pa->pages, pages, nr * sizeof(*pages));
 	list_add_tail(&pa->list, &ctx->pgarr);
+	ctx->data_pages += nr;
 	return cr_flush(ctx);
 }
 

@@ -1053,6 +1053,7 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 	const struct cr_rec *r;
 	bool become = false, ponr = false;
 	unsigned int i;
+	u64 t0;
 	int ret;
 
 	ret = cr_check_restarter(ctx);
@@ -1061,6 +1062,7 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 	ret = cr_read_image(ctx);
 	if (ret)
 		return ret;
+	t0 = ktime_get_ns();
 	ret = cr_read_tree(ctx);
 	if (ret)
 		goto out;
@@ -1076,10 +1078,15 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 		if (!r || r->h->type != CR_HDR_TAIL)
 			ret = cr_rec_err(ctx, -EBADMSG, "unexpected record after the last task");
 	}
+	if (!ret && ((const struct cr_hdr_tail *)r->h)->data_bytes != ctx->data_pages * PAGE_SIZE)
+		ret = cr_rec_err(ctx, -EBADMSG, "%llu bytes of page data, the PAGES records have %llu",
+				 ((const struct cr_hdr_tail *)r->h)->data_bytes,
+				 ctx->data_pages * PAGE_SIZE);
 	if (!ret)
 		ret = cr_check_socks(ctx);
 	if (!ret)
 		ret = cr_restart_checks(ctx);
+	ctx->st.check_ns = ktime_get_ns() - t0;
 	if (ret)
 		goto out;
 

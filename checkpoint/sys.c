@@ -103,9 +103,9 @@ static long cr_fail(int err, const char *msg)
 /* -- the context --------------------------------------------------------- */
 
 /*
- * restart() reads the whole image into kernel memory before it changes
- * anything: at most half of the RAM, charged to the caller's memory
- * cgroup.  Documented in syscalls.rst.
+ * restart() reads the records of the image (all but the page data) into
+ * kernel memory before it changes anything: at most half of the RAM,
+ * charged to the caller's memory cgroup.  Documented in syscalls.rst.
  */
 static u64 cr_restart_max_image(void)
 {
@@ -201,6 +201,7 @@ static struct cr_ctx *cr_ctx_alloc(struct file *file, unsigned long flags,
 	INIT_LIST_HEAD(&ctx->pgarr);
 	cr_arena_init(&ctx->arena, CR_ARENA_FIRST, CR_ARENA_MAX);
 	xxh64_reset(&ctx->csum, 0);
+	ctx->st.total_ns = ktime_get_ns();	/* made a duration at the end */
 	return ctx;
 }
 
@@ -212,6 +213,33 @@ static void cr_ctx_sync_pos(struct cr_ctx *ctx)
 {
 	if (ctx->ppos)
 		*ctx->ppos = ctx->pos;
+}
+
+/*
+ * The statistics of the last successful checkpoint() and restart() of the
+ * system, for /sys/kernel/checkpoint/stats (root only: they tell how much
+ * memory someone's container has).
+ */
+static struct {
+	struct cr_stats st;
+	u64 records, bytes, pages, frozen_ns;
+	bool valid;
+} cr_last[2];
+static DEFINE_SPINLOCK(cr_last_lock);
+
+static void cr_stats_remember(struct cr_ctx *ctx)
+{
+	unsigned int k = ctx->restart;
+
+	ctx->st.total_ns = ktime_get_ns() - ctx->st.total_ns;
+	spin_lock(&cr_last_lock);
+	cr_last[k].st = ctx->st;
+	cr_last[k].records = ctx->records;
+	cr_last[k].bytes = ctx->bytes;
+	cr_last[k].pages = ctx->pages;
+	cr_last[k].frozen_ns = ctx->frozen_ns;
+	cr_last[k].valid = true;
+	spin_unlock(&cr_last_lock);
 }
 
 /* Free the context; make the reason of a failure readable. */
@@ -233,6 +261,7 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
 		cr_set_last_error(ctx->errmsg);
 	} else {
 		cr_set_last_error(NULL);
+		cr_stats_remember(ctx);
 		if (!ctx->restart && ctx->root)
 			cr_size_remember(ctx->root, ctx->arena.total);
 		pr_debug("%s[%d]: %s: %llu records, %llu bytes, %llu pages, frozen %llu us\n",
@@ -327,8 +356,11 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  * Called by pid 1 of a new pid namespace, single-threaded, with
  * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the user namespace owning
  * that pid namespace, as clone3() requires to choose pids.
- * The whole image is read and checked first; a failure up to there
- * returns with nothing changed.  Then the caller becomes the restored
+ * The records of the image (everything but the memory contents) are read
+ * and checked first; a failure up to there returns with nothing changed.
+ * The memory contents (the page data) are then read straight into the
+ * restored tasks' memory and checked against their checksums; corrupt or
+ * missing page data kill the restored container.  Then the caller becomes the restored
  * process: on success restart() does not return to the caller's code but
  * to the restored process, which carries on where it was checkpointed.
  * A failure after that point kills the caller.  Credentials are never
@@ -354,8 +386,11 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *		caller's pid namespace;
  *  -ENOEXEC	not a checkpoint image, or one for another architecture;
  *  -EPROTO	image of another format version or ABI hash;
- *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch;
- *  -ENODATA	truncated image;
+ *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch
+ *		(of the records, or of the page data: the container is
+ *		killed);
+ *  -ENODATA	truncated image (in its page data of a stream: the
+ *		container is killed);
  *  -EOPNOTSUPP	the image needs something this kernel or CPU lacks, or
  *		sharing between tasks that restart cannot rebuild;
  *  -ENOENT, -EACCES, -ESTALE, ...	a file of the image cannot be
@@ -441,7 +476,41 @@ static ssize_t error_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return msg ? sysfs_emit(buf, "%s\n", msg) : 0;
 }
 
+static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	static const char * const kind[] = { "checkpoint", "restart" };
+	typeof(cr_last) last;
+	int len = 0, k;
+
+	spin_lock(&cr_last_lock);
+	memcpy(last, cr_last, sizeof(last));
+	spin_unlock(&cr_last_lock);
+	for (k = 0; k < ARRAY_SIZE(last); k++) {
+		const struct cr_stats *st = &last[k].st;
+
+		if (!last[k].valid)
+			continue;
+		len += sysfs_emit_at(buf, len,
+				     "%s records=%llu bytes=%llu pages=%llu total_ns=%llu",
+				     kind[k], last[k].records, last[k].bytes, last[k].pages,
+				     st->total_ns);
+		if (k == 0)
+			len += sysfs_emit_at(buf, len,
+					     " frozen_ns=%llu freeze_ns=%llu capture_ns=%llu hash_ns=%llu write_ns=%llu data_ns=%llu\n",
+					     last[k].frozen_ns, st->freeze_ns, st->capture_ns,
+					     st->hash_ns, st->write_ns, st->data_ns);
+		else
+			len += sysfs_emit_at(buf, len,
+					     " read_ns=%llu check_ns=%llu map_ns=%llu data_ns=%llu hash_ns=%llu kmem_peak=%llu\n",
+					     st->read_ns, st->check_ns, st->map_ns, st->data_ns,
+					     st->hash_ns, st->kmem_peak);
+	}
+	return len;
+}
+
 static struct kobj_attribute cr_abi_hash_attr = __ATTR_RO(abi_hash);
+static struct kobj_attribute cr_stats_attr = __ATTR(stats, 0400, stats_show, NULL);
 static struct kobj_attribute cr_error_attr = __ATTR(error, 0444, error_show, NULL);
 
 static ssize_t cr_abi_read(struct file *file, struct kobject *kobj,
@@ -459,6 +528,7 @@ static struct bin_attribute cr_abi_attr = {
 static struct attribute *cr_attrs[] = {
 	&cr_abi_hash_attr.attr,
 	&cr_error_attr.attr,
+	&cr_stats_attr.attr,
 	NULL
 };
 

@@ -305,7 +305,28 @@ static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 	return 0;
 }
 
-/* PAGES records for the touched pages of one area. */
+/* xxh64 of the pages of one PAGES record, as restart will check it. */
+static u64 cr_pages_csum(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
+{
+	struct xxh64_state st;
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	xxh64_reset(&st, 0);
+	for (i = 0; i < nr; i++) {
+		void *p = kmap_local_page(pages[i]);
+
+		xxh64_update(&st, p, PAGE_SIZE);
+		kunmap_local(p);
+	}
+	ctx->st.hash_ns += ktime_get_ns() - t0;
+	return xxh64_digest(&st);
+}
+
+/*
+ * PAGES records for the touched pages of one area; their contents are
+ * queued for the page data after the tail.
+ */
 static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			      struct cr_vma_info *vi, u32 tag, struct cr_walk *w)
 {
@@ -332,8 +353,11 @@ static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			return -ENOMEM;
 		}
 		h->nr = w->nr;
+		if (ctx->flags & CHECKPOINT_NO_PAGE_CSUM)
+			h->flags = CR_PAGES_NO_CSUM;
+		else
+			h->data_csum = cr_pages_csum(ctx, w->pages, w->nr);
 		memcpy(h + 1, w->addrs, w->nr * sizeof(u64));
-		h->h.len = len + (size_t)w->nr * PAGE_SIZE;
 		cr_hbuf_put(ctx, len);
 		ret = cr_pgarr_queue(ctx, w->pages, w->nr);
 		if (ret)
@@ -493,6 +517,7 @@ struct cr_rst_vma {
 	struct file *file;	/* the objhash holds the reference */
 	size_t first_pages;	/* index in ctx->recs of its first PAGES */
 	unsigned int nr_pages_recs;
+	u64 data_off;		/* in the page data, of its first PAGES */
 };
 
 struct cr_rst_mm {
@@ -522,6 +547,7 @@ static int cr_read_vma_pages(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 	const struct cr_rec *r;
 
 	rv->first_pages = ctx->next_rec;
+	rv->data_off = ctx->data_pages * PAGE_SIZE;
 	while ((r = cr_peek_rec(ctx)) && r->h->type == CR_HDR_PAGES &&
 	       r->h->ptag == v->h.tag) {
 		const struct cr_hdr_pages *p;
@@ -534,8 +560,11 @@ static int cr_read_vma_pages(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 		if (v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE)
 			return cr_rec_err(ctx, -EBADMSG, "pages for a vdso area");
 		if (!p->nr || p->nr > CR_PAGES_MAX ||
-		    p->h.len != sizeof(*p) + (u64)p->nr * (sizeof(u64) + PAGE_SIZE))
+		    p->h.len != sizeof(*p) + (u64)p->nr * sizeof(u64))
 			return cr_rec_err(ctx, -EBADMSG, "%u pages in %u bytes", p->nr, p->h.len);
+		if ((p->flags & ~CR_PAGES_FLAGS_ALL) ||
+		    ((p->flags & CR_PAGES_NO_CSUM) && p->data_csum))
+			return cr_rec_err(ctx, -EBADMSG, "unknown flags %#x", p->flags);
 		addr = (const u64 *)(p + 1);
 		for (i = 0; i < p->nr; i++) {
 			if (!PAGE_ALIGNED(addr[i]) || addr[i] < v->start || addr[i] >= v->end)
@@ -547,6 +576,7 @@ static int cr_read_vma_pages(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 						  addr[i]);
 			last = addr[i] + 1;
 		}
+		ctx->data_pages += p->nr;
 		rv->nr_pages_recs++;
 	}
 	return 0;
@@ -797,30 +827,201 @@ static int cr_map_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 	return 0;
 }
 
-/* Write the saved pages in; the area is writable now (cr_map_vma()). */
+static pmd_t *cr_pmd_alloc(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	p4d = p4d_alloc(mm, pgd, addr);
+	if (!p4d)
+		return NULL;
+	pud = pud_alloc(mm, p4d, addr);
+	if (!pud)
+		return NULL;
+	return pmd_alloc(mm, pud, addr);
+}
+
+/*
+ * Map @folio, which holds the saved contents, at @addr of @vma, a private
+ * writable area, as the anonymous page a write fault would have made (for
+ * a file area: its private copy).  Called with the mmap lock read-held.
+ *
+ * Return: 0, -EEXIST if something is mapped there already (a huge page
+ * or a page: the caller writes through the mapping instead), -ENOMEM.
+ */
+static int cr_map_page(struct vm_area_struct *vma, unsigned long addr, struct folio *folio)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pmd_t *pmd;
+	pte_t *pte, entry;
+
+	pmd = cr_pmd_alloc(mm, addr);
+	if (!pmd)
+		return -ENOMEM;
+	if (pmd_none(pmdp_get_lockless(pmd)) && __pte_alloc(mm, pmd))
+		return -ENOMEM;
+	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return -EEXIST;		/* a huge page now */
+	if (!pte_none(ptep_get(pte))) {
+		pte_unmap_unlock(pte, ptl);
+		return -EEXIST;
+	}
+	entry = pte_mkwrite(pte_mkdirty(mk_pte(&folio->page, vma->vm_page_prot)), vma);
+	inc_mm_counter(mm, MM_ANONPAGES);
+	folio_add_new_anon_rmap(folio, vma, addr, RMAP_EXCLUSIVE);
+	folio_add_lru_vma(folio, vma);
+	set_pte_at(mm, addr, pte, entry);
+	update_mmu_cache(vma, addr, pte);
+	pte_unmap_unlock(pte, ptl);
+	return 0;
+}
+
+/*
+ * Put @nr folios holding saved pages at their addresses @addr: mapped
+ * as they are where nothing is mapped yet; where something is, copied
+ * through the mapping.  The folios are the page tables' or freed.
+ */
+static int cr_place_pages(struct cr_ctx *ctx, const u64 *addr, struct folio **folios,
+			  unsigned int nr)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma = NULL;
+	unsigned int i;
+	int ret = 0;
+
+	mmap_read_lock(mm);
+	for (i = 0; i < nr && !ret; i++) {
+		if (!vma || addr[i] < vma->vm_start || addr[i] >= vma->vm_end) {
+			vma = vma_lookup(mm, addr[i]);
+			if (!vma || (vma->vm_flags & (VM_SHARED | VM_SPECIAL | VM_HUGETLB)) ||
+			    !(vma->vm_flags & VM_WRITE) || anon_vma_prepare(vma))
+				vma = NULL;
+		}
+		if (vma) {
+			ret = cr_map_page(vma, addr[i], folios[i]);
+			if (!ret) {
+				folios[i] = NULL;
+				continue;
+			}
+			if (ret != -EEXIST)
+				break;
+			ret = 0;
+		}
+	}
+	mmap_read_unlock(mm);
+	for (i = 0; i < nr; i++) {
+		void *p;
+
+		if (!folios[i])
+			continue;
+		p = kmap_local_folio(folios[i], 0);
+		if (!ret && copy_to_user(u64_to_user_ptr(addr[i]), p, PAGE_SIZE))
+			ret = cr_err(ctx, -EFAULT, "cannot fill page %#llx", addr[i]);
+		kunmap_local(p);
+		folio_put(folios[i]);
+	}
+	return ret;
+}
+
+/* New pages for saved contents, charged as a fault would charge them. */
+static int cr_alloc_pages(const u64 *addr, struct folio **folios, struct page **pages,
+			  unsigned int nr)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma = NULL;
+	unsigned int i;
+	int ret = 0;
+
+	mmap_read_lock(mm);
+	for (i = 0; i < nr; i++) {
+		struct folio *folio = NULL;
+
+		if (!vma || addr[i] >= vma->vm_end)
+			vma = vma_lookup(mm, addr[i]);
+		if (vma) {
+			folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, vma, addr[i], false);
+			if (folio && mem_cgroup_charge(folio, mm, GFP_KERNEL)) {
+				folio_put(folio);
+				folio = NULL;
+			}
+		}
+		ret = !vma ? -EFAULT : !folio ? -ENOMEM : 0;
+		if (ret)
+			break;
+		folio_throttle_swaprate(folio, GFP_KERNEL);
+		folios[i] = folio;
+		pages[i] = &folio->page;
+	}
+	mmap_read_unlock(mm);
+	if (ret)
+		while (i)
+			folio_put(folios[--i]);
+	return ret;
+}
+
+/*
+ * Read the saved pages of an area (writable now: cr_map_vma()) from the
+ * page data into new pages, check each record's checksum, and map the
+ * pages where they belong: one copy, no page fault, no page zeroed.
+ */
 static int cr_fill_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 {
+	struct folio *folios[CR_DATA_BATCH];
+	struct page *pages[CR_DATA_BATCH];
+	u64 off = rv->data_off;
 	unsigned int r;
 
 	for (r = 0; r < rv->nr_pages_recs; r++) {
 		const struct cr_hdr_pages *p = (const void *)ctx->recs[rv->first_pages + r].h;
 		const u64 *addr = (const u64 *)(p + 1);
-		const u8 *data = (const u8 *)(addr + p->nr);
-		unsigned int i, run;
+		bool check = !(p->flags & CR_PAGES_NO_CSUM);
+		struct xxh64_state csum;
+		unsigned int i, j, n;
+		int ret;
 
-		for (i = 0; i < p->nr; i += run) {
-			/* A run of contiguous pages goes in one copy. */
-			for (run = 1; i + run < p->nr &&
-			     addr[i + run] == addr[i] + run * PAGE_SIZE; run++)
-				;
-			if (copy_to_user(u64_to_user_ptr(addr[i]), data + i * PAGE_SIZE,
-					 run * PAGE_SIZE))
-				return cr_err(ctx, -EFAULT, "cannot fill page %#llx", addr[i]);
+		xxh64_reset(&csum, 0);
+		for (i = 0; i < p->nr; i += n) {
+			u64 t0;
+
+			n = min_t(unsigned int, p->nr - i, CR_DATA_BATCH);
+			ret = cr_alloc_pages(addr + i, folios, pages, n);
+			if (ret)
+				return cr_err(ctx, ret, "cannot allocate the pages from %#llx",
+					      addr[i]);
+			ret = cr_read_data(ctx, off + (u64)i * PAGE_SIZE, pages, n);
+			t0 = ktime_get_ns();
+			for (j = 0; !ret && j < n; j++) {
+				if (check) {
+					void *va = kmap_local_page(pages[j]);
+
+					xxh64_update(&csum, va, PAGE_SIZE);
+					kunmap_local(va);
+				}
+				/* stores to the page seen before its pte */
+				__folio_mark_uptodate(folios[j]);
+			}
+			ctx->st.hash_ns += ktime_get_ns() - t0;
+			if (ret) {
+				for (j = 0; j < n; j++)
+					folio_put(folios[j]);
+				return ret;
+			}
+			t0 = ktime_get_ns();
+			ret = cr_place_pages(ctx, addr + i, folios, n);
+			ctx->st.map_ns += ktime_get_ns() - t0;
+			if (ret)
+				return ret;
 		}
+		if (check && xxh64_digest(&csum) != p->data_csum)
+			return cr_err(ctx, -EBADMSG,
+				      "page data of record %zu (pages at %#llx-%#llx): checksum mismatch",
+				      rv->first_pages + r, addr[0], addr[p->nr - 1] + PAGE_SIZE);
+		off += (u64)p->nr * PAGE_SIZE;
 		ctx->pages += p->nr;
 		cond_resched();
-		if (fatal_signal_pending(current))
-			return -EINTR;
 	}
 	return 0;
 }
@@ -920,6 +1121,7 @@ int cr_restore_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
 {
 	struct cr_rst_mm *rmm = rt->mm;
 	unsigned int i;
+	u64 t0;
 	int ret;
 
 	ret = cr_new_mm(ctx);
@@ -935,7 +1137,9 @@ int cr_restore_mm(struct cr_ctx *ctx, struct cr_rst_task *rt)
 
 		if (rv->v->kind != CR_VMA_ANON && rv->v->kind != CR_VMA_FILE)
 			continue;
+		t0 = ktime_get_ns();
 		ret = cr_map_vma(ctx, rv);
+		ctx->st.map_ns += ktime_get_ns() - t0;
 		if (!ret)
 			ret = cr_fill_vma(ctx, rv);
 		if (!ret && cr_vma_reprotect(rv)) {

@@ -62,6 +62,7 @@ struct cr_arena {
 	struct list_head chunks;
 	struct cr_chunk *cur;
 	size_t total;
+	size_t allocated;
 	size_t first_size;
 	size_t max_chunk;
 	unsigned int depth;
@@ -72,16 +73,14 @@ struct cr_arena {
 
 /**
  * struct cr_pgarr - page references waiting to be written
- * @list: on cr_ctx.pgarr, in stream order
- * @arena_pos: the pages follow this many arena bytes in the stream
+ * @list: on cr_ctx.pgarr, in the order of their PAGES records
  * @nr: pages held
  * @pages: one reference each, dropped once written
  */
 struct cr_pgarr {
 	struct list_head list;
-	size_t arena_pos;
 	unsigned int nr;
-	struct page *pages[CR_PAGES_MAX];
+	struct page *pages[] __counted_by(nr);
 };
 
 /* One record of an image being restarted. */
@@ -91,6 +90,39 @@ struct cr_rec {
 };
 
 #define CR_ERRMSG_LEN	192
+
+/**
+ * struct cr_stats - where the time of one call went, for
+ * /sys/kernel/checkpoint/stats
+ * @total_ns: the whole call
+ * @freeze_ns: checkpoint: freezing the container
+ * @capture_ns: checkpoint: the capture, from frozen to the tail
+ * @hash_ns: checkpoint: hashing page data, restart: checking it
+ * @write_ns: checkpoint: writing to the image file
+ * @data_ns: checkpoint: writing the page data, restart: reading it into
+ *	the restored memory (page faults included)
+ * @read_ns: restart: reading the records and checking their headers
+ * @check_ns: restart: collecting and checking the records' contents,
+ *	up to the first task created
+ * @map_ns: restart: mapping the restored areas
+ * @kmem_peak: restart: the most bytes held for the image at once: the
+ *	records and their index
+ */
+struct cr_stats {
+	u64 total_ns;
+	u64 freeze_ns;
+	u64 capture_ns;
+	u64 hash_ns;
+	u64 write_ns;
+	u64 data_ns;
+	u64 read_ns;
+	u64 check_ns;
+	u64 map_ns;
+	u64 kmem_peak;
+};
+
+/* Restart reads page data, and hashes them, this many pages at a time. */
+#define CR_DATA_BATCH	16
 
 /**
  * struct cr_ctx - state of one checkpoint() or restart() call
@@ -112,6 +144,12 @@ struct cr_rec {
  * @next_rec: restart: index of the next record to hand out
  * @frozen_ns: checkpoint: time the container stayed frozen
  * @pages: pages of memory saved or restored
+ * @data_pages: pages of the page data: queued (checkpoint), or of the
+ *	PAGES records read so far (restart)
+ * @data_offset: restart: where the page data start, from the head
+ * @data_next: restart: offset in the page data of the next byte a
+ *	stream gives
+ * @st: statistics of the call
  * @nr_files: restart: files reopened so far
  * @start_pos: the image's first byte in @file (0 for a stream)
  * @max_image: restart: the most image bytes held in memory
@@ -141,6 +179,10 @@ struct cr_ctx {
 	size_t next_rec;
 	u64 frozen_ns;
 	u64 pages;
+	u64 data_pages;
+	u64 data_offset;
+	u64 data_next;
+	struct cr_stats st;
 	unsigned long nr_files;
 	loff_t start_pos;
 	u64 max_image;
@@ -170,6 +212,7 @@ void *cr_rec_get(struct cr_ctx *ctx, u32 type, size_t len, u32 tag, u32 ptag);
 int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr);
 void cr_pgarr_release(struct cr_ctx *ctx);
 int cr_flush(struct cr_ctx *ctx);
+int cr_flush_data(struct cr_ctx *ctx, u64 data_offset);
 
 /* checkpoint/input.c: restart's image and records */
 int cr_read_image(struct cr_ctx *ctx);
@@ -178,6 +221,7 @@ const struct cr_rec *cr_peek_rec(struct cr_ctx *ctx);
 const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen);
 int cr_check_rec(const struct cr_hdr *h, u64 left, const char **why);
 const char *cr_rec_name(u32 type);
+int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int nr);
 
 /* checkpoint/restart.c: the restart driver */
 int cr_read_files_ahead(struct cr_ctx *ctx);

@@ -19,7 +19,7 @@ static inline void cr_hdr_layout_checks(void)
 	/* Identical on 32- and 64-bit: sizes are pinned, not derived. */
 	BUILD_BUG_ON(sizeof(struct cr_hdr) != 16);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_head) != 304);
-	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) != 40);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) != 56);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tree) != 24);
 	BUILD_BUG_ON(sizeof(struct cr_tree_task) != 48);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_sigpending) != 24);
@@ -32,7 +32,7 @@ static inline void cr_hdr_layout_checks(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_restart_block) != 40);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_mm) != 128);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_vma) != 56);
-	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) != 24);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) != 32);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_file) != 56);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_fd) != 32);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_fs) != 24);

@@ -2,7 +2,7 @@
 /*
  * checkpoint - checkpoint a container to a file
  *
- *   checkpoint [-s] [-F | -k] [-o FILE] PID
+ *   checkpoint [-s] [-F | -k] [-D] [-N] [-o FILE] PID
  *   checkpoint --thaw PID
  */
 #include <getopt.h>
@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: checkpoint [-s] [-F | -k] [-D] [-o FILE] PID\n"
+		"usage: checkpoint [-s] [-F | -k] [-D] [-N] [-o FILE] PID\n"
 		"       checkpoint --thaw PID\n"
 		"Checkpoint the container whose init is PID (with -s, the subtree of PID).\n"
 		"  -o FILE             write the image to FILE (created mode 0600, truncated);\n"
@@ -25,6 +25,8 @@ static void usage(FILE *f)
 		"  -k, --kill          kill the checkpointed tasks after the checkpoint\n"
 		"  -D, --disconnect    save a unix socket connected outside the container\n"
 		"                      as if its peer had crashed (restart gives a reset)\n"
+		"  -N, --no-page-csum  give the page data no checksum: checkpoint does not\n"
+		"                      hash the memory it saves, restart does not check it\n"
 		"      --thaw PID      only thaw the cgroup of PID (cgroup.freeze = 0)\n"
 		"  -h, --help          this help\n"
 		"Exit status: 0 on success, 1 on failure (the kernel's reason is printed),\n"
@@ -127,6 +129,7 @@ int main(int argc, char **argv)
 		{ "leave-frozen", no_argument, NULL, 'F' },
 		{ "kill", no_argument, NULL, 'k' },
 		{ "disconnect", no_argument, NULL, 'D' },
+		{ "no-page-csum", no_argument, NULL, 'N' },
 		{ "thaw", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -137,7 +140,7 @@ int main(int argc, char **argv)
 	char buf[256], cg[4096];
 	long pid;
 
-	while ((c = getopt_long(argc, argv, "o:sFkDh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:sFkDNh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -153,6 +156,9 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			flags |= CHECKPOINT_SOCK_DISCONNECT;
+			break;
+		case 'N':
+			flags |= CHECKPOINT_NO_PAGE_CSUM;
 			break;
 		case 't':
 			thaw_pid = optarg;

@@ -17,16 +17,22 @@
 #include "cr.h"
 
 static int json;
+/* --json: where the records place the page data (0: nowhere), and how far into them */
+static uint64_t json_data_offset, json_data_pos;
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ckptinfo [--json] FILE\n"
 		"Check a checkpoint image (every record's type and length, the task tree\n"
-		"and the task records' order, the tail's record count and checksum) and\n"
-		"print its header, a summary of its records and its task tree with a\n"
-		"summary of each task's records; with --json, print every record as a\n"
-		"JSON object instead (the tree's with a \"tasks\" array).\n"
+		"and the task records' order, the tail's record count and checksum, the\n"
+		"page data after the tail: where the tail says, as long as the PAGES\n"
+		"records say, zero padding before them, nothing after them, each PAGES\n"
+		"record's data against its checksum unless it has none) and print its\n"
+		"header, a summary of its records, memory and page data and its task tree\n"
+		"with a summary of each task's records; with --json, print every record as\n"
+		"a JSON object instead (the tree's with a \"tasks\" array, a PAGES record's\n"
+		"with the offset of its page data in the file).\n"
 		"Exit status: 0 for a good image, 1 for a bad one (the first problem is\n"
 		"printed), 2 on a usage error.\n");
 }
@@ -159,8 +165,10 @@ static void json_fields(const struct cr_hdr *h)
 	case CR_HDR_TAIL: {
 		const struct cr_hdr_tail *r = (const void *)h;
 
-		printf(", \"records\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"checksum\": \"%016" PRIx64 "\"",
-		       (uint64_t)r->records, (uint64_t)r->bytes, (uint64_t)r->checksum);
+		printf(", \"records\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"checksum\": \"%016" PRIx64 "\""
+		       ", \"data_offset\": %" PRIu64 ", \"data_bytes\": %" PRIu64,
+		       (uint64_t)r->records, (uint64_t)r->bytes, (uint64_t)r->checksum,
+		       (uint64_t)r->data_offset, (uint64_t)r->data_bytes);
 		break;
 	}
 	case CR_HDR_TREE: {
@@ -214,9 +222,19 @@ static void json_fields(const struct cr_hdr *h)
 		       (uint64_t)r->start, (uint64_t)r->end, r->kind, r->flags, r->file_tag);
 		break;
 	}
-	case CR_HDR_PAGES:
-		printf(", \"nr\": %u", ((const struct cr_hdr_pages *)h)->nr);
+	case CR_HDR_PAGES: {
+		const struct cr_hdr_pages *r = (const void *)h;
+
+		printf(", \"nr\": %u, \"flags\": \"%#x\", \"no_csum\": %s, \"data_csum\": \"%016" PRIx64 "\"",
+		       r->nr, r->flags, r->flags & CR_PAGES_NO_CSUM ? "true" : "false",
+		       (uint64_t)r->data_csum);
+		/* where its pages are in the file, if the records lead to a tail */
+		if (json_data_offset)
+			printf(", \"data_offset\": %" PRIu64, json_data_offset + json_data_pos);
+		else
+			printf(", \"data_offset\": null");
 		break;
+	}
 	case CR_HDR_FILE: {
 		const struct cr_hdr_file *r = (const void *)h;
 
@@ -430,11 +448,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	uint64_t count[CR_HDR_TYPE_MAX] = {}, idx = 0, pages = 0;
-	uint64_t no_file = 0, msg_bytes = 0, msg_fds = 0;
+	uint64_t count[CR_HDR_TYPE_MAX] = {}, idx = 0, pages = 0, no_csum = 0;
+	uint64_t no_file = 0, msg_bytes = 0, msg_fds = 0, data_offset, data_end;
 	const struct cr_hdr_head *head;
 	const struct cr_hdr_tail *tail = NULL;
 	const char *wrong;
+	struct cr_layout lay;
 	struct cr_xxh64 sum;
 	const uint8_t *img;
 	char abi[32] = "";
@@ -477,6 +496,14 @@ int main(int argc, char **argv)
 			 head->version, CR_IMAGE_VERSION);
 		return bad(0, NULL, 0, why);
 	}
+	/* (a head too short is the record walk's to report) */
+	if (head->h.len >= sizeof(*head) &&
+	    (!head->page_size || (head->page_size & (head->page_size - 1)))) {
+		snprintf(why, sizeof(why), "bad page size %u", head->page_size);
+		return bad(0, &head->h, 0, why);
+	}
+	if (json && !cr_layout(img, st.st_size, &lay))
+		json_data_offset = lay.data_offset;
 
 	cr_xxh64_reset(&sum);
 	if (json)
@@ -499,9 +526,19 @@ int main(int argc, char **argv)
 		if (h->type == CR_HDR_PAGES) {
 			const struct cr_hdr_pages *p = (const void *)h;
 
-			if (h->len != sizeof(*p) + (uint64_t)p->nr * (8 + head->page_size))
+			if (!p->nr || p->nr > CR_PAGES_MAX) {
+				snprintf(why, sizeof(why), "bad page count %u", p->nr);
+				return bad(idx, h, off, why);
+			}
+			if (h->len != sizeof(*p) + (uint64_t)p->nr * 8)
 				return bad(idx, h, off, "length does not match the page count");
-			pages += p->nr;
+			if (p->flags & ~CR_PAGES_FLAGS_ALL) {
+				snprintf(why, sizeof(why), "unknown flags %#x", p->flags);
+				return bad(idx, h, off, why);
+			}
+			if ((p->flags & CR_PAGES_NO_CSUM) && p->data_csum)
+				return bad(idx, h, off, "a data checksum with CR_PAGES_NO_CSUM");
+			no_csum += !!(p->flags & CR_PAGES_NO_CSUM);
 		}
 		if (h->type == CR_HDR_SOCK) {
 			const struct cr_hdr_sock *r = (const void *)h;
@@ -548,6 +585,11 @@ int main(int argc, char **argv)
 			json_fields(h);
 			printf("}%s\n", h->type == CR_HDR_TAIL ? "" : ",");
 		}
+		/* after json_fields(): a PAGES record's data come after those counted so far */
+		if (h->type == CR_HDR_PAGES) {
+			pages += ((const struct cr_hdr_pages *)h)->nr;
+			json_data_pos = pages * head->page_size;
+		}
 		count[h->type]++;
 		if (h->type == CR_HDR_TAIL) {
 			tail = (const void *)h;
@@ -573,6 +615,62 @@ int main(int argc, char **argv)
 			 tasks[next_task].pid);
 		return bad(idx, &tail->h, off, why);
 	}
+
+	/* The page data: after the tail and zero padding, as long as the records say. */
+	data_offset = cr_round_up(off + tail->h.len, head->page_size);
+	data_end = data_offset + pages * head->page_size;
+	if (tail->data_offset != data_offset) {
+		snprintf(why, sizeof(why), "page data at offset %#" PRIx64 ", expected at %#" PRIx64,
+			 (uint64_t)tail->data_offset, data_offset);
+		return bad(idx, &tail->h, off, why);
+	}
+	if (tail->data_bytes != pages * head->page_size) {
+		snprintf(why, sizeof(why), "%" PRIu64 " bytes of page data, the PAGES records have %"
+			 PRIu64, (uint64_t)tail->data_bytes, pages * head->page_size);
+		return bad(idx, &tail->h, off, why);
+	}
+	if ((uint64_t)st.st_size < data_end) {
+		snprintf(why, sizeof(why), "image truncated: its page data end at offset %#" PRIx64
+			 ", the file at %#jx", data_end, (uintmax_t)st.st_size);
+		return bad(idx, NULL, off, why);
+	}
+	if ((uint64_t)st.st_size > data_end) {
+		snprintf(why, sizeof(why), "%" PRIu64 " bytes after the end of the page data at offset %#"
+			 PRIx64, (uint64_t)st.st_size - data_end, data_end);
+		return bad(idx, NULL, off, why);
+	}
+	for (size_t o = off + tail->h.len; o < data_offset; o++) {
+		if (img[o]) {
+			snprintf(why, sizeof(why), "byte at offset %#zx, before the page data, is not zero",
+				 o);
+			return bad(idx, NULL, off, why);
+		}
+	}
+	{
+		uint64_t at = data_offset, i = 0;
+
+		for (size_t o = 0; o < tail_off; o += ((const struct cr_hdr *)(img + o))->len, i++) {
+			const struct cr_hdr_pages *p = (const void *)(img + o);
+			uint64_t n = (uint64_t)p->nr * head->page_size;
+
+			if (p->h.type != CR_HDR_PAGES)
+				continue;
+			if (!(p->flags & CR_PAGES_NO_CSUM)) {
+				struct cr_xxh64 s;
+
+				cr_xxh64_reset(&s);
+				cr_xxh64_update(&s, img + at, n);
+				if (cr_xxh64_digest(&s) != p->data_csum) {
+					snprintf(why, sizeof(why),
+						 "its page data at offset %#" PRIx64 " (%u page%s from %#"
+						 PRIx64 "): checksum mismatch", at, p->nr,
+						 p->nr == 1 ? "" : "s", cr_get64((const uint8_t *)(p + 1)));
+					return bad(i, &p->h, o, why);
+				}
+			}
+			at += n;
+		}
+	}
 	if (json)
 		return 0;
 
@@ -589,8 +687,8 @@ int main(int argc, char **argv)
 		char ts[64];
 
 		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-		printf("image:      %s, %zu bytes, checksum %016" PRIx64 " ok\n", argv[optind],
-		       off + tail->h.len, (uint64_t)tail->checksum);
+		printf("image:      %s, %jd bytes, checksum %016" PRIx64 " ok\n", argv[optind],
+		       (intmax_t)st.st_size, (uint64_t)tail->checksum);
 		printf("format:     version %u, arch %u (x86_64 is %u), page size %u\n",
 		       head->version, head->arch, CR_ARCH_X86_64, head->page_size);
 		printf("abi hash:   %016" PRIx64 "%s\n", (uint64_t)head->abi_hash,
@@ -609,6 +707,11 @@ int main(int argc, char **argv)
 	printf(")\n");
 	printf("memory:     %" PRIu64 " pages (%" PRIu64 " KiB)\n", pages,
 	       pages * head->page_size / 1024);
+	printf("page data:  %" PRIu64 " bytes at offset %#" PRIx64 ", %" PRIu64 " record%s: %"
+	       PRIu64 " checksum%s ok, %" PRIu64 " without a checksum\n", pages * head->page_size,
+	       data_offset, count[CR_HDR_PAGES], count[CR_HDR_PAGES] == 1 ? "" : "s",
+	       count[CR_HDR_PAGES] - no_csum, count[CR_HDR_PAGES] - no_csum == 1 ? "" : "s",
+	       no_csum);
 	if (count[CR_HDR_SOCK] || count[CR_HDR_SOCK_MSG])
 		printf("sockets:    %" PRIu64 " (%" PRIu64 " without a file), messages: %" PRIu64
 		       " (%" PRIu64 " byte%s, %" PRIu64 " fd%s in flight)\n", count[CR_HDR_SOCK],

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the linux-cr tools and selftests: the system calls,
- * the kernel's reason for a failure, and the image format (records,
- * xxh64 checksum).
+ * the kernel's reason for a failure, and the image format (records, the
+ * page data after them, xxh64 checksum).
  */
 #ifndef CR_TOOLS_H
 #define CR_TOOLS_H
@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -198,37 +199,332 @@ static inline const char *cr_type_name(uint32_t type)
 }
 
 /*
- * Recompute the tail of an image of @len bytes after an edit: returns 0,
- * or -1 if there is no tail where the records lead.
+ * The layout of an image (format version 6): the records up to the tail,
+ * zero padding up to the page data at the first multiple of the head's
+ * page_size after the tail, then the nr * page_size bytes of every PAGES
+ * record, in record order.
+ */
+struct cr_layout {
+	uint32_t page_size;	/* the head's (4096 if the head has none that works) */
+	size_t tail_off;	/* offset of the tail record */
+	size_t tail_end;	/* offset of its end */
+	uint64_t records;	/* records before the tail */
+	uint64_t data_offset;	/* where the page data start, as the records place them */
+	uint64_t data_bytes;	/* what the PAGES records before the tail say they hold */
+	uint64_t nr_pages;	/* pages in those records */
+	uint64_t nr_pages_recs;	/* and the records */
+};
+
+static inline uint64_t cr_round_up(uint64_t v, uint32_t align)
+{
+	return (v + align - 1) / align * align;
+}
+
+/*
+ * Where the records of the @len bytes at @img lead, each record's h.len
+ * taken as it is: 0 with @lay filled, or -1 if they do not lead to a
+ * whole tail record.  The page size is the head's if the first record is
+ * a head with a power of two there, else 4096 (x86-64's).
+ */
+static inline int cr_layout(const uint8_t *img, size_t len, struct cr_layout *lay)
+{
+	const struct cr_hdr_head *head = (const struct cr_hdr_head *)img;
+	size_t off = 0;
+
+	memset(lay, 0, sizeof(*lay));
+	lay->page_size = 4096;
+	if (len >= sizeof(*head) && head->h.type == CR_HDR_HEAD && head->h.len >= sizeof(*head) &&
+	    head->page_size && !(head->page_size & (head->page_size - 1)))
+		lay->page_size = head->page_size;
+	while (off + sizeof(struct cr_hdr) <= len) {
+		const struct cr_hdr *h = (const struct cr_hdr *)(img + off);
+
+		if (h->len < sizeof(*h) || h->len > len - off)
+			return -1;
+		if (h->type == CR_HDR_TAIL) {
+			if (h->len < sizeof(struct cr_hdr_tail))
+				return -1;
+			lay->tail_off = off;
+			lay->tail_end = off + h->len;
+			lay->data_offset = cr_round_up(lay->tail_end, lay->page_size);
+			lay->data_bytes = lay->nr_pages * lay->page_size;
+			return 0;
+		}
+		if (h->type == CR_HDR_PAGES && h->len >= sizeof(struct cr_hdr_pages)) {
+			lay->nr_pages += ((const struct cr_hdr_pages *)h)->nr;
+			lay->nr_pages_recs++;
+		}
+		off += h->len;
+		lay->records++;
+	}
+	return -1;
+}
+
+/*
+ * The page data of the PAGES record at offset @rec_off of the image: 0
+ * with their offset in the image in *@data_off (nr * page_size bytes from
+ * there, which may go past @len), or -1 if there is no such record.
+ */
+static inline int cr_pages_data(const uint8_t *img, size_t len, size_t rec_off,
+				uint64_t *data_off)
+{
+	struct cr_layout lay;
+	uint64_t at;
+	size_t o = 0;
+
+	if (cr_layout(img, len, &lay))
+		return -1;
+	at = lay.data_offset;
+	while (o < lay.tail_off) {
+		const struct cr_hdr_pages *p = (const struct cr_hdr_pages *)(img + o);
+
+		if (p->h.type == CR_HDR_PAGES && p->h.len >= sizeof(*p)) {
+			if (o == rec_off) {
+				*data_off = at;
+				return 0;
+			}
+			at += (uint64_t)p->nr * lay.page_size;
+		}
+		o += p->h.len;
+	}
+	return -1;
+}
+
+/*
+ * The saved contents of the page holding user address @addr: 0 with the
+ * offset of the page's data in the image in *@data_off (and of its PAGES
+ * record in *@rec_off, if not NULL), or -1 if no PAGES record has it or
+ * its data are not all in the @len bytes.
+ */
+static inline int cr_find_page(const uint8_t *img, size_t len, uint64_t addr,
+			       size_t *rec_off, uint64_t *data_off)
+{
+	struct cr_layout lay;
+	uint64_t at, page;
+	size_t o = 0;
+
+	if (cr_layout(img, len, &lay))
+		return -1;
+	page = addr & ~(uint64_t)(lay.page_size - 1);
+	at = lay.data_offset;
+	while (o < lay.tail_off) {
+		const struct cr_hdr_pages *p = (const struct cr_hdr_pages *)(img + o);
+
+		if (p->h.type == CR_HDR_PAGES && p->h.len >= sizeof(*p)) {
+			const uint8_t *a = (const uint8_t *)(p + 1);
+			uint32_t i;
+
+			for (i = 0; i < p->nr && sizeof(*p) + 8 * (i + 1) <= p->h.len; i++) {
+				if (cr_get64(a + 8 * i) != page)
+					continue;
+				if (at + (uint64_t)(i + 1) * lay.page_size > len)
+					return -1;
+				if (rec_off)
+					*rec_off = o;
+				*data_off = at + (uint64_t)i * lay.page_size;
+				return 0;
+			}
+			at += (uint64_t)p->nr * lay.page_size;
+		}
+		o += p->h.len;
+	}
+	return -1;
+}
+
+/*
+ * Recompute the tail of an image of @len bytes after an edit of its
+ * records: the record count, length and checksum, and where the page
+ * data are (data_offset and data_bytes, as the records place them).  The
+ * data_csum of the PAGES records are left as they are.  Returns 0, or -1
+ * if there is no tail where the records lead.
+ */
+static inline int cr_fix_tail_keep_csum(uint8_t *img, size_t len)
+{
+	struct cr_layout lay;
+	struct cr_hdr_tail *t;
+	struct cr_xxh64 s;
+
+	if (cr_layout(img, len, &lay))
+		return -1;
+	t = (struct cr_hdr_tail *)(img + lay.tail_off);
+	cr_xxh64_reset(&s);
+	cr_xxh64_update(&s, img, lay.tail_off);
+	t->records = lay.records;
+	t->bytes = lay.tail_off;
+	t->checksum = cr_xxh64_digest(&s);
+	t->data_offset = lay.data_offset;
+	t->data_bytes = lay.data_bytes;
+	return 0;
+}
+
+/*
+ * As cr_fix_tail_keep_csum(), after an edit of the records or of the page
+ * data: first the data_csum of every PAGES record without
+ * CR_PAGES_NO_CSUM whose page data are all in the @len bytes is set to
+ * what they hash to (the others are left as they are).
  */
 static inline int cr_fix_tail(uint8_t *img, size_t len)
 {
-	struct cr_xxh64 s;
-	size_t off = 0;
-	uint64_t n = 0;
+	struct cr_layout lay;
+	uint64_t at;
+	size_t o = 0;
 
-	cr_xxh64_reset(&s);
-	while (off + sizeof(struct cr_hdr) <= len) {
-		struct cr_hdr *h = (struct cr_hdr *)(img + off);
+	if (cr_layout(img, len, &lay))
+		return -1;
+	at = lay.data_offset;
+	while (o < lay.tail_off) {
+		struct cr_hdr_pages *p = (struct cr_hdr_pages *)(img + o);
 
-		if (h->len < sizeof(*h) || off + h->len > len)
-			return -1;
-		if (h->type == CR_HDR_TAIL) {
-			struct cr_hdr_tail *t = (struct cr_hdr_tail *)h;
+		if (p->h.type == CR_HDR_PAGES && p->h.len >= sizeof(*p)) {
+			uint64_t n = (uint64_t)p->nr * lay.page_size;
+			struct cr_xxh64 s;
 
-			if (h->len < sizeof(*t))
-				return -1;	/* a tail too short to fix */
-
-			t->records = n;
-			t->bytes = off;
-			t->checksum = cr_xxh64_digest(&s);
-			return 0;
+			if (!(p->flags & CR_PAGES_NO_CSUM) && at + n <= len) {
+				cr_xxh64_reset(&s);
+				cr_xxh64_update(&s, img + at, n);
+				p->data_csum = cr_xxh64_digest(&s);
+			}
+			at += n;
 		}
-		cr_xxh64_update(&s, h, h->len);
-		off += h->len;
-		n++;
+		o += p->h.len;
 	}
-	return -1;
+	return cr_fix_tail_keep_csum(img, len);
+}
+
+/*
+ * An image of the @rlen bytes of records at @recs (the tail among them,
+ * last) and the @dlen bytes of page data at @data: zero padding between,
+ * the tail and the checksums fixed (cr_fix_tail()).  malloc()ed, its
+ * length in *@len; NULL if the records lead to no tail.
+ */
+static inline uint8_t *cr_image_join(const uint8_t *recs, size_t rlen, const uint8_t *data,
+				     size_t dlen, size_t *len)
+{
+	struct cr_layout lay;
+	uint8_t *buf;
+
+	if (cr_layout(recs, rlen, &lay) || lay.tail_end != rlen)
+		return NULL;
+	*len = lay.data_offset + dlen;
+	buf = calloc(1, *len ? *len : 1);
+	if (!buf)
+		return NULL;
+	memcpy(buf, recs, rlen);
+	if (dlen)
+		memcpy(buf + lay.data_offset, data, dlen);
+	cr_fix_tail(buf, *len);
+	return buf;
+}
+
+/*
+ * Is the image of @len bytes at @img whole and sound, as checkpoint()
+ * writes it: a head, records of sound lengths (PAGES records of
+ * sizeof + 8 * nr bytes, known flags), a tail whose count, length and
+ * checksum match, zero padding, page data where the tail says and as long
+ * as the records say, matching every data_csum that is set, and nothing
+ * after them?  0, or -1 with what is wrong in @why.
+ */
+static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size_t wl)
+{
+	const struct cr_hdr_head *head = (const struct cr_hdr_head *)img;
+	const struct cr_hdr_tail *t;
+	struct cr_layout lay;
+	struct cr_xxh64 s;
+	uint64_t at, i;
+	size_t o = 0;
+
+	if (len < sizeof(*head) || head->h.type != CR_HDR_HEAD ||
+	    memcmp(head->magic, CR_IMAGE_MAGIC, 8)) {
+		snprintf(why, wl, "%zu bytes: no head record", len);
+		return -1;
+	}
+	if (head->version != CR_IMAGE_VERSION || !head->page_size ||
+	    (head->page_size & (head->page_size - 1))) {
+		snprintf(why, wl, "head: version %u, page size %u", head->version,
+			 head->page_size);
+		return -1;
+	}
+	while (o + sizeof(struct cr_hdr) <= len) {
+		const struct cr_hdr *h = (const struct cr_hdr *)(img + o);
+
+		if (h->len < sizeof(*h) || h->len % 8 || h->len > CR_RECORD_MAX ||
+		    h->len > len - o || h->type >= CR_HDR_TYPE_MAX) {
+			snprintf(why, wl, "record (type %u, %u bytes) at %#zx is cut or bad", h->type,
+				 h->len, o);
+			return -1;
+		}
+		if (h->type == CR_HDR_TAIL)
+			break;
+		if (h->type == CR_HDR_PAGES) {
+			const struct cr_hdr_pages *p = (const struct cr_hdr_pages *)h;
+
+			if (h->len < sizeof(*p) || h->len != sizeof(*p) + 8 * (uint64_t)p->nr ||
+			    (p->flags & ~CR_PAGES_FLAGS_ALL)) {
+				snprintf(why, wl, "PAGES record at %#zx: %u bytes, %u pages, flags %#x",
+					 o, h->len, h->len >= sizeof(*p) ? p->nr : 0,
+					 h->len >= sizeof(*p) ? p->flags : 0);
+				return -1;
+			}
+		}
+		o += h->len;
+	}
+	if (cr_layout(img, len, &lay) || lay.tail_off != o) {
+		snprintf(why, wl, "no tail after %#zx of %zu bytes", o, len);
+		return -1;
+	}
+	t = (const struct cr_hdr_tail *)(img + o);
+	cr_xxh64_reset(&s);
+	cr_xxh64_update(&s, img, o);
+	if (t->records != lay.records || t->bytes != o) {
+		snprintf(why, wl, "tail says %llu records, %llu bytes; there are %llu, %zu",
+			 (unsigned long long)t->records, (unsigned long long)t->bytes,
+			 (unsigned long long)lay.records, o);
+		return -1;
+	}
+	if (t->checksum != cr_xxh64_digest(&s)) {
+		snprintf(why, wl, "checksum mismatch");
+		return -1;
+	}
+	if (t->data_offset != lay.data_offset || t->data_bytes != lay.data_bytes ||
+	    lay.data_offset + lay.data_bytes != len) {
+		snprintf(why, wl,
+			 "tail says %llu bytes of page data at %#llx; the records have %llu at %#llx, the image %zu bytes",
+			 (unsigned long long)t->data_bytes, (unsigned long long)t->data_offset,
+			 (unsigned long long)lay.data_bytes,
+			 (unsigned long long)lay.data_offset, len);
+		return -1;
+	}
+	for (i = lay.tail_end; i < lay.data_offset; i++) {
+		if (img[i]) {
+			snprintf(why, wl, "byte %#llx before the page data is not zero",
+				 (unsigned long long)i);
+			return -1;
+		}
+	}
+	at = lay.data_offset;
+	for (o = 0; o < lay.tail_off; o += ((const struct cr_hdr *)(img + o))->len) {
+		const struct cr_hdr_pages *p = (const struct cr_hdr_pages *)(img + o);
+		uint64_t n = (uint64_t)p->nr * lay.page_size;
+
+		if (p->h.type != CR_HDR_PAGES)
+			continue;
+		if (p->flags & CR_PAGES_NO_CSUM) {
+			if (p->data_csum) {
+				snprintf(why, wl, "PAGES record at %#zx: a checksum and NO_CSUM", o);
+				return -1;
+			}
+		} else {
+			cr_xxh64_reset(&s);
+			cr_xxh64_update(&s, img + at, n);
+			if (cr_xxh64_digest(&s) != p->data_csum) {
+				snprintf(why, wl, "PAGES record at %#zx: its page data at %#llx do not match its checksum",
+					 o, (unsigned long long)at);
+				return -1;
+			}
+		}
+		at += n;
+	}
+	return 0;
 }
 
 #endif /* CR_TOOLS_H */

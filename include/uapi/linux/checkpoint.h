@@ -27,8 +27,14 @@
  * had sent are still read first).  Without it, checkpoint fails: EBUSY.
  */
 #define CHECKPOINT_SOCK_DISCONNECT _BITUL(3)
+/*
+ * The page data get no checksum: checkpoint does not hash the memory it
+ * saves and restart does not check it (the records are still checked).
+ */
+#define CHECKPOINT_NO_PAGE_CSUM	_BITUL(4)
 #define CHECKPOINT_FLAGS_ALL	(CHECKPOINT_SUBTREE | CHECKPOINT_LEAVE_FROZEN | \
-				 CHECKPOINT_KILL | CHECKPOINT_SOCK_DISCONNECT)
+				 CHECKPOINT_KILL | CHECKPOINT_SOCK_DISCONNECT | \
+				 CHECKPOINT_NO_PAGE_CSUM)
 
 /* restart() flags */
 #define RESTART_FROZEN		_BITUL(0)	/* leave the container frozen */

@@ -22,6 +22,15 @@
  * the SOCK records of sockets without a file (closed peers and senders,
  * connections not accepted yet) and the SOCK_MSG records of every queued
  * message, with the FILE records of the files they carry; then TAIL.
+ *
+ * The records are the metadata: restart reads and checks all of them
+ * before it changes anything.  The memory contents come after the TAIL,
+ * as page data: from the first multiple of page_size bytes after the
+ * tail (counted from the first byte of the HEAD; zero bytes in between),
+ * the nr * page_size bytes of every PAGES record in record order, with no
+ * header.  cr_hdr_tail.data_bytes is their total.  Restart reads them
+ * straight into the restored memory, each record's pages checked against
+ * its data_csum.
  * FS, FD, MM and SIGHAND come with the first task (in TREE order) that
  * uses the object; the tasks after it that share it only name its tag in
  * the TREE.  A zombie has no records but its TREE entry.
@@ -37,7 +46,7 @@
 #include <linux/types.h>
 
 #define CR_IMAGE_MAGIC		"LINUXCR"	/* 8 bytes with the NUL */
-#define CR_IMAGE_VERSION	5
+#define CR_IMAGE_VERSION	6
 
 /* Records are at most this long (header included). */
 #define CR_RECORD_MAX		(16U << 20)
@@ -130,6 +139,8 @@ struct cr_hdr_tail {
 	__u64 records;		/* records before the tail */
 	__u64 bytes;		/* bytes before the tail */
 	__u64 checksum;		/* xxh64 (seed 0) of those bytes */
+	__u64 data_offset;	/* where the page data start, from the head */
+	__u64 data_bytes;	/* page data: the pages of every PAGES record */
 };
 
 /* cr_tree_task.flags */
@@ -339,15 +350,21 @@ struct cr_hdr_vma {
 };
 
 /*
- * struct cr_hdr_pages - contents of pages of the VMA whose tag is ptag
- * Followed by @nr __u64 page addresses, ascending, then @nr pages of
- * data (page_size bytes each).
+ * struct cr_hdr_pages - pages of the VMA whose tag is ptag
+ * Followed by @nr __u64 page addresses, ascending.  Their contents are
+ * in the page data after the tail (nr * page_size bytes, in the order of
+ * the PAGES records).
  */
 struct cr_hdr_pages {
 	struct cr_hdr h;
 	__u32 nr;
-	__u32 __pad;
+	__u32 flags;		/* CR_PAGES_* */
+	__u64 data_csum;	/* xxh64 (seed 0) of the record's page data */
 };
+
+/* cr_hdr_pages.flags */
+#define CR_PAGES_NO_CSUM	_BITUL(0)	/* data_csum is not set: not checked */
+#define CR_PAGES_FLAGS_ALL	(_BITUL(1) - 1)
 
 enum cr_file_kind {
 	CR_FILE_REG = 1,	/* regular file */

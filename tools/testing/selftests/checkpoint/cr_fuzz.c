@@ -6,20 +6,29 @@
  * and checkpoints them.  Each case then mutates one seed with a recipe of
  * operations on its records (bit flips, interesting values at the field
  * offsets of <linux/checkpoint_hdr.h>, lengths, records cut, duplicated,
- * swapped, deleted or spliced from another seed, any record type),
- * recomputes the tail (most of the time) and calls restart() on it in a
- * fresh container and cgroup, under a time limit.
+ * swapped, deleted or spliced from another seed, any record type) and on
+ * the page data after the tail (bit flips, cut short: a PAGES record's
+ * data go with it when it is moved, duplicated or spliced), recomputes
+ * the tail (most of the time: its count, length and checksum, and where
+ * the page data are, but not the PAGES records' data_csum) and calls
+ * restart() on it, from a file or from a pipe, in a fresh container and
+ * cgroup, under a time limit.
  *
  * A case is fine if restart() refused it with an errno that
  * Documentation/checkpoint/syscalls.rst documents and a reason, or if it
  * restored it; what was restored is then used (its /proc files read, a
- * signal sent) and checkpointed, and that image must restart too.  A case
- * is kept if the errno is undocumented, the reason is empty, restart()
- * did not return in time, the caller died after a refusal, the kernel
- * logged a report (/dev/kmsg), or the checkpoint of what was restored
- * does not restart.  Kept cases are minimised and printed between
- * CR-FUZZ-CASE-BEGIN/END markers with their recipe and the image in
- * base64 (harness/fuzz.sh extracts them).
+ * signal sent) and checkpointed, and that image must restart too.  Page
+ * data that do not match their checksum (or are cut short) are found only
+ * past the point of no return: such an image must be refused or its
+ * restored process killed (SIGKILL), with nothing left in its cgroup.  A
+ * case is kept if the errno is undocumented, the reason is empty,
+ * restart() did not return in time, the caller died after a refusal, the
+ * kernel logged a report (/dev/kmsg), the checkpoint of what was restored
+ * does not restart, an image with bad page data was restored and not
+ * killed, or a task was left once restart() killed its caller.  Kept
+ * cases are minimised and printed between CR-FUZZ-CASE-BEGIN/END markers
+ * with their recipe and the image in base64 (harness/fuzz.sh extracts
+ * them).
  *
  * Images cannot be kept as regressions (they carry the kernel's ABI and
  * vdso hashes): the regressions are recipes, in regressions[] below,
@@ -35,13 +44,17 @@
  * that type (tNN for a type without a name) at the time the op applies;
  * a location is REC.FIELD (checkpoint_hdr.h names; h.type, h.len, h.tag,
  * h.ptag for the header; act[9].handler, addr[2], task[0].pid, auxv[4]
- * for the arrays after a record) or REC+OFF:SIZE.  Ops:
+ * for the arrays after a record) or REC+OFF:SIZE, or REC@OFF:SIZE for
+ * bytes of the page data of a PAGES record.  Ops:
  *   set LOC=V   add LOC=DELTA   xor LOC=MASK   fill LOC=BYTE
  *   copy LOC=REC (the same bytes of another record)
  *   resize REC=LEN (h.len follows)   cut REC+OFF (the image ends there)
+ *   cut REC@OFF (the image ends at that byte of the record's page data)
  *   del REC   delall TYPE   dup REC   swap REC REC
  *   splice SHAPE:REC REC (insert before)   replace SHAPE:REC REC
  *   path REC=/a/path (or =*N: a path of N bytes)   notail
+ *   fixcsum (the data_csum of every PAGES record set to what its data hash to)
+ *   stream (restart() reads the image from a pipe)
  *   fixvmas (number the VMA and PAGES records after each MM again)
  *   move REC=ADDR (a VMA record: the area and its pages to start at ADDR)
  */
@@ -123,7 +136,7 @@ static const struct field head_f[] = {
 
 static const struct field tail_f[] = {
 	HDR_FIELDS, FLD(cr_hdr_tail, records), FLD(cr_hdr_tail, bytes),
-	FLD(cr_hdr_tail, checksum),
+	FLD(cr_hdr_tail, checksum), FLD(cr_hdr_tail, data_offset), FLD(cr_hdr_tail, data_bytes),
 };
 
 static const struct field tree_f[] = {
@@ -199,7 +212,8 @@ static const struct field vma_f[] = {
 };
 
 static const struct field pages_f[] = {
-	HDR_FIELDS, FLD(cr_hdr_pages, nr), FLD(cr_hdr_pages, __pad),
+	HDR_FIELDS, FLD(cr_hdr_pages, nr), FLD(cr_hdr_pages, flags),
+	FLD(cr_hdr_pages, data_csum),
 };
 
 static const struct field u64_e[] = { { "", 0, 8 } };
@@ -319,11 +333,14 @@ static const struct rtype *rtype_named(const char *name, size_t len)
 struct rec {
 	uint8_t *p;
 	uint32_t len;		/* bytes held; h.len may say otherwise */
+	uint8_t *data;		/* a PAGES record: its page data, which go with it */
+	uint32_t dlen;		/* bytes of them; nr * page size may say otherwise */
 };
 
 struct img {
 	struct rec *r;
 	unsigned int nr, cap;
+	bool cut;		/* it ends inside a record: no page data */
 };
 
 static void *xmalloc(size_t n)
@@ -344,8 +361,10 @@ static uint32_t rec_type(const struct rec *r)
 
 static void img_free(struct img *im)
 {
-	for (unsigned int i = 0; i < im->nr; i++)
+	for (unsigned int i = 0; i < im->nr; i++) {
 		free(im->r[i].p);
+		free(im->r[i].data);
+	}
 	free(im->r);
 	memset(im, 0, sizeof(*im));
 }
@@ -362,12 +381,34 @@ static void img_insert(struct img *im, unsigned int at, const uint8_t *p, uint32
 	im->r[at].p = xmalloc(len);
 	memcpy(im->r[at].p, p, len);
 	im->r[at].len = len;
+	im->r[at].data = NULL;
+	im->r[at].dlen = 0;
 	im->nr++;
+}
+
+/* Give record @at a copy of the @dlen bytes of page data at @data. */
+static void rec_set_data(struct rec *r, const uint8_t *data, uint32_t dlen)
+{
+	free(r->data);
+	r->data = NULL;
+	r->dlen = dlen;
+	if (dlen) {
+		r->data = xmalloc(dlen);
+		memcpy(r->data, data, dlen);
+	}
+}
+
+/* A copy of @src, with its page data, at @at. */
+static void img_insert_rec(struct img *im, unsigned int at, const struct rec *src)
+{
+	img_insert(im, at, src->p, src->len);
+	rec_set_data(&im->r[at], src->data, src->dlen);
 }
 
 static void img_remove(struct img *im, unsigned int at)
 {
 	free(im->r[at].p);
+	free(im->r[at].data);
 	memmove(im->r + at, im->r + at + 1, (im->nr - at - 1) * sizeof(*im->r));
 	im->nr--;
 }
@@ -376,15 +417,25 @@ static void img_copy(struct img *dst, const struct img *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	for (unsigned int i = 0; i < src->nr; i++)
-		img_insert(dst, i, src->r[i].p, src->r[i].len);
+		img_insert_rec(dst, i, &src->r[i]);
+	dst->cut = src->cut;
 }
 
-/* Split an image into records: 0, or -1 if it is not a clean stream. */
+/*
+ * Split an image into records, each PAGES record with its page data: 0,
+ * or -1 if it is not a clean stream of records, tail, padding and page
+ * data.
+ */
 static int img_parse(struct img *im, const uint8_t *buf, size_t len)
 {
+	struct cr_layout lay;
+	uint64_t at;
 	size_t off = 0;
 
 	memset(im, 0, sizeof(*im));
+	if (cr_layout(buf, len, &lay) || lay.data_offset + lay.data_bytes != len)
+		return -1;
+	at = lay.data_offset;
 	while (off + sizeof(struct cr_hdr) <= len) {
 		const struct cr_hdr *h = (const void *)(buf + off);
 
@@ -392,10 +443,16 @@ static int img_parse(struct img *im, const uint8_t *buf, size_t len)
 			return -1;
 		img_insert(im, im->nr, buf + off, h->len);
 		off += h->len;
+		if (h->type == CR_HDR_PAGES && h->len >= sizeof(struct cr_hdr_pages)) {
+			uint64_t n = (uint64_t)((const struct cr_hdr_pages *)h)->nr * lay.page_size;
+
+			rec_set_data(&im->r[im->nr - 1], buf + at, n);
+			at += n;
+		}
 		if (h->type == CR_HDR_TAIL)
 			break;
 	}
-	return off == len && im->nr ? 0 : -1;
+	return off == lay.tail_end && im->nr ? 0 : -1;
 }
 
 /* Index of the @nth record of @type, or -1. */
@@ -416,23 +473,43 @@ static unsigned int img_count(const struct img *im, uint32_t type)
 	return n;
 }
 
-/* The records in one buffer; the tail recomputed unless @notail. */
+/*
+ * The records in one buffer, then (unless it is cut) zero padding up to
+ * a page boundary and the page data of its PAGES records in order; the
+ * tail recomputed unless @notail (the data_csum of the PAGES records are
+ * left as they are).
+ */
 static uint8_t *img_bytes(const struct img *im, bool notail, size_t *lenp)
 {
-	size_t len = 0, off = 0;
+	size_t len = 0, off = 0, dstart, dlen = 0;
 	uint8_t *buf;
 	int tail = -1;
 
-	for (unsigned int i = 0; i < im->nr; i++)
+	for (unsigned int i = 0; i < im->nr; i++) {
 		len += im->r[i].len;
-	/* room for cr_fix_tail() to write a whole tail where a short one ends */
-	buf = xmalloc(len + sizeof(struct cr_hdr_tail));
+		if (rec_type(&im->r[i]) == CR_HDR_PAGES)
+			dlen += im->r[i].dlen;
+	}
+	dstart = (len + FZ_PAGE - 1) / FZ_PAGE * FZ_PAGE;
+	if (im->cut)
+		dstart = len, dlen = 0;
+	/* room for a whole tail where a short one ends */
+	buf = calloc(1, dstart + dlen + sizeof(struct cr_hdr_tail));
+	if (!buf)
+		xmalloc(0), exit(1);
 	for (unsigned int i = 0; i < im->nr; i++) {
 		memcpy(buf + off, im->r[i].p, im->r[i].len);
 		off += im->r[i].len;
 	}
-	*lenp = len;
-	if (notail || !cr_fix_tail(buf, len))
+	off = dstart;
+	for (unsigned int i = 0; i < im->nr && !im->cut; i++) {
+		if (rec_type(&im->r[i]) != CR_HDR_PAGES || !im->r[i].dlen)
+			continue;
+		memcpy(buf + off, im->r[i].data, im->r[i].dlen);
+		off += im->r[i].dlen;
+	}
+	*lenp = dstart + dlen;
+	if (notail || !cr_fix_tail_keep_csum(buf, len))
 		return buf;
 	/* The headers do not lead to a tail: fix the tail record where it is. */
 	for (unsigned int i = 0; i < im->nr; i++)
@@ -442,20 +519,62 @@ static uint8_t *img_bytes(const struct img *im, bool notail, size_t *lenp)
 	if (tail >= 0) {
 		struct cr_xxh64 s;
 		struct cr_hdr_tail t;
+		uint64_t pages = 0;
 
 		off = 0;
 		cr_xxh64_reset(&s);
 		for (int i = 0; i < tail; i++) {
-			cr_xxh64_update(&s, im->r[i].p, im->r[i].len);
-			off += im->r[i].len;
+			const struct rec *r = &im->r[i];
+
+			cr_xxh64_update(&s, r->p, r->len);
+			off += r->len;
+			if (rec_type(r) == CR_HDR_PAGES && r->len >= sizeof(struct cr_hdr_pages))
+				pages += cr_get32(r->p + offsetof(struct cr_hdr_pages, nr));
 		}
 		memcpy(&t, buf + off, sizeof(t));
 		t.records = tail;
 		t.bytes = off;
 		t.checksum = cr_xxh64_digest(&s);
+		t.data_offset = (off + im->r[tail].len + FZ_PAGE - 1) / FZ_PAGE * FZ_PAGE;
+		t.data_bytes = pages * FZ_PAGE;
 		memcpy(buf + off, &t, sizeof(t));
 	}
 	return buf;
+}
+
+/*
+ * Would restart() read page data that are not all there, or that do not
+ * match their PAGES record's data_csum, if it took the records of the
+ * @len bytes at @img?  Its checks before the point of no return cannot
+ * see that: such an image must be refused or its restored process killed.
+ */
+static bool data_bad(const uint8_t *img, size_t len)
+{
+	const struct cr_hdr_tail *t;
+	struct cr_layout lay;
+	uint64_t at;
+	size_t o = 0;
+
+	if (cr_layout(img, len, &lay))
+		return false;	/* no tail: refused */
+	t = (const void *)(img + lay.tail_off);
+	if (t->data_offset != lay.data_offset)
+		return false;	/* refused */
+	at = lay.data_offset;
+	for (; o < lay.tail_off; o += cr_get32(img + o + 4)) {
+		const struct cr_hdr_pages *p = (const void *)(img + o);
+		uint64_t n;
+
+		if (p->h.type != CR_HDR_PAGES || p->h.len < sizeof(*p))
+			continue;
+		n = (uint64_t)p->nr * lay.page_size;
+		if (at + n > len)
+			return true;
+		if (!(p->flags & CR_PAGES_NO_CSUM) && cr_hash(img + at, n) != p->data_csum)
+			return true;
+		at += n;
+	}
+	return false;
 }
 
 /* -- seeds ------------------------------------------------------------------- */
@@ -687,7 +806,7 @@ struct seed {
 enum op_kind {
 	OP_SET, OP_ADD, OP_XOR, OP_FILL, OP_COPY, OP_RESIZE, OP_CUT, OP_DEL, OP_DELALL,
 	OP_DUP, OP_SWAP, OP_SPLICE, OP_REPLACE, OP_PATH, OP_NOTAIL, OP_FIXVMAS,
-	OP_MOVE,
+	OP_MOVE, OP_FIXCSUM, OP_STREAM,
 };
 
 static const char *const op_names[] = {
@@ -695,7 +814,8 @@ static const char *const op_names[] = {
 	[OP_COPY] = "copy", [OP_RESIZE] = "resize", [OP_CUT] = "cut", [OP_DEL] = "del",
 	[OP_DELALL] = "delall", [OP_DUP] = "dup", [OP_SWAP] = "swap", [OP_SPLICE] = "splice",
 	[OP_REPLACE] = "replace", [OP_PATH] = "path", [OP_NOTAIL] = "notail",
-	[OP_FIXVMAS] = "fixvmas", [OP_MOVE] = "move",
+	[OP_FIXVMAS] = "fixvmas", [OP_MOVE] = "move", [OP_FIXCSUM] = "fixcsum",
+	[OP_STREAM] = "stream",
 };
 
 struct ref {
@@ -708,6 +828,7 @@ struct op {
 	struct ref r, r2;	/* the record; the other one (copy, swap, splice) */
 	int shape2;		/* seed of r2 (splice, replace) */
 	uint32_t off, size;	/* location in r (set...fill, cut) */
+	bool data;		/* ... in its page data */
 	uint64_t val;		/* value, delta, mask, byte, length; path length for *N */
 	char path[FZ_PATH];	/* OP_PATH, unless val */
 };
@@ -786,6 +907,23 @@ static void fix_vmas(struct img *im)
 	}
 }
 
+/*
+ * The data_csum of every PAGES record without CR_PAGES_NO_CSUM set to
+ * what its page data hash to.
+ */
+static void fix_csums(struct img *im)
+{
+	for (unsigned int i = 0; i < im->nr; i++) {
+		struct rec *r = &im->r[i];
+
+		if (rec_type(r) != CR_HDR_PAGES || r->len < sizeof(struct cr_hdr_pages) ||
+		    (cr_get32(r->p + offsetof(struct cr_hdr_pages, flags)) & CR_PAGES_NO_CSUM))
+			continue;
+		put_le(r->p + offsetof(struct cr_hdr_pages, data_csum), 8,
+		       cr_hash(r->dlen ? r->data : r->p, r->dlen));
+	}
+}
+
 /* Apply @op to @im: 0, or -1 if it does not apply (the record is absent). */
 static int op_apply(const struct op *op, struct img *im, const struct seed *seeds)
 {
@@ -794,10 +932,14 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 	struct rec *r;
 	uint64_t v;
 
-	if (op->kind == OP_NOTAIL)
+	if (op->kind == OP_NOTAIL || op->kind == OP_STREAM)
 		return 0;
 	if (op->kind == OP_FIXVMAS) {
 		fix_vmas(im);
+		return 0;
+	}
+	if (op->kind == OP_FIXCSUM) {
+		fix_csums(im);
 		return 0;
 	}
 	if (op->kind == OP_DELALL) {
@@ -811,24 +953,31 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 		return -1;
 	r = &im->r[i];
 	switch (op->kind) {
-	case OP_SET: case OP_ADD: case OP_XOR: case OP_FILL: case OP_COPY:
-		if (op->off + op->size > r->len || !op->size)
+	case OP_SET: case OP_ADD: case OP_XOR: case OP_FILL: case OP_COPY: {
+		/* the record's bytes, or its page data */
+		uint8_t *b = op->data ? r->data : r->p;
+		uint32_t blen = op->data ? r->dlen : r->len;
+
+		if ((uint64_t)op->off + op->size > blen || !op->size)
 			return -1;
-		v = get_le(r->p + op->off, op->size);
+		v = get_le(b + op->off, op->size);
 		if (op->kind == OP_FILL) {
-			memset(r->p + op->off, (int)op->val, op->size);
+			memset(b + op->off, (int)op->val, op->size);
 			return 0;
 		}
 		if (op->kind == OP_COPY) {
 			j = img_find(im, op->r2.type, op->r2.nth);
-			if (j < 0 || op->off + op->size > im->r[j].len)
+			if (j < 0 || (uint64_t)op->off + op->size >
+				     (op->data ? im->r[j].dlen : im->r[j].len))
 				return -1;
-			memcpy(r->p + op->off, im->r[j].p + op->off, op->size);
+			memcpy(b + op->off, (op->data ? im->r[j].data : im->r[j].p) + op->off,
+			       op->size);
 			return 0;
 		}
 		v = op->kind == OP_SET ? op->val : op->kind == OP_ADD ? v + op->val : v ^ op->val;
-		put_le(r->p + op->off, op->size, v);
+		put_le(b + op->off, op->size, v);
 		return 0;
+	}
 	case OP_RESIZE:
 		if (op->val < 8 || op->val > CR_RECORD_MAX)
 			return -1;
@@ -841,6 +990,15 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 		put_le(r->p + 4, 4, op->val);
 		return 0;
 	case OP_CUT:
+		if (op->data) {
+			/* the image ends there: no page data after it */
+			if (op->off >= r->dlen)
+				return -1;
+			r->dlen = op->off;
+			for (j = i + 1; j < (int)im->nr; j++)
+				rec_set_data(&im->r[j], NULL, 0);
+			return 0;
+		}
 		if (op->off >= r->len)
 			return -1;
 		while (im->nr > (unsigned int)i + 1)
@@ -848,6 +1006,7 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 		r->len = op->off;
 		if (!r->len)
 			img_remove(im, i);
+		im->cut = true;
 		return 0;
 	case OP_DEL:
 		img_remove(im, i);
@@ -863,18 +1022,20 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 		v = get_le(r->p + offsetof(struct cr_hdr_vma, end), 8);
 		put_le(r->p + offsetof(struct cr_hdr_vma, end), 8, v + delta);
 		for (j = i + 1; j < (int)im->nr && rec_type(&im->r[j]) == CR_HDR_PAGES; j++) {
+			const uint32_t a = sizeof(struct cr_hdr_pages);
 			struct rec *pg = &im->r[j];
-			uint32_t n = pg->len >= 24 ? cr_get32(pg->p + 16) : 0;
+			uint32_t n = pg->len >= a ?
+				     cr_get32(pg->p + offsetof(struct cr_hdr_pages, nr)) : 0;
 
-			for (uint32_t k = 0; k < n && 24 + 8 * (k + 1) <= pg->len; k++) {
-				v = get_le(pg->p + 24 + 8 * k, 8);
-				put_le(pg->p + 24 + 8 * k, 8, v + delta);
+			for (uint32_t k = 0; k < n && a + 8 * (k + 1) <= pg->len; k++) {
+				v = get_le(pg->p + a + 8 * k, 8);
+				put_le(pg->p + a + 8 * k, 8, v + delta);
 			}
 		}
 		return 0;
 	}
 	case OP_DUP:
-		img_insert(im, i + 1, r->p, r->len);
+		img_insert_rec(im, i + 1, r);
 		return 0;
 	case OP_SWAP: {
 		struct rec t;
@@ -898,7 +1059,7 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 			return -1;
 		if (op->kind == OP_REPLACE)
 			img_remove(im, i);
-		img_insert(im, i, src->r[j].p, src->r[j].len);
+		img_insert_rec(im, i, &src->r[j]);
 		return 0;
 	}
 	case OP_PATH: {
@@ -924,12 +1085,17 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 	}
 }
 
-static bool recipe_notail(const struct recipe *rc)
+static bool recipe_has(const struct recipe *rc, enum op_kind kind)
 {
 	for (unsigned int i = 0; i < rc->nr; i++)
-		if (rc->ops[i].kind == OP_NOTAIL)
+		if (rc->ops[i].kind == kind)
 			return true;
 	return false;
+}
+
+static bool recipe_notail(const struct recipe *rc)
+{
+	return recipe_has(rc, OP_NOTAIL);
 }
 
 /* Ops of the last recipe_image() that did not apply (their record is absent). */
@@ -976,6 +1142,10 @@ static void put_loc(char **p, const struct op *op)
 	const struct rtype *rt = rtype_of(op->r.type);
 
 	put_ref(p, &op->r);
+	if (op->data) {
+		*p += sprintf(*p, "@%#x:%u", op->off, op->size);
+		return;
+	}
 	if (rt) {
 		for (unsigned int i = 0; i < rt->nf; i++)
 			if (rt->f[i].off == op->off && rt->f[i].size == op->size) {
@@ -1006,7 +1176,8 @@ static void recipe_str(const struct recipe *rc, char *buf)
 		const struct op *op = &rc->ops[i];
 
 		p += sprintf(p, "%s %s", i ? ";" : "", op_names[op->kind]);
-		if (op->kind == OP_NOTAIL || op->kind == OP_FIXVMAS)
+		if (op->kind == OP_NOTAIL || op->kind == OP_FIXVMAS || op->kind == OP_FIXCSUM ||
+		    op->kind == OP_STREAM)
 			continue;
 		*p++ = ' ';
 		switch (op->kind) {
@@ -1037,7 +1208,7 @@ static void recipe_str(const struct recipe *rc, char *buf)
 			break;
 		case OP_CUT:
 			put_ref(&p, &op->r);
-			p += sprintf(p, "+%#x", op->off);
+			p += sprintf(p, "%c%#x", op->data ? '@' : '+', op->off);
 			break;
 		case OP_DELALL:
 			put_ref(&p, &op->r);
@@ -1143,7 +1314,8 @@ static int parse_loc(const char **s, struct op *op)
 
 	if (parse_ref(s, &op->r))
 		return -1;
-	if (**s == '+') {
+	if (**s == '+' || **s == '@') {
+		op->data = **s == '@';
 		(*s)++;
 		if (parse_num(s, &v) || **s != ':')
 			return -1;
@@ -1234,7 +1406,11 @@ static int recipe_parse(const char *text, struct recipe *rc, char *err, size_t e
 			bad = parse_ref(&s, &op->r) || *s++ != '=' || parse_num(&s, &op->val);
 			break;
 		case OP_CUT:
-			bad = parse_ref(&s, &op->r) || *s++ != '+' || parse_num(&s, &v);
+			bad = parse_ref(&s, &op->r) || (*s != '+' && *s != '@');
+			if (bad)
+				break;
+			op->data = *s++ == '@';
+			bad = parse_num(&s, &v);
 			op->off = v;
 			break;
 		case OP_DELALL:
@@ -1270,7 +1446,7 @@ static int recipe_parse(const char *text, struct recipe *rc, char *err, size_t e
 			s += n;
 			break;
 		}
-		case OP_NOTAIL: case OP_FIXVMAS:
+		case OP_NOTAIL: case OP_FIXVMAS: case OP_FIXCSUM: case OP_STREAM:
 			break;
 		default:
 			bad = parse_ref(&s, &op->r);
@@ -1438,6 +1614,24 @@ static int gen_op(uint64_t *s, struct img *im, const struct seed *seeds, int sha
 	int i;
 
 	memset(op, 0, sizeof(*op));
+	if (below(s, 20) == 0 && img_count(im, CR_HDR_PAGES)) {
+		/* the page data of a PAGES record: a bit flip, or the image cut there */
+		op->r.type = CR_HDR_PAGES;
+		op->r.nth = below(s, img_count(im, CR_HDR_PAGES));
+		r = &im->r[img_find(im, op->r.type, op->r.nth)];
+		if (!r->dlen)
+			return -1;
+		op->data = true;
+		op->off = below(s, r->dlen);
+		if (below(s, 4)) {
+			op->kind = OP_XOR;
+			op->size = 1;
+			op->val = 1U << below(s, 8);
+		} else {
+			op->kind = OP_CUT;
+		}
+		return op_apply(op, im, seeds);
+	}
 	i = pick_rec(s, im, &op->r);
 	if (i < 0)
 		return -1;
@@ -1458,10 +1652,16 @@ static int gen_op(uint64_t *s, struct img *im, const struct seed *seeds, int sha
 			op->kind = OP_SET;
 			op->val = pick_value(s, get_le(r->p + op->off, op->size));
 		}
-	} else if (roll < 50) {		/* bit flips */
+	} else if (roll < 50) {		/* bit flips, in the record or in its page data */
 		op->kind = OP_XOR;
-		pick_loc(s, r, &op->off, &op->size, below(s, 10) < 3);
-		if (!op->size || op->off + op->size > r->len)
+		if (r->dlen && rec_type(r) == CR_HDR_PAGES && below(s, 2)) {
+			op->data = true;
+			op->off = below(s, r->dlen);
+			op->size = 1;
+		} else {
+			pick_loc(s, r, &op->off, &op->size, below(s, 10) < 3);
+		}
+		if (!op->size || op->off + op->size > (op->data ? r->dlen : r->len))
 			return -1;
 		op->size = 1;
 		op->val = 1U << below(s, 8);
@@ -1510,11 +1710,17 @@ static int gen_op(uint64_t *s, struct img *im, const struct seed *seeds, int sha
 
 		op->kind = OP_RESIZE;
 		op->val = lens[below(s, NF(lens))];
-	} else if (roll < 70) {		/* the image ends inside a record */
+	} else if (roll < 70) {		/* the image ends inside a record or its page data */
 		op->kind = OP_CUT;
-		op->off = below(s, 3) ? below(s, r->len) : below(s, 17);
-		if (!op->off)
-			op->off = 1 + below(s, r->len - 1);
+		if (r->dlen && rec_type(r) == CR_HDR_PAGES && below(s, 2)) {
+			op->data = true;
+			op->off = below(s, 4) || r->dlen <= 8 ? below(s, r->dlen) :
+				  r->dlen - 1 - below(s, 8);
+		} else {
+			op->off = below(s, 3) ? below(s, r->len) : below(s, 17);
+			if (!op->off)
+				op->off = 1 + below(s, r->len - 1);
+		}
 	} else if (roll < 75) {
 		op->kind = OP_DEL;
 	} else if (roll < 79) {
@@ -1662,6 +1868,10 @@ static void couple(uint64_t *s, struct img *im, const struct seed *seeds, struct
 		/* areas added, removed or moved, their numbers right */
 		memset(&rc->ops[rc->nr], 0, sizeof(rc->ops[0]));
 		rc->ops[rc->nr++].kind = OP_FIXVMAS;
+	} else if (op->data && op->kind == OP_XOR && below(s, 4) == 0 && rc->nr < FZ_MAX_OPS) {
+		/* page data changed and their checksums right: restored as they are */
+		memset(&rc->ops[rc->nr], 0, sizeof(rc->ops[0]));
+		rc->ops[rc->nr++].kind = OP_FIXCSUM;
 	} else if (op->kind == OP_SET && op->r.type == CR_HDR_FPU && below(s, 2)) {
 		if (op->off == offsetof(struct cr_hdr_fpu, xfeatures))
 			add_set(rc, &op->r, xbv, 8, op->val);
@@ -1703,9 +1913,15 @@ static void gen_case(uint64_t seed, unsigned int n, const struct seed *seeds, st
 		if (rc->ops[i].r.type == CR_HDR_TAIL && rc->ops[i].kind <= OP_COPY &&
 		    rc->ops[i].off >= sizeof(struct cr_hdr) && rc->nr < FZ_MAX_OPS &&
 		    !recipe_notail(rc)) {
+			memset(&rc->ops[rc->nr], 0, sizeof(rc->ops[0]));
 			rc->ops[rc->nr++].kind = OP_NOTAIL;
 			break;
 		}
+	/* one case in 8 from a pipe: the page data read as they come */
+	if (below(&s, 8) == 0 && rc->nr && rc->nr < FZ_MAX_OPS) {
+		memset(&rc->ops[rc->nr], 0, sizeof(rc->ops[0]));
+		rc->ops[rc->nr++].kind = OP_STREAM;
+	}
 	img_free(&im);
 }
 
@@ -1715,12 +1931,15 @@ enum verdict {
 	V_REFUSED,	/* a documented errno and a reason: fine */
 	V_RESTORED,	/* restart() did not come back: fine */
 	V_KILLED,	/* restored, then killed past the point of no return: fine */
+	V_DATA_KILLED,	/* bad page data, killed past the point of no return: fine */
 	V_ERRNO,	/* kept: an errno syscalls.rst does not document */
 	V_NOREASON,	/* kept: no reason */
 	V_HANG,		/* kept: restart() did not return in time */
 	V_DIED,		/* kept: the caller did not survive its failed restart() */
 	V_REPORT,	/* kept: the kernel logged a report */
 	V_ROUNDTRIP,	/* kept: the checkpoint of what was restored does not restart */
+	V_UNCHECKED,	/* kept: bad page data, restored and not killed */
+	V_LEFT,		/* kept: killed past the point of no return, tasks left behind */
 	V_SETUP,	/* the fuzzer could not run the case */
 	V_NR
 };
@@ -1728,9 +1947,12 @@ enum verdict {
 static const char *const verdict_names[V_NR] = {
 	[V_REFUSED] = "refused", [V_RESTORED] = "restored",
 	[V_KILLED] = "killed after the point of no return",
+	[V_DATA_KILLED] = "killed for its page data",
 	[V_ERRNO] = "undocumented errno", [V_NOREASON] = "no reason", [V_HANG] = "hang",
 	[V_DIED] = "caller died", [V_REPORT] = "kernel report",
-	[V_ROUNDTRIP] = "its checkpoint does not restart", [V_SETUP] = "setup error",
+	[V_ROUNDTRIP] = "its checkpoint does not restart",
+	[V_UNCHECKED] = "restored from bad page data",
+	[V_LEFT] = "tasks left after the kill", [V_SETUP] = "setup error",
 };
 
 static bool keep_kills;	/* -K: a kill past the point of no return is kept too */
@@ -2006,21 +2228,75 @@ static void poke(struct fz *fz, pid_t pid, struct result *res)
 	cr_msleep(5);
 }
 
-/* restart() @len bytes of @img in a fresh container: the verdict in @res. */
-static void run_image(struct fz *fz, const uint8_t *img, size_t len, struct result *res)
+/* Is the cgroup of the case empty (within 5 s), without a cgroup.kill? */
+static bool case_cgroup_empties(const char *cg)
+{
+	char file[160], buf[256];
+
+	snprintf(file, sizeof(file), "%s/cgroup.events", cg);
+	for (int i = 0; i < 500; i++) {
+		if (cr_read_str(file, buf, sizeof(buf)) > 0 && strstr(buf, "populated 0"))
+			return true;
+		cr_msleep(10);
+	}
+	return false;
+}
+
+/* Write the @len bytes at @img into a pipe from a process of its own: the read end, or -1. */
+static int feed_pipe(const uint8_t *img, size_t len, pid_t *writer)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	fflush(NULL);
+	*writer = fork();
+	if (*writer < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (*writer == 0) {
+		size_t off = 0;
+		ssize_t n;
+
+		close(p[0]);
+		signal(SIGPIPE, SIG_DFL);
+		while (off < len && (n = write(p[1], img + off, len - off)) > 0)
+			off += n;
+		_exit(0);
+	}
+	/* the restarter must not hold the write end: it sees the end of the image */
+	close(p[1]);
+	return p[0];
+}
+
+/*
+ * restart() @len bytes of @img in a fresh container, from a file or
+ * (@stream) a pipe: the verdict in @res.
+ */
+static void run_image(struct fz *fz, const uint8_t *img, size_t len, bool stream,
+		      struct result *res)
 {
 	char cg[128], file[160], msg[FZ_REASON + 32], ponr[FZ_REASON] = "";
-	int rep[2], cgfd, pidfd, status, n;
-	bool reaped = false;
+	int rep[2], cgfd, pidfd, status, n, imgfd = fz->imgfd;
+	bool reaped = false, bad = data_bad(img, len);
 	double t0 = cr_now();
+	pid_t pid, writer = -1;
 	struct pollfd p;
-	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	fz->runs++;
 	kmsg_scan(fz, NULL, NULL, 0);
-	if (pwrite(fz->imgfd, img, len, 0) != (ssize_t)len || ftruncate(fz->imgfd, len) ||
-	    lseek(fz->imgfd, 0, SEEK_SET)) {
+	if (stream) {
+		imgfd = feed_pipe(img, len, &writer);
+		if (imgfd < 0) {
+			res->v = V_SETUP;
+			snprintf(res->reason, sizeof(res->reason), "the image's pipe: %m");
+			return;
+		}
+	} else if (pwrite(fz->imgfd, img, len, 0) != (ssize_t)len || ftruncate(fz->imgfd, len) ||
+		   lseek(fz->imgfd, 0, SEEK_SET)) {
 		res->v = V_SETUP;
 		snprintf(res->reason, sizeof(res->reason), "writing the image: %m");
 		return;
@@ -2029,22 +2305,28 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, struct resu
 	if (cgfd < 0) {
 		res->v = V_SETUP;
 		snprintf(res->reason, sizeof(res->reason), "cgroup %s: %m", fz->cg);
-		return;
+		goto out_writer;
 	}
 	snprintf(cg, sizeof(cg), "%s", fz->cg);
 	if (pipe2(rep, O_CLOEXEC)) {
 		res->v = V_SETUP;
 		snprintf(res->reason, sizeof(res->reason), "cgroup or pipe: %m");
-		return;
+		goto out_writer;
 	}
 	pid = cr_clone(cgfd);
 	if (pid == 0) {
-		long r = sys_restart(RESTART_CRID_FD, fz->imgfd, 0);
+		long r = sys_restart(RESTART_CRID_FD, imgfd, 0);
 		int err = errno;
 		char why[FZ_REASON];
 
 		if (r > 0) {	/* restored as our child: we stay its init */
 			n = snprintf(msg, sizeof(msg), "C %ld", r);
+			if (write(rep[1], msg, n) < 0)
+				_exit(126);
+			/* and say how it ends, if it does */
+			while (waitpid(r, &status, 0) < 0 && errno == EINTR)
+				;
+			n = snprintf(msg, sizeof(msg), " X %d", status);
 			if (write(rep[1], msg, n) < 0)
 				_exit(126);
 			for (;;)
@@ -2057,11 +2339,13 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, struct resu
 		_exit(125);
 	}
 	close(rep[1]);
+	if (stream)
+		close(imgfd);
 	if (pid < 0) {
 		close(rep[0]);
 		res->v = V_SETUP;
 		snprintf(res->reason, sizeof(res->reason), "clone3: %m");
-		return;
+		goto out_writer;
 	}
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	p = (struct pollfd){ rep[0], POLLIN, 0 };
@@ -2069,13 +2353,58 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, struct resu
 	if (n == 1) {
 		n = read(rep[0], msg, sizeof(msg) - 1);
 		msg[n > 0 ? n : 0] = '\0';
-		if (n <= 0) {
+		if (n <= 0 && bad) {
+			/* the caller became what it restored: it must be killed */
+			reaped = !wait_child(pid, pidfd, fz->timeout * 1000, &status);
+			if (reaped && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+				res->v = V_DATA_KILLED;
+				snprintf(res->reason, sizeof(res->reason), "killed");
+			} else if (reaped) {
+				res->v = V_UNCHECKED;
+				snprintf(res->reason, sizeof(res->reason),
+					 "restored from page data that do not match their checksum or are cut short, then ended with status %#x",
+					 status);
+			} else {
+				res->v = V_UNCHECKED;
+				snprintf(res->reason, sizeof(res->reason),
+					 "restored from page data that do not match their checksum or are cut short, still running after %d s",
+					 fz->timeout);
+			}
+		} else if (n <= 0) {
 			res->v = V_RESTORED;
 			poke(fz, pid, res);
+			/* killed past the point of no return by now? */
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				reaped = true;
+				if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+					res->v = V_KILLED;
+			}
+		} else if (msg[0] == 'C' && bad) {
+			/* restored as our child's child: it must be killed, or not returned */
+			struct pollfd q = { rep[0], POLLIN, 0 };
+			char *x;
+
+			if (!strstr(msg, " X ") && poll(&q, 1, fz->timeout * 1000) == 1) {
+				ssize_t m = read(rep[0], msg + n, sizeof(msg) - 1 - n);
+
+				msg[n + (m > 0 ? m : 0)] = '\0';
+			}
+			x = strstr(msg, " X ");
+			status = x ? atoi(x + 3) : 0;
+			if (x && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+				res->v = V_DATA_KILLED;
+				snprintf(res->reason, sizeof(res->reason), "restored as pid %d, killed",
+					 atoi(msg + 2));
+			} else {
+				res->v = V_UNCHECKED;
+				snprintf(res->reason, sizeof(res->reason),
+					 "restart() gave pid %d, restored from page data that do not match their checksum or are cut short%s",
+					 atoi(msg + 2), x ? ", and it ended otherwise" : "");
+			}
 		} else if (msg[0] == 'C') {
 			res->v = V_RESTORED;
-			snprintf(res->reason, sizeof(res->reason), "restored as pid %.16s",
-				 msg + 2);
+			snprintf(res->reason, sizeof(res->reason), "restored as pid %d",
+				 atoi(msg + 2));
 		} else {
 			char *why = strchr(msg + 2, ' ');
 
@@ -2101,6 +2430,14 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, struct resu
 			 "restart() did not return within %d s", fz->timeout);
 	}
 	close(rep[0]);
+	/* the caller was killed past the point of no return: the whole container with it */
+	if ((res->v == V_KILLED || res->v == V_DATA_KILLED) && reaped &&
+	    !case_cgroup_empties(cg)) {
+		snprintf(res->reason + strlen(res->reason),
+			 sizeof(res->reason) - strlen(res->reason),
+			 " [tasks left in the cgroup after restart() killed its caller]");
+		res->v = V_LEFT;
+	}
 	snprintf(file, sizeof(file), "%s/cgroup.kill", cg);
 	cr_write_str(file, "1");
 	if (!reaped && wait_child(pid, pidfd, 5000, &status)) {
@@ -2118,13 +2455,25 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, struct resu
 	if (pidfd >= 0)
 		close(pidfd);
 	kmsg_scan(fz, res, ponr, sizeof(ponr));
-	if (res->v == V_RESTORED && ponr[0]) {
-		res->v = V_KILLED;
-		snprintf(res->reason, sizeof(res->reason), "%s", ponr);
+	if ((res->v == V_RESTORED || res->v == V_KILLED || res->v == V_DATA_KILLED ||
+	     res->v == V_LEFT) && ponr[0]) {
+		if (res->v == V_RESTORED)
+			res->v = V_KILLED;
+		if (res->v == V_LEFT)
+			snprintf(res->reason, sizeof(res->reason),
+				 "%s [tasks left in the cgroup after restart() killed its caller]",
+				 ponr);
+		else
+			snprintf(res->reason, sizeof(res->reason), "%s", ponr);
 	}
 	if (res->report[0])
 		res->v = V_REPORT;
 	res->secs = cr_now() - t0;
+out_writer:
+	if (writer > 0) {
+		kill(writer, SIGKILL);
+		waitpid(writer, NULL, 0);
+	}
 }
 
 /*
@@ -2146,7 +2495,7 @@ static void roundtrip(struct fz *fz, struct result *res)
 		return;
 	}
 	fz->in_roundtrip = true;
-	run_image(fz, img, len, &r);
+	run_image(fz, img, len, false, &r);
 	fz->in_roundtrip = false;
 	free(img);
 	if (r.v == V_RESTORED)
@@ -2170,7 +2519,7 @@ static void run_recipe(struct fz *fz, const struct recipe *rc, struct result *re
 			 rc->shape >= 0 ? shapes[rc->shape].name : "?");
 		return;
 	}
-	run_image(fz, img, len, res);
+	run_image(fz, img, len, recipe_has(rc, OP_STREAM), res);
 	free(img);
 	if (fz->roundtrip && res->v == V_RESTORED && !res->ckpt)
 		roundtrip(fz, res);
@@ -2188,7 +2537,7 @@ static bool same(const struct result *a, const struct result *b)
 	if (a->v != b->v)
 		return false;
 	if (a->v == V_ERRNO || a->v == V_NOREASON || a->v == V_DIED || a->v == V_ROUNDTRIP ||
-	    a->v == V_KILLED) {
+	    a->v == V_KILLED || a->v == V_DATA_KILLED || a->v == V_UNCHECKED || a->v == V_LEFT) {
 		shape_of_reason(a, ka, sizeof(ka));
 		shape_of_reason(b, kb, sizeof(kb));
 		return a->err == b->err && !strcmp(ka, kb);
@@ -2458,7 +2807,7 @@ static void load_seed(struct fz *fz, unsigned int k, const char *dir, bool run)
 		fz->seed_res[k].v = V_RESTORED;
 		return;
 	}
-	run_image(fz, buf, s->len, &res);
+	run_image(fz, buf, s->len, false, &res);
 	free(buf);
 	fz->seed_res[k] = res;
 	s->ok = 1;
@@ -2486,7 +2835,9 @@ static void dump_seed(const struct img *im)
 			       (unsigned long long)v->start, (unsigned long long)v->end, v->kind,
 			       v->flags, v->file_tag);
 		} else if (rec_type(r) == CR_HDR_PAGES) {
-			printf(" %u pages of vma %u", cr_get32(r->p + 16), cr_get32(r->p + 12));
+			printf(" %u pages of vma %u, flags %#x, %u bytes of page data",
+			       cr_get32(r->p + offsetof(struct cr_hdr_pages, nr)), cr_get32(r->p + 12),
+			       cr_get32(r->p + offsetof(struct cr_hdr_pages, flags)), r->dlen);
 		}
 		printf("\n");
 	}
@@ -2675,7 +3026,8 @@ static void usage(const char *prog)
 		"  -m  time to minimise a kept case (default 30 s; 10 s, 30 in all without -n)\n"
 		"  -R  do not restart the checkpoint of each restored process\n"
 		"  -K  keep a case killed past the point of no return (a check restart\n"
-		"      could have made before it)\n"
+		"      could have made before it; not one for its page data, which are\n"
+		"      read only past that point)\n"
 		"  -U  treat this errno as undocumented (to see the fuzzer keep cases)\n"
 		"  -v  one line per case, with its recipe\n",
 		prog, prog, prog, prog, FZ_DEFAULT_CASES, FZ_DEFAULT_SEED);

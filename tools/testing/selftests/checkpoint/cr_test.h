@@ -248,27 +248,28 @@ static inline int cr_checkpoint(pid_t pid, const char *path, char *why, size_t l
 }
 
 /*
- * restart() from @path in a new container.  Returns 0 with *@pid the
- * restored process (our child), or -errno of the failed restart, with
- * the kernel's reason in @why; the failed child is reaped and must have
+ * restart() from the image fd @img (a file, or a pipe) in a new
+ * container; @img is left open.  Returns 0 with *@pid the restored
+ * process (our child), or -errno of the failed restart, with the
+ * kernel's reason in @why; the failed child is reaped and must have
  * exited normally (not been killed: nothing was half-done).
  */
-static inline int cr_restart_img(int cgfd, const char *path, pid_t *pid,
-				 char *why, size_t len)
+static inline int cr_restart_fd(int cgfd, int img, pid_t *pid, char *why, size_t len)
 {
-	int report[2], img, status, err;
+	int report[2], status, err;
 	ssize_t n;
 	char buf[300];
 
 	why[0] = '\0';
-	img = open(path, O_RDONLY | O_CLOEXEC);
-	if (img < 0)
-		return -errno;
 	if (pipe2(report, O_CLOEXEC))
 		return -errno;
 	*pid = cr_clone(cgfd);
-	if (*pid < 0)
-		return -errno;
+	if (*pid < 0) {
+		err = errno;
+		close(report[0]);
+		close(report[1]);
+		return -err;
+	}
 	if (*pid == 0) {
 		long r = sys_restart(RESTART_CRID_FD, img, 0);
 
@@ -289,7 +290,6 @@ static inline int cr_restart_img(int cgfd, const char *path, pid_t *pid,
 			_exit(126);
 		_exit(125);
 	}
-	close(img);
 	close(report[1]);
 	n = read(report[0], buf, sizeof(buf) - 1);
 	close(report[0]);
@@ -304,6 +304,21 @@ static inline int cr_restart_img(int cgfd, const char *path, pid_t *pid,
 	    WEXITSTATUS(status) != 125)
 		return -EFAULT;	/* the caller did not survive its failure */
 	return -err;
+}
+
+/* As cr_restart_fd(), from the image file @path. */
+static inline int cr_restart_img(int cgfd, const char *path, pid_t *pid,
+				 char *why, size_t len)
+{
+	int img, ret;
+
+	why[0] = '\0';
+	img = open(path, O_RDONLY | O_CLOEXEC);
+	if (img < 0)
+		return -errno;
+	ret = cr_restart_fd(cgfd, img, pid, why, len);
+	close(img);
+	return ret;
 }
 
 /* The (host) pid of a child of @parent, or -1. */

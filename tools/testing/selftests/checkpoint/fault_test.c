@@ -270,16 +270,17 @@ static int region_intact(pid_t pid, const uint8_t *want)
 
 /*
  * Does the image at @path end in a tail that vouches for all of it
- * (record count, size, checksum)?  1, 0, or -1 if it cannot be read.
+ * (record count, size, checksum), followed by all the page data its
+ * records have, matching their checksums (cr_image_check())?  1, 0, or
+ * -1 if it cannot be read.
  */
 static int image_complete(const char *path)
 {
-	uint64_t records = 0;
-	struct cr_xxh64 sum;
-	size_t off = 0, len;
-	int fd, ret = 0;
+	char why[256];
 	struct stat st;
 	uint8_t *img;
+	size_t len;
+	int fd, ret;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
@@ -295,23 +296,7 @@ static int image_complete(const char *path)
 		return -1;
 	}
 	close(fd);
-	cr_xxh64_reset(&sum);
-	while (off + sizeof(struct cr_hdr) <= len) {
-		struct cr_hdr *h = (struct cr_hdr *)(img + off);
-
-		if (h->len < sizeof(*h) || off + h->len > len)
-			break;
-		if (h->type == CR_HDR_TAIL) {
-			struct cr_hdr_tail *t = (struct cr_hdr_tail *)h;
-
-			ret = h->len >= sizeof(*t) && off + h->len == len && t->records == records &&
-			      t->bytes == off && t->checksum == cr_xxh64_digest(&sum);
-			break;
-		}
-		cr_xxh64_update(&sum, h, h->len);
-		off += h->len;
-		records++;
-	}
+	ret = !cr_image_check(img, len, why, sizeof(why));
 	free(img);
 	return ret;
 }

@@ -10,8 +10,9 @@
  *
  * A good image is made first as root, of a small container whose files
  * are world-readable.  Each case edits it record by record, keeping every
- * record well-formed and recomputing the tail (records, bytes, checksum),
- * so that only the hostile field is wrong.  Each must be refused before
+ * record well-formed and recomputing the tail (records, bytes, checksum,
+ * where the page data are, which follow the records unchanged), so that
+ * only the hostile field is wrong.  Each must be refused before
  * the point of no return: restart() returns to the restarter, which
  * stays alive and reports errno and reason through a pipe.
  *
@@ -429,6 +430,8 @@ FIXTURE(hostile) {
 	size_t len;
 	unsigned int nr;
 	struct cr_hdr *rec[MAX_RECS];	/* copies, edited by the test */
+	const uint8_t *data;		/* the page data in img, after the tail */
+	size_t data_len;
 };
 
 #define HDATA FIXTURE_DATA(hostile)
@@ -439,11 +442,18 @@ static void recs_free(HDATA *self)
 		free(self->rec[--self->nr]);
 }
 
+/* The records of the good image, up to its tail, and where its page data are. */
 static int recs_load(HDATA *self)
 {
+	struct cr_layout lay;
 	size_t off = 0;
 
 	recs_free(self);
+	if (cr_layout(self->img, self->len, &lay) ||
+	    lay.data_offset + lay.data_bytes != self->len)
+		return -1;
+	self->data = self->img + lay.data_offset;
+	self->data_len = lay.data_bytes;
 	while (off + sizeof(struct cr_hdr) <= self->len && self->nr < MAX_RECS) {
 		const struct cr_hdr *h = (const void *)(self->img + off);
 
@@ -453,7 +463,7 @@ static int recs_load(HDATA *self)
 		memcpy(self->rec[self->nr++], h, h->len);
 		off += h->len;
 		if (h->type == CR_HDR_TAIL)
-			return off == self->len ? 0 : -1;
+			return off == lay.tail_end ? 0 : -1;
 	}
 	return -1;
 }
@@ -530,12 +540,12 @@ static struct cr_hdr *mk_file(uint32_t tag, uint32_t kind, uint32_t f_flags, uin
 	return &f->h;
 }
 
-/* The records, the tail recomputed, into @path. */
+/* The records and the page data, the tail recomputed, into @path. */
 static int recs_write(HDATA *self, const char *path)
 {
 	size_t len = 0, off = 0;
-	uint8_t *buf;
-	int fd, ret;
+	uint8_t *buf, *img;
+	int fd, ret = 0;
 
 	for (unsigned int i = 0; i < self->nr; i++)
 		len += self->rec[i]->len;
@@ -544,13 +554,16 @@ static int recs_write(HDATA *self, const char *path)
 		memcpy(buf + off, self->rec[i], self->rec[i]->len);
 		off += self->rec[i]->len;
 	}
-	ret = cr_fix_tail(buf, len);
+	img = cr_image_join(buf, len, self->data, self->data_len, &len);
+	free(buf);
+	if (!img)
+		return -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (!ret && (fd < 0 || write(fd, buf, len) != (ssize_t)len))
+	if (fd < 0 || write(fd, img, len) != (ssize_t)len)
 		ret = -1;
 	if (fd >= 0)
 		close(fd);
-	free(buf);
+	free(img);
 	return ret;
 }
 

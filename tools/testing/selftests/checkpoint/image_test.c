@@ -3,6 +3,14 @@
  * restart() of truncated, corrupted and hostile images: each gives the
  * documented errno and a reason naming what is wrong, and the caller
  * survives its failed restart with nothing changed.
+ *
+ * The page data after the tail are read into the restored memory only
+ * past the point of no return: page data that do not match their
+ * checksum, or that are cut short, are either refused like the rest
+ * (EBADMSG, ENODATA) or found once the caller has become the restored
+ * process, which is then killed (SIGKILL, the reason in the kernel log),
+ * never left running.  Without checksums (CHECKPOINT_NO_PAGE_CSUM) the
+ * page data are not checked at all: a byte changed in them is restored.
  */
 #include <stddef.h>
 
@@ -10,10 +18,19 @@
 #include "../kselftest_harness.h"
 
 #define GOOD_IMG	CR_TEST_DIR "/good.img"
+#define NOCSUM_IMG	CR_TEST_DIR "/nocsum.img"
 #define BAD_IMG		CR_TEST_DIR "/bad.img"
+
+/* Memory of the workload with a known pattern, at the same address in the restored process. */
+#define REGION_PAGES	8
+#define REGION_SIZE	(REGION_PAGES * 4096UL)
+#define REGION_SEED	0x5eed1234abcdULL
+
+static uint8_t region[REGION_SIZE] __attribute__((aligned(4096)));
 
 static int workload_pause(void *arg)
 {
+	cr_fill(region, REGION_SIZE, REGION_SEED);
 	cr_quiet_fds();
 	cr_write_str(CR_TEST_DIR "/ready", "1");
 	while (pause())
@@ -26,46 +43,73 @@ FIXTURE(img) {
 	char cgpath[128];
 	uint8_t *img;
 	size_t len;
-	size_t off[256];	/* record offsets */
+	size_t off[256];	/* record offsets, the tail's last */
 	unsigned int nr;
+	struct cr_layout lay;
 };
+
+/* Checkpoint the pattern workload with @flags into @path, unless it is there. */
+static void make_image(struct __test_metadata *_metadata, int cg, unsigned long flags,
+		       const char *path)
+{
+	char why[256], tmp[160];
+	pid_t pid;
+
+	if (!access(path, F_OK))
+		return;
+	unlink(CR_TEST_DIR "/ready");
+	pid = cr_start(cg, workload_pause, NULL);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, cr_wait_file(CR_TEST_DIR "/ready", 60000));
+	cr_msleep(200);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	ASSERT_EQ(0, cr_checkpoint_flags(pid, tmp, flags, why, sizeof(why)))
+		TH_LOG("checkpoint (flags %#lx): %s", flags, why);
+	cr_kill_wait(pid);
+	ASSERT_EQ(0, rename(tmp, path));
+}
+
+static uint8_t *load(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t *buf = NULL;
+	struct stat st;
+
+	if (fd < 0)
+		return NULL;
+	if (!fstat(fd, &st) && st.st_size > 0) {
+		*len = st.st_size;
+		buf = malloc(*len);
+		if (buf && read(fd, buf, *len) != (ssize_t)*len) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	close(fd);
+	return buf;
+}
 
 /* A good image of a small process, made once per run of the test. */
 FIXTURE_SETUP(img)
 {
-	char why[256];
-	struct stat st;
-	pid_t pid;
-	int fd;
-
 	mkdir(CR_TEST_DIR, 0755);
 	self->cg = cr_cgroup(self->cgpath, sizeof(self->cgpath));
 	ASSERT_LE(0, self->cg);
-	if (access(GOOD_IMG, F_OK)) {
-		unlink(CR_TEST_DIR "/ready");
-		pid = cr_start(self->cg, workload_pause, NULL);
-		ASSERT_LT(0, pid);
-		ASSERT_EQ(0, cr_wait_file(CR_TEST_DIR "/ready", 60000));
-		cr_msleep(200);
-		ASSERT_EQ(0, cr_checkpoint(pid, CR_TEST_DIR "/tmp.img", why, sizeof(why)))
-			TH_LOG("checkpoint: %s", why);
-		cr_kill_wait(pid);
-		ASSERT_EQ(0, rename(CR_TEST_DIR "/tmp.img", GOOD_IMG));
-	}
-	fd = open(GOOD_IMG, O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fstat(fd, &st));
-	self->len = st.st_size;
-	self->img = malloc(self->len);
-	ASSERT_EQ((ssize_t)self->len, read(fd, self->img, self->len));
-	close(fd);
-	for (size_t o = 0; o + sizeof(struct cr_hdr) <= self->len && self->nr < 256;) {
+	make_image(_metadata, self->cg, 0, GOOD_IMG);
+	self->img = load(GOOD_IMG, &self->len);
+	ASSERT_NE(NULL, self->img);
+	/* the records up to the tail; the padding and page data after it */
+	ASSERT_EQ(0, cr_layout(self->img, self->len, &self->lay));
+	for (size_t o = 0; o <= self->lay.tail_off;) {
 		struct cr_hdr *h = (void *)(self->img + o);
 
+		ASSERT_GT(256, self->nr);
 		self->off[self->nr++] = o;
 		ASSERT_LE(16, h->len);
 		o += h->len;
 	}
+	ASSERT_LT(0, self->lay.nr_pages_recs);
+	ASSERT_EQ(self->len, self->lay.data_offset + self->lay.data_bytes);
 }
 
 FIXTURE_TEARDOWN(img)
@@ -75,19 +119,262 @@ FIXTURE_TEARDOWN(img)
 	cr_cgroup_remove(self->cgpath);
 }
 
-/* restart() @len bytes of @buf: 0 or -errno, reason in @why. */
-static int try_restart(int cg, const uint8_t *buf, size_t len, char *why, size_t wl)
+static int write_img(const uint8_t *buf, size_t len)
 {
 	int fd = open(BAD_IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = write(fd, buf, len);
+		close(fd);
+	}
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * restart() @len bytes of @buf: 0 or -errno, reason in @why; a refusal
+ * that leaves a task in the cgroup @cgpath is -EEXIST.
+ */
+static int try_restart(int cg, const char *cgpath, const uint8_t *buf, size_t len, char *why,
+		       size_t wl)
+{
 	pid_t pid;
 	int ret;
 
-	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+	if (write_img(buf, len))
 		return -EIO;
-	close(fd);
 	ret = cr_restart_img(cg, BAD_IMG, &pid, why, wl);
 	if (ret == 0)
 		cr_kill_wait(pid);	/* restored after all: the test fails */
+	else if (cr_cg_empty(cgpath))
+		return -EEXIST;		/* refused, but something was left */
+	return ret;
+}
+
+/* -- restarts that may fail past the point of no return ---------------- */
+
+enum outcome_how {
+	O_REFUSED,	/* restart() failed, its caller alive: err, why */
+	O_KILLED,	/* the caller became the restored process and was killed (SIGKILL) */
+	O_DIED,		/* ... and ended otherwise: status */
+	O_RUNNING,	/* ... and runs (killed by the test) */
+};
+
+static const char *const how_names[] = {
+	[O_REFUSED] = "refused", [O_KILLED] = "killed", [O_DIED] = "died otherwise",
+	[O_RUNNING] = "restored and running",
+};
+
+struct outcome {
+	enum outcome_how how;
+	int err;		/* O_REFUSED */
+	int status;		/* O_KILLED, O_DIED: 128 + signal, or the exit status */
+	int left;		/* tasks were left in the cgroup once the caller was gone */
+	int kmsg;		/* the kernel log could be read */
+	char why[256];		/* O_REFUSED: the reason; O_KILLED: the kernel log's */
+};
+
+/* /dev/kmsg from its end, or -1. */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+#define PONR_MSG	"restoring failed after the point of no return: "
+
+/* The last reason of a kill past the point of no return logged since kmsg_open(). */
+static void kmsg_ponr(int fd, char *out, size_t len)
+{
+	char buf[2048];
+	ssize_t n;
+
+	for (;;) {
+		char *m;
+
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		m = strstr(buf, PONR_MSG);
+		if (m)
+			snprintf(out, len, "%s", m + strlen(PONR_MSG));
+	}
+}
+
+/* Write @len bytes of @buf into a pipe from a process of its own: the read end, or -1. */
+static int feed_pipe(const uint8_t *buf, size_t len, pid_t *writer)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	*writer = fork();
+	if (*writer < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (*writer == 0) {
+		size_t off = 0;
+		ssize_t n;
+
+		close(p[0]);
+		signal(SIGPIPE, SIG_DFL);
+		while (off < len && (n = write(p[1], buf + off, len - off)) > 0)
+			off += n;
+		_exit(0);
+	}
+	/* the restarter must not hold the write end: the reader sees the end of it */
+	close(p[1]);
+	return p[0];
+}
+
+/*
+ * restart() @len bytes of @buf, from a file or (@stream) a pipe, and
+ * see what becomes of it: refused, or what the restored process does
+ * within 10 s.  Whatever it is, nothing is left of it afterwards.
+ */
+static void restart_outcome(FIXTURE_DATA(img) *self, const uint8_t *buf, size_t len,
+			    int stream, struct outcome *o)
+{
+	pid_t pid, writer = -1;
+	int fd, kmsg, ret;
+
+	memset(o, 0, sizeof(*o));
+	kmsg = kmsg_open();
+	o->kmsg = kmsg >= 0;
+	if (stream)
+		fd = feed_pipe(buf, len, &writer);
+	else
+		fd = write_img(buf, len) ? -1 : open(BAD_IMG, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		o->how = O_REFUSED;
+		o->err = EIO;
+		snprintf(o->why, sizeof(o->why), "the test could not write the image");
+		goto out;
+	}
+	ret = cr_restart_fd(self->cg, fd, &pid, o->why, sizeof(o->why));
+	close(fd);
+	if (ret) {
+		o->how = O_REFUSED;
+		o->err = -ret;
+	} else {
+		o->status = cr_wait_exit_ms(pid, 10000);
+		if (o->status < 0) {
+			o->how = O_RUNNING;
+			cr_kill_wait(pid);
+		} else {
+			o->how = o->status == 128 + SIGKILL ? O_KILLED : O_DIED;
+		}
+		if (o->how != O_RUNNING && kmsg >= 0)
+			kmsg_ponr(kmsg, o->why, sizeof(o->why));
+	}
+	/* once its init is gone the container is gone: nothing may be left */
+	o->left = !!cr_cg_empty(self->cgpath);
+out:
+	if (writer > 0) {
+		kill(writer, SIGKILL);
+		waitpid(writer, NULL, 0);
+	}
+	if (kmsg >= 0)
+		close(kmsg);
+}
+
+/*
+ * What an image whose page data are wrong may do: be refused with one of
+ * @err1, @err2 (a reason naming @what), or get its restored process
+ * killed (with @what in the kernel's reason, when the log can be read);
+ * never run, never leave a task behind.
+ */
+#define EXPECT_DATA_REFUSED_OR_KILLED(buf, len, stream, err1, err2, what, label) do {	\
+	struct outcome __o;								\
+	restart_outcome(self, buf, len, stream, &__o);					\
+	if (__o.how == O_REFUSED)							\
+		TH_LOG("%s (%s): refused, %s: %s", label, (stream) ? "stream" : "file",	\
+		       strerror(__o.err), __o.why);					\
+	else										\
+		TH_LOG("%s (%s): %s, status %d: %s", label,				\
+		       (stream) ? "stream" : "file", how_names[__o.how], __o.status,	\
+		       __o.why[0] ? __o.why : "(no reason logged)");			\
+	EXPECT_TRUE(__o.how == O_KILLED ||						\
+		    (__o.how == O_REFUSED && (__o.err == (err1) || __o.err == (err2))))	\
+		TH_LOG("%s: %s", label, how_names[__o.how]);				\
+	if (__o.how == O_REFUSED || __o.why[0])						\
+		EXPECT_NE(NULL, strstr(__o.why, what))					\
+			TH_LOG("%s: reason '%s' without '%s'", label, __o.why, what);	\
+	EXPECT_EQ(0, __o.left) TH_LOG("%s: a task was left in the cgroup", label);	\
+} while (0)
+
+/*
+ * The workload's pattern region of the process @pid, read into @got once
+ * it is back in pause() (restored, not restoring): 0 or -1.
+ */
+static int read_region(pid_t pid, uint8_t *got)
+{
+	struct iovec l = { got, REGION_SIZE }, r = { region, REGION_SIZE };
+	char path[64], buf[256];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	for (i = 0; i < 100; i++) {
+		if (cr_read_str(path, buf, sizeof(buf)) > 0 &&
+		    (atol(buf) == SYS_pause || atol(buf) == SYS_rt_sigsuspend))
+			break;
+		cr_msleep(100);
+	}
+	if (i == 100) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)REGION_SIZE ? 0 : -1;
+}
+
+/*
+ * Restart @len bytes of @buf; its restored process must run with the
+ * pattern region of the workload but for the byte at @flipped (-1: none),
+ * which must be the pattern's xor 0xff.  0, or -1 with what is wrong
+ * logged.
+ */
+static int restores_with_region(struct __test_metadata *_metadata, FIXTURE_DATA(img) *self,
+				const uint8_t *buf, size_t len, long flipped)
+{
+	static uint8_t want[REGION_SIZE], got[REGION_SIZE];
+	char why[256];
+	int ret = -1;
+	pid_t pid;
+	long bad;
+
+	if (write_img(buf, len))
+		return -1;
+	cr_fill(want, REGION_SIZE, REGION_SEED);
+	if (flipped >= 0)
+		want[flipped] ^= 0xff;
+	if (cr_restart_img(self->cg, BAD_IMG, &pid, why, sizeof(why))) {
+		TH_LOG("not restored: %s", why);
+		return -1;
+	}
+	if (read_region(pid, got)) {
+		TH_LOG("the restored process does not sleep in pause(), or its memory cannot be read: %s (status %d)",
+		       strerror(errno), cr_wait_exit_ms(pid, 100));
+		goto out;
+	}
+	for (bad = 0; bad < (long)REGION_SIZE && got[bad] == want[bad]; bad++)
+		;
+	if (bad < (long)REGION_SIZE) {
+		TH_LOG("restored memory differs at byte %ld of the region: %#x, expected %#x%s",
+		       bad, got[bad], want[bad], bad == flipped ? " (the changed byte)" : "");
+		goto out;
+	}
+	ret = 0;
+out:
+	cr_kill_wait(pid);
 	return ret;
 }
 
@@ -104,23 +391,41 @@ static struct cr_hdr *rec_of(FIXTURE_DATA(img) *self, uint32_t type, unsigned in
 
 #define EXPECT_REFUSED(buf, len, err, what) do {				\
 	char __why[256];							\
-	int __r = try_restart(self->cg, buf, len, __why, sizeof(__why));	\
+	int __r = try_restart(self->cg, self->cgpath, buf, len, __why,		\
+			      sizeof(__why));					\
 	EXPECT_EQ(-(err), __r) TH_LOG("%s: %s", what, __why);			\
 	EXPECT_NE(NULL, strstr(__why, what)) TH_LOG("reason: '%s'", __why);	\
 } while (0)
 
-/* The good image restarts (and the restored process is killed). */
-TEST_F(img, good_image_restarts)
+/*
+ * The good image is whole and sound as cr_image_check() sees it (tail,
+ * padding, page data and their checksums), its PAGES records all have a
+ * checksum, and it restarts with the workload's memory.
+ */
+TEST_F_TIMEOUT(img, good_image_restarts, 90)
 {
 	char why[256];
 
-	EXPECT_EQ(0, try_restart(self->cg, self->img, self->len, why, sizeof(why)))
-		TH_LOG("restart: %s", why);
+	EXPECT_EQ(0, cr_image_check(self->img, self->len, why, sizeof(why))) TH_LOG("%s", why);
+	for (unsigned int i = 0; i < self->nr; i++) {
+		struct cr_hdr_pages *p = (void *)(self->img + self->off[i]);
+
+		if (p->h.type == CR_HDR_PAGES)
+			EXPECT_EQ(0, p->flags) TH_LOG("PAGES record %u: flags %#x", i, p->flags);
+	}
+	EXPECT_EQ(0, restores_with_region(_metadata, self, self->img, self->len, -1));
 }
 
-/* Cut at every record boundary, inside every header and record. */
-TEST_F_TIMEOUT(img, truncated_everywhere, 300)
+/*
+ * Cut at every record boundary, inside every header and record: refused.
+ * Cut after the tail (in the padding, at the page data, inside them, one
+ * byte short): refused, or killed past the point of no return, from a
+ * file and from a pipe.
+ */
+TEST_F_TIMEOUT(img, truncated_everywhere, 360)
 {
+	const struct cr_layout *l = &self->lay;
+	const size_t ps = l->page_size;
 	unsigned int i;
 
 	for (i = 0; i < self->nr; i++) {
@@ -130,7 +435,22 @@ TEST_F_TIMEOUT(img, truncated_everywhere, 300)
 		for (int c = 0; c < 3; c++)
 			EXPECT_REFUSED(self->img, cuts[c], ENODATA, "truncated");
 	}
-	EXPECT_REFUSED(self->img, self->len - 1, ENODATA, "truncated");
+	{
+		size_t cuts[] = {
+			l->tail_end, (l->tail_end + l->data_offset) / 2, l->data_offset,
+			l->data_offset + ps / 2, self->len - 1,
+		};
+		char label[64];
+
+		for (unsigned int c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+			if (cuts[c] >= self->len || (c && cuts[c] == cuts[c - 1]))
+				continue;
+			snprintf(label, sizeof(label), "cut at %#zx of %#zx", cuts[c], self->len);
+			for (int stream = 0; stream < 2; stream++)
+				EXPECT_DATA_REFUSED_OR_KILLED(self->img, cuts[c], stream, ENODATA,
+							      EBADMSG, "truncated", label);
+		}
+	}
 }
 
 /* Every field of the head, corrupted (the tail's checksum left as is). */
@@ -178,6 +498,7 @@ TEST_F(img, head_fields)
 	free(bad);
 }
 
+/* The tail's checksum, and a record it covers. */
 TEST_F(img, bad_checksum)
 {
 	struct cr_hdr *pages = rec_of(self, CR_HDR_PAGES, 0);
@@ -185,12 +506,261 @@ TEST_F(img, bad_checksum)
 
 	ASSERT_NE(NULL, pages);
 	memcpy(bad, self->img, self->len);
-	bad[self->len - 1] ^= 1;	/* the tail's checksum */
+	bad[self->lay.tail_off + offsetof(struct cr_hdr_tail, checksum)] ^= 1;
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "checksum mismatch");
 	memcpy(bad, self->img, self->len);
-	bad[(uint8_t *)pages - self->img + pages->len - 100] ^= 1;	/* page data */
+	bad[(uint8_t *)pages - self->img + pages->len - 4] ^= 1;	/* a page address */
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "checksum mismatch");
 	free(bad);
+}
+
+/*
+ * Page data that do not match their PAGES record's data_csum: a byte of
+ * the first record's, a byte of the workload's pattern, the last byte of
+ * all; the first record's data_csum itself.  Found only when they are
+ * read, past the point of no return: refused (EBADMSG) or killed, never
+ * running, from a file and from a pipe.
+ */
+TEST_F_TIMEOUT(img, page_data_corrupted, 120)
+{
+	struct cr_hdr_pages *pg = (void *)rec_of(self, CR_HDR_PAGES, 0);
+	uint8_t *bad = malloc(self->len);
+	uint64_t d0, dr;
+	size_t at[3];
+
+	ASSERT_NE(NULL, pg);
+	ASSERT_EQ(0, cr_pages_data(self->img, self->len, (uint8_t *)pg - self->img, &d0));
+	ASSERT_EQ(self->lay.data_offset, d0);
+	ASSERT_EQ(0, cr_find_page(self->img, self->len, (uintptr_t)region + 3 * 4096, NULL, &dr))
+		TH_LOG("no page of the pattern region in the image");
+	at[0] = d0 + (uint64_t)pg->nr * self->lay.page_size / 2 + 5;
+	at[1] = dr + 1000;
+	at[2] = self->len - 1;
+	for (unsigned int i = 0; i < 3; i++) {
+		char label[64];
+
+		snprintf(label, sizeof(label), "page data byte %#zx of %#zx", at[i], self->len);
+		memcpy(bad, self->img, self->len);
+		bad[at[i]] ^= 0x10;
+		for (int stream = 0; stream < 2; stream++)
+			EXPECT_DATA_REFUSED_OR_KILLED(bad, self->len, stream, EBADMSG, EBADMSG,
+						      "checksum", label);
+	}
+	/* the record's checksum, its tail fixed: its page data no longer match */
+	memcpy(bad, self->img, self->len);
+	pg = (void *)(bad + ((uint8_t *)pg - self->img));
+	pg->data_csum ^= 1ULL << 40;
+	ASSERT_EQ(0, cr_fix_tail_keep_csum(bad, self->len));
+	for (int stream = 0; stream < 2; stream++)
+		EXPECT_DATA_REFUSED_OR_KILLED(bad, self->len, stream, EBADMSG, EBADMSG, "checksum",
+					      "data_csum of PAGES 0");
+	free(bad);
+}
+
+/*
+ * The tail's data_offset and data_bytes, the zero padding before the page
+ * data: refused before anything is restored (EBADMSG; ENODATA where the
+ * file is then too short for what the tail claims).  The tail is not
+ * covered by its own checksum: nothing else needs fixing.
+ */
+TEST_F_TIMEOUT(img, bad_page_data_layout, 90)
+{
+	const uint64_t ps = self->lay.page_size;
+	struct cr_hdr_tail *t;
+	uint8_t *bad = malloc(self->len + ps);
+
+#define TAIL_FRESH() do {							\
+	memcpy(bad, self->img, self->len);					\
+	t = (void *)(bad + self->lay.tail_off);					\
+} while (0)
+	TAIL_FRESH();
+	t->data_offset += ps;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	TAIL_FRESH();
+	t->data_offset -= 8;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	TAIL_FRESH();
+	t->data_offset = 0;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	TAIL_FRESH();
+	t->data_offset = -ps;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	TAIL_FRESH();
+	t->data_bytes -= ps;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	TAIL_FRESH();
+	t->data_bytes += 1;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	TAIL_FRESH();
+	t->data_bytes = -ps;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	TAIL_FRESH();
+	t->data_bytes = 0;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	/* more than the file holds: too short for it, refused at once */
+	TAIL_FRESH();
+	t->data_bytes += ps;
+	EXPECT_REFUSED(bad, self->len, ENODATA, "truncated");
+	/* ... and with a page of zeros more in the file: more than the records have */
+	TAIL_FRESH();
+	t->data_bytes += ps;
+	memset(bad + self->len, 0, ps);
+	EXPECT_REFUSED(bad, self->len + ps, EBADMSG, "page data");
+#undef TAIL_FRESH
+	free(bad);
+}
+
+/* Not zero before the page data: a stream is refused as it reads them. */
+TEST_F_TIMEOUT(img, padding_not_zero, 60)
+{
+	uint8_t *bad = malloc(self->len);
+	struct outcome o;
+
+	if (self->lay.tail_end == self->lay.data_offset)
+		SKIP(free(bad); return, "the tail ends at a page boundary: no padding");
+	memcpy(bad, self->img, self->len);
+	bad[self->lay.data_offset - 1] = 0x80;
+	restart_outcome(self, bad, self->len, 1, &o);
+	TH_LOG("stream: %s, %s: %s", how_names[o.how], strerror(o.err), o.why);
+	EXPECT_EQ(O_REFUSED, o.how);
+	EXPECT_EQ(EBADMSG, o.err);
+	EXPECT_NE(NULL, strstr(o.why, "zero")) TH_LOG("reason: '%s'", o.why);
+	EXPECT_EQ(0, o.left);
+	free(bad);
+}
+
+/*
+ * A PAGES record whose length is not sizeof(struct cr_hdr_pages) + 8 * nr
+ * (one page more or less than its addresses, no page, an address slot
+ * too many), or with unknown flags, or with a checksum and
+ * CR_PAGES_NO_CSUM: refused before anything is restored.
+ */
+TEST_F_TIMEOUT(img, bad_pages_records, 90)
+{
+	size_t at = (uint8_t *)rec_of(self, CR_HDR_PAGES, 0) - self->img;
+	uint8_t *bad = malloc(self->len + 8), *recs, *img;
+	uint64_t data_bytes = self->lay.data_bytes;
+	struct cr_hdr_pages *pg;
+	size_t len;
+
+#define PG_FRESH() do {								\
+	memcpy(bad, self->img, self->len);					\
+	pg = (void *)(bad + at);						\
+} while (0)
+	/* the tail fixed but for data_bytes, which stays that of the page data */
+#define PG_REFUSED(err, what) do {						\
+	ASSERT_EQ(0, cr_fix_tail(bad, self->len));				\
+	((struct cr_hdr_tail *)(bad + self->lay.tail_off))->data_bytes = data_bytes;	\
+	EXPECT_REFUSED(bad, self->len, err, what);				\
+} while (0)
+	PG_FRESH();
+	pg->nr += 1;
+	PG_REFUSED(EBADMSG, "pages in");
+	PG_FRESH();
+	pg->nr -= 1;
+	PG_REFUSED(EBADMSG, "pages in");
+	PG_FRESH();
+	pg->nr = 0;
+	PG_REFUSED(EBADMSG, "pages in");
+	PG_FRESH();
+	pg->flags = 1U << 1;
+	PG_REFUSED(EBADMSG, "flags");
+	PG_FRESH();
+	pg->flags = 1U << 31;
+	PG_REFUSED(EBADMSG, "flags");
+	PG_FRESH();
+	pg->flags = CR_PAGES_NO_CSUM;	/* data_csum left set */
+	ASSERT_NE(0, pg->data_csum);
+	PG_REFUSED(EBADMSG, "flags");
+
+	/* an address slot more than nr: 8 bytes inserted, the rest moved along */
+	recs = malloc(self->lay.tail_end + 8);
+	ASSERT_NE(NULL, recs);
+	pg = (void *)(self->img + at);
+	len = at + pg->h.len;
+	memcpy(recs, self->img, len);
+	memset(recs + len, 0, 8);
+	memcpy(recs + len + 8, self->img + len, self->lay.tail_end - len);
+	((struct cr_hdr *)(recs + at))->len += 8;
+	img = cr_image_join(recs, self->lay.tail_end + 8, self->img + self->lay.data_offset,
+			    self->lay.data_bytes, &len);
+	ASSERT_NE(NULL, img);
+	EXPECT_REFUSED(img, len, EBADMSG, "pages in");
+	free(img);
+	free(recs);
+#undef PG_FRESH
+#undef PG_REFUSED
+	free(bad);
+}
+
+/*
+ * An image written with CHECKPOINT_NO_PAGE_CSUM: every PAGES record says
+ * CR_PAGES_NO_CSUM with a data_csum of 0, the rest is as without it, and
+ * it restarts with the workload's memory.
+ */
+TEST_F_TIMEOUT(img, no_page_csum_restores, 90)
+{
+	unsigned int pages_recs = 0;
+	struct cr_layout lay;
+	size_t len, o;
+	char why[256];
+	uint8_t *im;
+
+	make_image(_metadata, self->cg, CHECKPOINT_NO_PAGE_CSUM, NOCSUM_IMG);
+	im = load(NOCSUM_IMG, &len);
+	ASSERT_NE(NULL, im);
+	EXPECT_EQ(0, cr_image_check(im, len, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(0, cr_layout(im, len, &lay));
+	EXPECT_TRUE(((struct cr_hdr_head *)im)->flags & CHECKPOINT_NO_PAGE_CSUM)
+		TH_LOG("head flags %#llx", (unsigned long long)((struct cr_hdr_head *)im)->flags);
+	for (o = 0; o < lay.tail_off; o += ((struct cr_hdr *)(im + o))->len) {
+		struct cr_hdr_pages *p = (void *)(im + o);
+
+		if (p->h.type != CR_HDR_PAGES)
+			continue;
+		pages_recs++;
+		EXPECT_EQ(CR_PAGES_NO_CSUM, p->flags) TH_LOG("PAGES record at %#zx", o);
+		EXPECT_EQ(0, p->data_csum) TH_LOG("PAGES record at %#zx", o);
+	}
+	EXPECT_LT(0, pages_recs);
+	EXPECT_EQ(0, restores_with_region(_metadata, self, im, len, -1));
+	free(im);
+}
+
+/*
+ * Page data without a checksum are not checked: a byte of the pattern
+ * changed in the image is restored as it is, in an image written with
+ * CHECKPOINT_NO_PAGE_CSUM and in the good image once the PAGES record
+ * of that byte has CR_PAGES_NO_CSUM (data_csum 0, the tail fixed).
+ */
+TEST_F_TIMEOUT(img, no_page_csum_not_checked, 90)
+{
+	const long flip = 3 * 4096 + 1000;
+	uint64_t data_off;
+	size_t len, rec_off;
+	struct cr_hdr_pages *p;
+	uint8_t *im;
+
+	make_image(_metadata, self->cg, CHECKPOINT_NO_PAGE_CSUM, NOCSUM_IMG);
+	im = load(NOCSUM_IMG, &len);
+	ASSERT_NE(NULL, im);
+	ASSERT_EQ(0, cr_find_page(im, len, (uintptr_t)region + flip, NULL, &data_off));
+	im[data_off + flip % 4096] ^= 0xff;
+	EXPECT_EQ(0, restores_with_region(_metadata, self, im, len, flip))
+		TH_LOG("CHECKPOINT_NO_PAGE_CSUM image");
+	free(im);
+
+	im = malloc(self->len);
+	memcpy(im, self->img, self->len);
+	ASSERT_EQ(0, cr_find_page(im, self->len, (uintptr_t)region + flip, &rec_off, &data_off));
+	p = (void *)(im + rec_off);
+	p->flags |= CR_PAGES_NO_CSUM;
+	p->data_csum = 0;
+	ASSERT_EQ(0, cr_fix_tail_keep_csum(im, self->len));
+	im[data_off + flip % 4096] ^= 0xff;
+	EXPECT_EQ(0, restores_with_region(_metadata, self, im, self->len, flip))
+		TH_LOG("good image, that PAGES record made CR_PAGES_NO_CSUM");
+	free(im);
 }
 
 /* Record headers of a middle record: type and length. */
@@ -266,12 +836,10 @@ TEST_F(img, hostile_fields)
 	v->start = ((struct cr_hdr_vma *)rec_of(self, CR_HDR_VMA, 0))->start;
 	REFUSED(EBADMSG, "overlaps");
 
+	/* (a PAGES record's count and length: bad_pages_records) */
 	FRESH(CR_HDR_PAGES, pg, 0);
 	((uint64_t *)(pg + 1))[0] = 0x1000;
 	REFUSED(EBADMSG, "outside its area");
-	FRESH(CR_HDR_PAGES, pg, 0);
-	pg->nr += 1;
-	REFUSED(EBADMSG, "pages in");
 
 	FRESH(CR_HDR_FD, fd, 0);
 	fd->file_tag = 999;

@@ -177,22 +177,21 @@ static int workload_pattern(void *arg)
 
 /*
  * Is the image in @path complete: a head first, every record sound, a
- * tail whose count, length and checksum match, nothing after it?  0 or
- * -1 with what is wrong in @why.
+ * tail whose count, length and checksum match, the page data after it as
+ * long as the records say and matching their checksums, nothing after
+ * them (cr_image_check())?  0 or -1 with what is wrong in @why.
  */
 static int image_complete(const char *path, char *why, size_t len)
 {
-	const struct cr_hdr *h;
-	const struct cr_hdr_tail *t;
-	struct cr_xxh64 s;
-	uint64_t n = 0, off = 0;
 	struct stat st;
 	uint8_t *img;
-	int fd, ret = -1;
+	int fd, ret;
 
 	fd = open(path, O_RDONLY);
 	if (fd < 0 || fstat(fd, &st)) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	if (st.st_size < (off_t)sizeof(struct cr_hdr_head)) {
@@ -206,43 +205,7 @@ static int image_complete(const char *path, char *why, size_t len)
 		snprintf(why, len, "mmap: %s", strerror(errno));
 		return -1;
 	}
-	h = (const void *)img;
-	if (h->type != CR_HDR_HEAD || memcmp(h + 1, CR_IMAGE_MAGIC, 8)) {
-		snprintf(why, len, "no head record");
-		goto out;
-	}
-	/* find the tail first: only a claimed-complete image is hashed */
-	for (off = 0; off + sizeof(*h) <= (uint64_t)st.st_size; off += h->len, n++) {
-		h = (const void *)(img + off);
-		if (h->len < sizeof(*h) || h->len % 8 || h->len > CR_RECORD_MAX ||
-		    off + h->len > (uint64_t)st.st_size || h->type >= CR_HDR_TYPE_MAX) {
-			snprintf(why, len, "record %llu (type %u, %u bytes) at %#llx is cut or bad",
-				 (unsigned long long)n, h->type, h->len, (unsigned long long)off);
-			goto out;
-		}
-		if (h->type == CR_HDR_TAIL)
-			break;
-	}
-	if (off + sizeof(*h) > (uint64_t)st.st_size) {
-		snprintf(why, len, "no tail after %llu records, %lld bytes", (unsigned long long)n,
-			 (long long)st.st_size);
-		goto out;
-	}
-	t = (const void *)h;
-	cr_xxh64_reset(&s);
-	cr_xxh64_update(&s, img, off);
-	if (t->h.len != sizeof(*t) || off + sizeof(*t) != (uint64_t)st.st_size)
-		snprintf(why, len, "tail of %u bytes at %#llx in %lld bytes", t->h.len,
-			 (unsigned long long)off, (long long)st.st_size);
-	else if (t->records != n || t->bytes != off)
-		snprintf(why, len, "tail says %llu records, %llu bytes; there are %llu, %llu",
-			 (unsigned long long)t->records, (unsigned long long)t->bytes,
-			 (unsigned long long)n, (unsigned long long)off);
-	else if (t->checksum != cr_xxh64_digest(&s))
-		snprintf(why, len, "checksum mismatch");
-	else
-		ret = 0;
-out:
+	ret = cr_image_check(img, st.st_size, why, len);
 	munmap(img, st.st_size);
 	return ret;
 }
@@ -306,38 +269,28 @@ static int finish(pid_t pid, const char *comm, int ms)
 }
 
 /*
- * The word at @addr in the image @path (its PAGES records), for what the
- * restored process starts from.  0 or -1.
+ * The word at @addr in the image @path (the page data of its PAGES
+ * records), for what the restored process starts from.  0 or -1.
  */
 static int image_word(const char *path, uint64_t addr, uint64_t *val)
 {
-	uint64_t page = addr & ~4095ULL, off = 0;
 	int fd = open(path, O_RDONLY), ret = -1;
-	const struct cr_hdr *h;
+	uint64_t data_off;
 	struct stat st;
 	uint8_t *img;
 
-	if (fd < 0 || fstat(fd, &st))
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (img == MAP_FAILED)
 		return -1;
-	for (; off + sizeof(*h) <= (uint64_t)st.st_size && ret; off += h->len) {
-		const struct cr_hdr_pages *pg = (const void *)(img + off);
-		const uint64_t *a = (const uint64_t *)(pg + 1);
-
-		h = &pg->h;
-		if (h->len < sizeof(*h) || off + h->len > (uint64_t)st.st_size)
-			break;
-		if (h->type != CR_HDR_PAGES)
-			continue;
-		for (unsigned int i = 0; i < pg->nr; i++)
-			if (a[i] == page) {
-				memcpy(val, (uint8_t *)(a + pg->nr) + i * 4096UL + (addr - page),
-				       sizeof(*val));
-				ret = 0;
-			}
+	if (!cr_find_page(img, st.st_size, addr, NULL, &data_off) && (addr & 4095) <= 4096 - 8) {
+		memcpy(val, img + data_off + (addr & 4095), sizeof(*val));
+		ret = 0;
 	}
 	munmap(img, st.st_size);
 	return ret;
@@ -733,41 +686,34 @@ TEST_F_TIMEOUT(st, thaw_during_capture, 60)
 
 /*
  * Copy the image @src to @dst with the page at @addr (page @idx of the
- * pattern) holding generation @gen, the tail recomputed: a torn image.
+ * pattern) holding generation @gen, the data_csum of its PAGES record and
+ * the tail recomputed: a torn image.
  */
 static int image_tear(const char *src, const char *dst, uint64_t addr, unsigned long idx,
 		      uint64_t gen)
 {
 	int fd = open(src, O_RDONLY), ret = -1;
-	size_t off = 0, len;
+	uint64_t data_off, *data;
 	struct stat st;
 	uint8_t *img;
+	size_t len;
 
-	if (fd < 0 || fstat(fd, &st))
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	len = st.st_size;
 	img = malloc(len);
-	if (read(fd, img, len) != (ssize_t)len)
+	if (!img || read(fd, img, len) != (ssize_t)len)
 		len = 0;
 	close(fd);
-	while (off + sizeof(struct cr_hdr) <= len) {
-		struct cr_hdr_pages *pg = (void *)(img + off);
-		uint64_t *a = (uint64_t *)(pg + 1), *data;
-
-		if (pg->h.len < sizeof(struct cr_hdr) || off + pg->h.len > len)
-			break;
-		for (unsigned int i = 0; pg->h.type == CR_HDR_PAGES && i < pg->nr; i++) {
-			if (a[i] != addr)
-				continue;
-			data = (uint64_t *)((uint8_t *)(a + pg->nr) + i * 4096UL);
-			for (unsigned int j = 0; j < 512; j++)
-				data[j] = pval(gen, idx, j);
-			ret = 0;
-		}
-		off += pg->h.len;
-	}
-	if (!ret)
+	if (len && !cr_find_page(img, len, addr, NULL, &data_off) && !(addr & 4095)) {
+		data = (uint64_t *)(img + data_off);
+		for (unsigned int j = 0; j < 512; j++)
+			data[j] = pval(gen, idx, j);
 		ret = cr_fix_tail(img, len);
+	}
 	fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (!ret && (fd < 0 || write(fd, img, len) != (ssize_t)len))
 		ret = -1;

@@ -11,7 +11,7 @@ check() { name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; return 1
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..24"
+echo "1..25"
 rm -rf $dir && mkdir -p $dir
 
 pid=$(ckpt-run -d --no-init -- cr-counter $dir/log)
@@ -24,6 +24,14 @@ check "ckptinfo accepts the image" grep -q 'checksum [0-9a-f]* ok' $dir/info
 ckptinfo --json $dir/img > $dir/json
 recs=$(grep -c '"index"' $dir/json)
 check "ckptinfo --json lists every record" sh -c "head -n1 $dir/json | grep -q '^\[' && tail -n1 $dir/json | grep -q '^\]' && grep -q \"records:    $recs \" $dir/info"
+checkpoint -N -o $dir/nocsum "$pid" 2> $dir/err
+rc=$?
+ckptinfo $dir/nocsum > $dir/info.nocsum 2>&1
+check "checkpoint -N: no PAGES record has a page data checksum, as ckptinfo sees it" \
+	eval 'test $rc -eq 0 &&
+	grep -q "^page data: .*: 0 checksums ok, [1-9][0-9]* without a checksum$" $dir/info.nocsum &&
+	grep -q "^page data: .*: [1-9][0-9]* checksums* ok, 0 without a checksum$" $dir/info' ||
+	diag $dir/err $dir/info.nocsum
 kill -9 "$pid"
 sleep 0.3
 echo marker >> $dir/log
