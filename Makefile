@@ -6,6 +6,7 @@ EXTRA ?=
 CMD ?=
 N ?=
 SEED ?=
+BENCH_JSON ?=
 
 .PHONY: all check demo bench fuzz kernel vm-run checkpatch clean help
 
@@ -22,9 +23,9 @@ check:
 demo:
 	@$(H)/demo.sh
 
-## make bench     checkpoint/restart figures beside memcpy bandwidth
+## make bench [BENCH_JSON=file]   our checkpoint/restart beside CRIU, memcpy, fork
 bench:
-	@$(H)/bench.sh
+	@BENCH_JSON='$(if $(BENCH_JSON),$(abspath $(BENCH_JSON)))' $(H)/bench.sh
 
 ## make fuzz N=cases [SEED=s]   fuzz restart() in the test guest, kept cases in build/fuzz/
 fuzz: kernel

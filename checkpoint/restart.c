@@ -1078,10 +1078,14 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 		if (!r || r->h->type != CR_HDR_TAIL)
 			ret = cr_rec_err(ctx, -EBADMSG, "unexpected record after the last task");
 	}
-	if (!ret && ((const struct cr_hdr_tail *)r->h)->data_bytes != ctx->data_pages * PAGE_SIZE)
-		ret = cr_rec_err(ctx, -EBADMSG, "%llu bytes of page data, the PAGES records have %llu",
-				 ((const struct cr_hdr_tail *)r->h)->data_bytes,
-				 ctx->data_pages * PAGE_SIZE);
+	if (!ret) {
+		u64 data_bytes = ((const struct cr_hdr_tail *)r->h)->data_bytes;
+
+		if (data_bytes != ctx->data_pages * PAGE_SIZE)
+			ret = cr_rec_err(ctx, -EBADMSG,
+					 "%llu bytes of page data, the PAGES records have %llu",
+					 data_bytes, ctx->data_pages * PAGE_SIZE);
+	}
 	if (!ret)
 		ret = cr_check_socks(ctx);
 	if (!ret)

@@ -291,7 +291,8 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
  *	container), CHECKPOINT_LEAVE_FROZEN (stay frozen after success),
  *	CHECKPOINT_KILL (kill the tasks once the image is written),
  *	CHECKPOINT_SOCK_DISCONNECT (save a unix socket connected outside
- *	the container as if its peer had crashed: restart gives a reset)
+ *	the container as if its peer had crashed: restart gives a reset),
+ *	CHECKPOINT_NO_PAGE_CSUM (no checksum of the memory contents)
  *
  * The container's cgroup is frozen while every task of it is captured
  * and thawed after (left frozen if it was frozen before).

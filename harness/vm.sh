@@ -2,12 +2,14 @@
 # Boot the test kernel under QEMU (TCG, no KVM), run a shell command as
 # root in the guest and report.
 #
-#   vm.sh [-n NAME] [-t SECONDS] [-x DIR] [-a APPEND] [-q] -- COMMAND
+#   vm.sh [-n NAME] [-t SECONDS] [-x DIR] [-a APPEND] [-i CPIO] [-q] -- COMMAND
 #
 #   -n NAME     run directory under build/runs (default: vm)
 #   -t SECONDS  the whole guest is killed after this long (default 600)
 #   -x DIR      files of DIR are in the guest at /extra
 #   -a APPEND   more kernel command line
+#   -i CPIO     append this archive to the guest's initramfs (repeatable;
+#               make bench adds CRIU this way)
 #   -q          do not copy the command's output to stdout
 #
 # Exit status: the command's own; 125 if the guest did not finish
@@ -16,11 +18,12 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-name=vm timeout=600 extra= append= quiet=0
-while getopts n:t:x:a:q o; do
+name=vm timeout=600 extra= append= quiet=0 cpios=()
+while getopts n:t:x:a:i:q o; do
 	case $o in
 	n) name=$OPTARG ;; t) timeout=$OPTARG ;; x) extra=$OPTARG ;;
 	a) append=$OPTARG ;; q) quiet=1 ;;
+	i) [ -f "$OPTARG" ] || die "no archive $OPTARG"; cpios+=("$OPTARG") ;;
 	*) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
@@ -40,7 +43,7 @@ if [ -n "$extra" ]; then
 fi
 printf '#!/bin/sh\ncd /extra 2>/dev/null || cd /\n%s\n' "$cmd" > "$run/root/run.sh"
 (cd "$run/root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$run/run.cpio"
-cat "$BUILD/initramfs.cpio" "$run/run.cpio" > "$run/initrd.cpio"
+cat "$BUILD/initramfs.cpio" ${cpios[@]+"${cpios[@]}"} "$run/run.cpio" > "$run/initrd.cpio"
 : > "$run/out.log"
 
 kunit=${CR_KUNIT_FILTER-kunit.filter=module!=harness_test}

@@ -853,7 +853,7 @@ static pmd_t *cr_pmd_alloc(struct mm_struct *mm, unsigned long addr)
 static int cr_map_page(struct vm_area_struct *vma, unsigned long addr, struct folio *folio)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the page table's lock */
 	pmd_t *pmd;
 	pte_t *pte, entry;
 

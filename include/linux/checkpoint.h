@@ -50,6 +50,7 @@ struct cr_chunk {
  * @chunks: the chain, oldest first
  * @cur: chunk that cr_hbuf_get() carves from
  * @total: bytes handed out over all chunks (stream bytes, checkpoint)
+ * @allocated: bytes of all chunks, for the statistics
  * @first_size: size of the first chunk
  * @max_chunk: chunks never grow beyond this (a single larger request
  *	still gets a chunk of its own)

@@ -5,7 +5,8 @@
  * left untouched), every general register and the SSE/AVX registers set
  * in asm before the checkpoint, TLS and the fs/gs bases, files (offset,
  * contents, shared offsets, flags), cwd, umask, signal handlers and mask,
- * and system calls interrupted by the checkpoint.
+ * and system calls interrupted by the checkpoint; and that restart holds
+ * no page data in kernel memory, even when it reads from a pipe.
  */
 #include <asm/prctl.h>
 #include <cpuid.h>
@@ -21,6 +22,7 @@
 #define DATA_SIZE	(64UL << 10)
 #define DATA_POS	12345
 #define GS_BASE		0x7f0012345000UL
+#define BIG_SIZE	(64UL << 20)
 
 struct wl {
 	uint64_t seed;
@@ -526,6 +528,111 @@ TEST_F_TIMEOUT(cr, not_pid1_gets_its_pid_back, 120)
 	ASSERT_EQ(0, cr_wait_exit(rinit));
 	ASSERT_LT(0, cr_read_str(CR_TEST_DIR "/results", buf, sizeof(buf)));
 	EXPECT_STREQ("2 1\n", buf);	/* its own pid back, the new init its parent */
+}
+
+/* 64 MiB of patterned memory; on SIGUSR1, the bytes that differ. */
+static int workload_big(void *arg)
+{
+	struct sigaction sa = { .sa_sigaction = on_usr1, .sa_flags = SA_SIGINFO };
+	uint64_t seed = *(uint64_t *)arg;
+	char buf[64];
+	uint8_t *p;
+
+	cr_quiet_fds();
+	sigaction(SIGUSR1, &sa, NULL);
+	p = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	cr_pattern(p, BIG_SIZE, seed, 0);
+	cr_write_str(CR_TEST_DIR "/ready", "1");
+	while (!usr1_hits)
+		pause();
+	snprintf(buf, sizeof(buf), "%ld\n", cr_mismatch(p, BIG_SIZE, seed, 0));
+	cr_write_str(CR_TEST_DIR "/results", buf);
+	return 0;
+}
+
+/* The value of @key in the "restart" line of /sys/kernel/checkpoint/stats. */
+static long long restart_stat(const char *key)
+{
+	char buf[1024], pat[64], *line, *p;
+	int fd = open("/sys/kernel/checkpoint/stats", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	line = strstr(buf, "restart ");
+	if (!line)
+		return -1;
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(line, pat);
+	if (!p || (strchr(line, '\n') && p > strchr(line, '\n')))
+		return -1;
+	return strtoll(p + strlen(pat), NULL, 10);
+}
+
+/*
+ * Restart from a pipe, so that nothing can be read twice or mapped: the
+ * restored memory is right, and restart held the records only (8 bytes
+ * a page and their chunks), not the 64 MiB of page data.
+ */
+TEST_F_TIMEOUT(cr, page_data_streamed_not_held, 200)
+{
+	uint64_t seed = 0x5eed0f64;
+	long long kmem, pages;
+	off_t size;
+	char buf[64];
+	pid_t pid, rpid, feeder;
+	int fds[2], status;
+
+	pid = cr_start(self->cg, workload_big, &seed);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, cr_wait_file(CR_TEST_DIR "/ready", 60000));
+	ASSERT_EQ(0, cr_checkpoint(pid, self->img, self->why, sizeof(self->why)))
+		TH_LOG("checkpoint: %s", self->why);
+	cr_kill_wait(pid);
+	size = cr_file_size(self->img);
+	ASSERT_LT((off_t)BIG_SIZE, size);
+
+	ASSERT_EQ(0, pipe(fds));
+	feeder = fork();
+	ASSERT_LE(0, feeder);
+	if (feeder == 0) {
+		int img = open(self->img, O_RDONLY);
+		static char chunk[1 << 16];
+		ssize_t n;
+
+		close(fds[0]);
+		while (img >= 0 && (n = read(img, chunk, sizeof(chunk))) > 0)
+			if (write(fds[1], chunk, n) != n)
+				_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	ASSERT_EQ(0, cr_restart_fd(self->cg, fds[0], &rpid, self->why, sizeof(self->why)))
+		TH_LOG("restart: %s", self->why);
+	close(fds[0]);
+	ASSERT_EQ(feeder, waitpid(feeder, &status, 0));
+	EXPECT_EQ(0, status);
+
+	kmem = restart_stat("kmem_peak");
+	pages = restart_stat("pages");
+	TH_LOG("restart from a pipe: %lld pages, %lld bytes of kernel memory for an image of %lld bytes",
+	       pages, kmem, (long long)size);
+	EXPECT_LE((long long)(BIG_SIZE / 4096), pages);
+	EXPECT_LT(0, kmem);
+	/* the records of 64 MiB are 128 KiB; their chunks at most 2 MiB */
+	EXPECT_GT(4LL << 20, kmem);
+
+	ASSERT_EQ(0, kill(rpid, SIGUSR1));
+	ASSERT_EQ(0, cr_wait_exit(rpid));
+	ASSERT_LT(0, cr_read_str(CR_TEST_DIR "/results", buf, sizeof(buf)));
+	EXPECT_STREQ("-1\n", buf);	/* no byte differs */
 }
 
 TEST_HARNESS_MAIN
