@@ -906,8 +906,10 @@ static int cr_place_pages(struct cr_ctx *ctx, const u64 *addr, struct folio **fo
 				folios[i] = NULL;
 				continue;
 			}
-			if (ret != -EEXIST)
+			if (ret != -EEXIST) {
+				cr_err(ctx, ret, "cannot map page %#llx", addr[i]);
 				break;
+			}
 			ret = 0;
 		}
 	}
