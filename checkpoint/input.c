@@ -416,8 +416,13 @@ const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen)
  * restart makes.  A stream must be read in order: @off is where the
  * previous read ended.
  *
+ * A signal that is not fatal, a freeze, or a non-blocking stream without
+ * data yet make it wait and read again, as it runs past the point of no
+ * return.
+ *
  * Return: 0, or -ENODATA (the image ends first), -EBADMSG (out of
- * order), -EINTR or the read error, with the reason recorded.
+ * order), -EINTR (a fatal signal), -EINVAL (more than CR_DATA_BATCH
+ * pages) or the read error, with the reason recorded.
  */
 int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int nr)
 {
@@ -445,11 +450,22 @@ int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int 
 			break;
 		}
 		n = vfs_iter_read(ctx->file, &it, ctx->ppos ? &pos : NULL, 0);
-		/* Restarting the call would start over mid-image. */
+		/*
+		 * Past the point of no return: a signal that is not fatal
+		 * (the restored tasks' own are set later), a freeze request,
+		 * or a non-blocking stream that has no data yet only delay
+		 * the read.  The signal is dropped, as cr_create() does.
+		 */
 		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
-		    n == -ERESTART_RESTARTBLOCK) {
-			ret = -EINTR;
-			break;
+		    n == -ERESTART_RESTARTBLOCK || n == -EAGAIN) {
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			cr_drop_signals();
+			if (n == -EAGAIN || signal_pending(current))
+				schedule_timeout_killable(msecs_to_jiffies(1));
+			continue;
 		}
 		if (n < 0) {
 			ret = cr_err(ctx, n, "reading page data at offset %#llx failed",

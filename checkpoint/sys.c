@@ -194,7 +194,9 @@ static struct cr_ctx *cr_ctx_alloc(struct file *file, unsigned long flags,
 	ctx->flags = flags;
 	ctx->restart = restart;
 	ctx->file = get_file(file);
-	ctx->ppos = (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
+	/* A file that cannot seek (a tty, a FIFO-like device) is a stream too. */
+	ctx->ppos = (file->f_mode & FMODE_STREAM) || !(file->f_mode & FMODE_LSEEK) ?
+		    NULL : &file->f_pos;
 	ctx->pos = ctx->ppos ? *ctx->ppos : 0;
 	ctx->start_pos = ctx->pos;
 	ctx->max_image = cr_restart_max_image();
@@ -390,8 +392,9 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch
  *		(of the records, or of the page data: the container is
  *		killed);
- *  -ENODATA	truncated image (in its page data of a stream: the
- *		container is killed);
+ *  -ENODATA	truncated image (in its page data, which a stream, a
+ *		device or a file truncated meanwhile only shows past the
+ *		point of no return: the container is killed, see above);
  *  -EOPNOTSUPP	the image needs something this kernel or CPU lacks, or
  *		sharing between tasks that restart cannot rebuild;
  *  -ENOENT, -EACCES, -ESTALE, ...	a file of the image cannot be
@@ -484,6 +487,9 @@ static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	typeof(cr_last) last;
 	int len = 0, k;
 
+	/* the host's administrator's: not root of a container's own */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	spin_lock(&cr_last_lock);
 	memcpy(last, cr_last, sizeof(last));
 	spin_unlock(&cr_last_lock);

@@ -24,6 +24,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/oom.h>
 #include <linux/pagewalk.h>
 #include <linux/pkeys.h>
 #include <linux/sched/mm.h>
@@ -337,6 +338,8 @@ static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 		return 0;
 	w->file = vi->kind == CR_VMA_FILE;
 	while (start < vi->end) {
+		unsigned int i, nr_runs;
+		struct cr_page_run *run;
 		struct cr_hdr_pages *h;
 		size_t len;
 
@@ -345,7 +348,10 @@ static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			return ret;
 		if (!w->nr)
 			continue;
-		len = sizeof(*h) + w->nr * sizeof(u64);
+		for (nr_runs = 1, i = 1; i < w->nr; i++)
+			if (w->addrs[i] != w->addrs[i - 1] + PAGE_SIZE)
+				nr_runs++;
+		len = sizeof(*h) + nr_runs * sizeof(*run);
 		h = cr_rec_get(ctx, CR_HDR_PAGES, len, 0, tag);
 		if (!h) {
 			while (w->nr)
@@ -353,11 +359,21 @@ static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			return -ENOMEM;
 		}
 		h->nr = w->nr;
+		h->nr_runs = nr_runs;
 		if (ctx->flags & CHECKPOINT_NO_PAGE_CSUM)
 			h->flags = CR_PAGES_NO_CSUM;
 		else
 			h->data_csum = cr_pages_csum(ctx, w->pages, w->nr);
-		memcpy(h + 1, w->addrs, w->nr * sizeof(u64));
+		run = (struct cr_page_run *)(h + 1);
+		run->addr = w->addrs[0];
+		run->nr = 1;
+		for (i = 1; i < w->nr; i++) {
+			if (w->addrs[i] != w->addrs[i - 1] + PAGE_SIZE) {
+				run++;
+				run->addr = w->addrs[i];
+			}
+			run->nr++;
+		}
 		cr_hbuf_put(ctx, len);
 		ret = cr_pgarr_queue(ctx, w->pages, w->nr);
 		if (ret)
@@ -551,31 +567,49 @@ static int cr_read_vma_pages(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 	while ((r = cr_peek_rec(ctx)) && r->h->type == CR_HDR_PAGES &&
 	       r->h->ptag == v->h.tag) {
 		const struct cr_hdr_pages *p;
-		const u64 *addr;
+		const struct cr_page_run *run;
 		unsigned int i;
+		u64 sum;
 
 		p = cr_read_rec(ctx, CR_HDR_PAGES, sizeof(*p));
 		if (IS_ERR(p))
 			return PTR_ERR(p);
 		if (v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE)
 			return cr_rec_err(ctx, -EBADMSG, "pages for a vdso area");
-		if (!p->nr || p->nr > CR_PAGES_MAX ||
-		    p->h.len != sizeof(*p) + (u64)p->nr * sizeof(u64))
+		if (!p->nr || p->nr > CR_PAGES_MAX || !p->nr_runs || p->nr_runs > p->nr ||
+		    p->h.len != sizeof(*p) + (u64)p->nr_runs * sizeof(*run))
 			return cr_rec_err(ctx, -EBADMSG, "%u pages in %u bytes", p->nr, p->h.len);
-		if ((p->flags & ~CR_PAGES_FLAGS_ALL) ||
+		if ((p->flags & ~CR_PAGES_FLAGS_ALL) || p->__pad ||
 		    ((p->flags & CR_PAGES_NO_CSUM) && p->data_csum))
 			return cr_rec_err(ctx, -EBADMSG, "unknown flags %#x", p->flags);
-		addr = (const u64 *)(p + 1);
-		for (i = 0; i < p->nr; i++) {
-			if (!PAGE_ALIGNED(addr[i]) || addr[i] < v->start || addr[i] >= v->end)
+		run = (const struct cr_page_run *)(p + 1);
+		for (i = 0, sum = 0; i < p->nr_runs; i++, run++) {
+			if (!PAGE_ALIGNED(run->addr) || !run->nr || run->nr > p->nr ||
+			    run->addr < v->start || run->addr >= v->end ||
+			    run->nr > (v->end - run->addr) >> PAGE_SHIFT)
 				return cr_rec_err(ctx, -EBADMSG,
-						  "page %#llx outside its area %#llx-%#llx",
-						  addr[i], v->start, v->end);
-			if (addr[i] < last || (last && addr[i] == last))
-				return cr_rec_err(ctx, -EBADMSG, "page %#llx out of order",
-						  addr[i]);
-			last = addr[i] + 1;
+						  "run %u: %llu pages at %#llx outside its area %#llx-%#llx",
+						  i, run->nr, run->addr, v->start, v->end);
+			/*
+			 * Ascending; within a record apart from the previous
+			 * run (a writer merges touching ones), the first one
+			 * may touch the previous record's last.
+			 */
+			if (run->addr < last || (i && run->addr == last))
+				return cr_rec_err(ctx, -EBADMSG, "run %u at %#llx out of order",
+						  i, run->addr);
+			last = run->addr + run->nr * PAGE_SIZE;
+			sum += run->nr;
+			/* a private copy beyond the file's end could not be reached */
+			if (rv->file &&
+			    v->pgoff + ((last - v->start) >> PAGE_SHIFT) >
+			    DIV_ROUND_UP(i_size_read(file_inode(rv->file)), PAGE_SIZE))
+				return cr_rec_err(ctx, -ESTALE,
+						  "page %#llx is beyond the end of %pD", last - PAGE_SIZE,
+						  rv->file);
 		}
+		if (sum != p->nr)
+			return cr_rec_err(ctx, -EBADMSG, "%u pages in runs of %llu", p->nr, sum);
 		ctx->data_pages += p->nr;
 		rv->nr_pages_recs++;
 	}
@@ -848,7 +882,8 @@ static pmd_t *cr_pmd_alloc(struct mm_struct *mm, unsigned long addr)
  * a file area: its private copy).  Called with the mmap lock read-held.
  *
  * Return: 0, -EEXIST if something is mapped there already (a huge page
- * or a page: the caller writes through the mapping instead), -ENOMEM.
+ * or a page: the caller writes through the mapping instead), -ENOMEM,
+ * -EFAULT if the OOM reaper took the address space.
  */
 static int cr_map_page(struct vm_area_struct *vma, unsigned long addr, struct folio *folio)
 {
@@ -865,6 +900,11 @@ static int cr_map_page(struct vm_area_struct *vma, unsigned long addr, struct fo
 	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	if (!pte)
 		return -EEXIST;		/* a huge page now */
+	/* the OOM reaper took the address space meanwhile, as in a fault */
+	if (unlikely(check_stable_address_space(mm))) {
+		pte_unmap_unlock(pte, ptl);
+		return -EFAULT;
+	}
 	if (!pte_none(ptep_get(pte))) {
 		pte_unmap_unlock(pte, ptl);
 		return -EEXIST;
@@ -965,62 +1005,83 @@ static int cr_alloc_pages(const u64 *addr, struct folio **folios, struct page **
 }
 
 /*
+ * Read @nr saved pages from the page data at @off into new pages, add
+ * them to @csum, and put them at @addr.
+ */
+static int cr_fill_pages(struct cr_ctx *ctx, const u64 *addr, unsigned int nr, u64 off,
+			 struct xxh64_state *csum)
+{
+	struct folio *folios[CR_DATA_BATCH];
+	struct page *pages[CR_DATA_BATCH];
+	unsigned int i;
+	u64 t0;
+	int ret;
+
+	ret = cr_alloc_pages(addr, folios, pages, nr);
+	if (ret)
+		return cr_err(ctx, ret, "cannot allocate the pages from %#llx", addr[0]);
+	ret = cr_read_data(ctx, off, pages, nr);
+	t0 = ktime_get_ns();
+	for (i = 0; !ret && i < nr; i++) {
+		if (csum) {
+			void *va = kmap_local_page(pages[i]);
+
+			xxh64_update(csum, va, PAGE_SIZE);
+			kunmap_local(va);
+		}
+		/* stores to the page seen before its pte */
+		__folio_mark_uptodate(folios[i]);
+	}
+	ctx->st.hash_ns += ktime_get_ns() - t0;
+	if (ret) {
+		for (i = 0; i < nr; i++)
+			folio_put(folios[i]);
+		return ret;
+	}
+	t0 = ktime_get_ns();
+	ret = cr_place_pages(ctx, addr, folios, nr);
+	ctx->st.map_ns += ktime_get_ns() - t0;
+	return ret;
+}
+
+/*
  * Read the saved pages of an area (writable now: cr_map_vma()) from the
  * page data into new pages, check each record's checksum, and map the
  * pages where they belong: one copy, no page fault, no page zeroed.
  */
 static int cr_fill_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 {
-	struct folio *folios[CR_DATA_BATCH];
-	struct page *pages[CR_DATA_BATCH];
-	u64 off = rv->data_off;
+	u64 off = rv->data_off, addr[CR_DATA_BATCH];
 	unsigned int r;
 
 	for (r = 0; r < rv->nr_pages_recs; r++) {
 		const struct cr_hdr_pages *p = (const void *)ctx->recs[rv->first_pages + r].h;
-		const u64 *addr = (const u64 *)(p + 1);
+		const struct cr_page_run *run = (const void *)(p + 1);
 		bool check = !(p->flags & CR_PAGES_NO_CSUM);
+		unsigned int ri = 0, n, done;
 		struct xxh64_state csum;
-		unsigned int i, j, n;
+		u64 rp = 0;
 		int ret;
 
 		xxh64_reset(&csum, 0);
-		for (i = 0; i < p->nr; i += n) {
-			u64 t0;
-
-			n = min_t(unsigned int, p->nr - i, CR_DATA_BATCH);
-			ret = cr_alloc_pages(addr + i, folios, pages, n);
-			if (ret)
-				return cr_err(ctx, ret, "cannot allocate the pages from %#llx",
-					      addr[i]);
-			ret = cr_read_data(ctx, off + (u64)i * PAGE_SIZE, pages, n);
-			t0 = ktime_get_ns();
-			for (j = 0; !ret && j < n; j++) {
-				if (check) {
-					void *va = kmap_local_page(pages[j]);
-
-					xxh64_update(&csum, va, PAGE_SIZE);
-					kunmap_local(va);
+		for (done = 0; done < p->nr; done += n) {
+			/* the next pages of the runs, CR_DATA_BATCH at most */
+			for (n = 0; n < CR_DATA_BATCH && done + n < p->nr; n++) {
+				if (rp == run[ri].nr) {
+					ri++;
+					rp = 0;
 				}
-				/* stores to the page seen before its pte */
-				__folio_mark_uptodate(folios[j]);
+				addr[n] = run[ri].addr + rp++ * PAGE_SIZE;
 			}
-			ctx->st.hash_ns += ktime_get_ns() - t0;
-			if (ret) {
-				for (j = 0; j < n; j++)
-					folio_put(folios[j]);
-				return ret;
-			}
-			t0 = ktime_get_ns();
-			ret = cr_place_pages(ctx, addr + i, folios, n);
-			ctx->st.map_ns += ktime_get_ns() - t0;
+			ret = cr_fill_pages(ctx, addr, n, off + (u64)done * PAGE_SIZE,
+					    check ? &csum : NULL);
 			if (ret)
 				return ret;
 		}
 		if (check && xxh64_digest(&csum) != p->data_csum)
 			return cr_err(ctx, -EBADMSG,
-				      "page data of record %zu (pages at %#llx-%#llx): checksum mismatch",
-				      rv->first_pages + r, addr[0], addr[p->nr - 1] + PAGE_SIZE);
+				      "page data of record %zu (%u pages from %#llx): checksum mismatch",
+				      rv->first_pages + r, p->nr, run[0].addr);
 		off += (u64)p->nr * PAGE_SIZE;
 		ctx->pages += p->nr;
 		cond_resched();

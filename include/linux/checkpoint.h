@@ -101,7 +101,7 @@ struct cr_rec {
  * @hash_ns: checkpoint: hashing page data, restart: checking it
  * @write_ns: checkpoint: writing to the image file
  * @data_ns: checkpoint: writing the page data, restart: reading it into
- *	the restored memory (page faults included)
+ *	new pages (mapping them is @map_ns)
  * @read_ns: restart: reading the records and checking their headers
  * @check_ns: restart: collecting and checking the records' contents,
  *	up to the first task created

@@ -32,7 +32,8 @@ static inline void cr_hdr_layout_checks(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_restart_block) != 40);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_mm) != 128);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_vma) != 56);
-	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) != 32);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) != 40);
+	BUILD_BUG_ON(sizeof(struct cr_page_run) != 16);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_file) != 56);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_fd) != 32);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_fs) != 24);

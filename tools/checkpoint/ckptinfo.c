@@ -25,14 +25,16 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: ckptinfo [--json] FILE\n"
 		"Check a checkpoint image (every record's type and length, the task tree\n"
-		"and the task records' order, the tail's record count and checksum, the\n"
-		"page data after the tail: where the tail says, as long as the PAGES\n"
-		"records say, zero padding before them, nothing after them, each PAGES\n"
-		"record's data against its checksum unless it has none) and print its\n"
-		"header, a summary of its records, memory and page data and its task tree\n"
-		"with a summary of each task's records; with --json, print every record as\n"
-		"a JSON object instead (the tree's with a \"tasks\" array, a PAGES record's\n"
-		"with the offset of its page data in the file).\n"
+		"and the task records' order, each PAGES record's page count and runs of\n"
+		"pages: inside its area, ascending and apart, adding up to its count; the\n"
+		"tail's record count and checksum, the page data after the tail: where the\n"
+		"tail says, as long as the PAGES records say, zero padding before them,\n"
+		"nothing after them, each PAGES record's data against its checksum unless\n"
+		"it has none) and print its header, a summary of its records, memory and\n"
+		"page data and its task tree with a summary of each task's records; with\n"
+		"--json, print every record as a JSON object instead (the tree's with a\n"
+		"\"tasks\" array, a PAGES record's with its \"runs\" and the offset of its\n"
+		"page data in the file).\n"
 		"Exit status: 0 for a good image, 1 for a bad one (the first problem is\n"
 		"printed), 2 on a usage error.\n");
 }
@@ -225,9 +227,20 @@ static void json_fields(const struct cr_hdr *h)
 	case CR_HDR_PAGES: {
 		const struct cr_hdr_pages *r = (const void *)h;
 
-		printf(", \"nr\": %u, \"flags\": \"%#x\", \"no_csum\": %s, \"data_csum\": \"%016" PRIx64 "\"",
+		uint32_t i;
+
+		printf(", \"nr\": %u, \"flags\": \"%#x\", \"no_csum\": %s, \"data_csum\": \"%016" PRIx64 "\""
+		       ", \"nr_runs\": %u, \"runs\": [",
 		       r->nr, r->flags, r->flags & CR_PAGES_NO_CSUM ? "true" : "false",
-		       (uint64_t)r->data_csum);
+		       (uint64_t)r->data_csum, r->nr_runs);
+		/* (checked: all nr_runs of them are in the record) */
+		for (i = 0; i < r->nr_runs; i++) {
+			struct cr_page_run run = cr_pages_run(r, i);
+
+			printf("%s{\"addr\": \"%#" PRIx64 "\", \"nr\": %" PRIu64 "}", i ? ", " : "",
+			       (uint64_t)run.addr, (uint64_t)run.nr);
+		}
+		printf("]");
 		/* where its pages are in the file, if the records lead to a tail */
 		if (json_data_offset)
 			printf(", \"data_offset\": %" PRIu64, json_data_offset + json_data_pos);
@@ -351,15 +364,18 @@ static int after_tasks_type(uint32_t type)
 
 /* The record counts from @off to the next TASK record or @end, in @count. */
 static size_t count_records(const uint8_t *img, size_t off, size_t end,
-			    uint64_t count[CR_HDR_TYPE_MAX], uint64_t *n, uint64_t *pages)
+			    uint64_t count[CR_HDR_TYPE_MAX], uint64_t *n, uint64_t *pages,
+			    uint64_t *runs)
 {
 	const struct cr_hdr *h = (const void *)(img + off);
 
 	do {
 		count[h->type]++;
 		(*n)++;
-		if (h->type == CR_HDR_PAGES)
+		if (h->type == CR_HDR_PAGES) {
 			*pages += ((const struct cr_hdr_pages *)h)->nr;
+			*runs += ((const struct cr_hdr_pages *)h)->nr_runs;
+		}
 		off += h->len;
 		h = (const void *)(img + off);
 	} while (off < end && h->type != CR_HDR_TASK);
@@ -381,12 +397,12 @@ static void print_counts(const uint64_t count[CR_HDR_TYPE_MAX])
  */
 static size_t print_task_records(const uint8_t *img, size_t off)
 {
-	uint64_t count[CR_HDR_TYPE_MAX] = {}, n = 0, pages = 0;
+	uint64_t count[CR_HDR_TYPE_MAX] = {}, n = 0, pages = 0, runs = 0;
 
-	off = count_records(img, off, after_tasks_off, count, &n, &pages);
+	off = count_records(img, off, after_tasks_off, count, &n, &pages, &runs);
 	printf("      %" PRIu64 " records (", n);
 	print_counts(count);
-	printf("), %" PRIu64 " pages\n", pages);
+	printf("), %" PRIu64 " pages in %" PRIu64 " run%s\n", pages, runs, runs == 1 ? "" : "s");
 	return off;
 }
 
@@ -432,9 +448,9 @@ static void print_tasks(const uint8_t *img, size_t off)
 		off = print_task_records(img, off);
 	}
 	if (off < tail_off) {
-		uint64_t count[CR_HDR_TYPE_MAX] = {}, n = 0, pages = 0;
+		uint64_t count[CR_HDR_TYPE_MAX] = {}, n = 0, pages = 0, runs = 0;
 
-		count_records(img, off, tail_off, count, &n, &pages);
+		count_records(img, off, tail_off, count, &n, &pages, &runs);
 		printf("  after the tasks: %" PRIu64 " records (", n);
 		print_counts(count);
 		printf(")\n");
@@ -448,8 +464,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	uint64_t count[CR_HDR_TYPE_MAX] = {}, idx = 0, pages = 0, no_csum = 0;
-	uint64_t no_file = 0, msg_bytes = 0, msg_fds = 0, data_offset, data_end;
+	uint64_t count[CR_HDR_TYPE_MAX] = {}, idx = 0, pages = 0, no_csum = 0, runs = 0;
+	uint64_t no_file = 0, msg_bytes = 0, msg_fds = 0, data_offset, data_end, last_run = 0;
+	const struct cr_hdr_vma *vma = NULL;	/* the area of the PAGES records that follow */
 	const struct cr_hdr_head *head;
 	const struct cr_hdr_tail *tail = NULL;
 	const char *wrong;
@@ -523,22 +540,23 @@ int main(int argc, char **argv)
 			return bad(idx, h, off, "image truncated inside the record");
 		if (idx && h->type == CR_HDR_HEAD)
 			return bad(idx, h, off, "a second head");
-		if (h->type == CR_HDR_PAGES) {
+		/* a PAGES record follows its area or another PAGES record of it */
+		if (h->type == CR_HDR_VMA) {
+			vma = (const void *)h;
+			last_run = 0;
+		} else if (h->type == CR_HDR_PAGES) {
 			const struct cr_hdr_pages *p = (const void *)h;
 
-			if (!p->nr || p->nr > CR_PAGES_MAX) {
-				snprintf(why, sizeof(why), "bad page count %u", p->nr);
+			if (!vma || h->ptag != vma->h.tag) {
+				snprintf(why, sizeof(why), "not after its area (ptag %u)", h->ptag);
 				return bad(idx, h, off, why);
 			}
-			if (h->len != sizeof(*p) + (uint64_t)p->nr * 8)
-				return bad(idx, h, off, "length does not match the page count");
-			if (p->flags & ~CR_PAGES_FLAGS_ALL) {
-				snprintf(why, sizeof(why), "unknown flags %#x", p->flags);
+			if (cr_pages_check(p, vma, head->page_size, &last_run, why, sizeof(why)))
 				return bad(idx, h, off, why);
-			}
-			if ((p->flags & CR_PAGES_NO_CSUM) && p->data_csum)
-				return bad(idx, h, off, "a data checksum with CR_PAGES_NO_CSUM");
 			no_csum += !!(p->flags & CR_PAGES_NO_CSUM);
+			runs += p->nr_runs;
+		} else {
+			vma = NULL;
 		}
 		if (h->type == CR_HDR_SOCK) {
 			const struct cr_hdr_sock *r = (const void *)h;
@@ -664,7 +682,8 @@ int main(int argc, char **argv)
 					snprintf(why, sizeof(why),
 						 "its page data at offset %#" PRIx64 " (%u page%s from %#"
 						 PRIx64 "): checksum mismatch", at, p->nr,
-						 p->nr == 1 ? "" : "s", cr_get64((const uint8_t *)(p + 1)));
+						 p->nr == 1 ? "" : "s",
+						 (uint64_t)cr_pages_run(p, 0).addr);
 					return bad(i, &p->h, o, why);
 				}
 			}
@@ -705,8 +724,8 @@ int main(int argc, char **argv)
 		if (count[i])
 			printf("%s%s %" PRIu64, c++ ? ", " : "", type_name(i), count[i]);
 	printf(")\n");
-	printf("memory:     %" PRIu64 " pages (%" PRIu64 " KiB)\n", pages,
-	       pages * head->page_size / 1024);
+	printf("memory:     %" PRIu64 " pages (%" PRIu64 " KiB) in %" PRIu64 " run%s\n",
+	       pages, pages * head->page_size / 1024, runs, runs == 1 ? "" : "s");
 	printf("page data:  %" PRIu64 " bytes at offset %#" PRIx64 ", %" PRIu64 " record%s: %"
 	       PRIu64 " checksum%s ok, %" PRIu64 " without a checksum\n", pages * head->page_size,
 	       data_offset, count[CR_HDR_PAGES], count[CR_HDR_PAGES] == 1 ? "" : "s",

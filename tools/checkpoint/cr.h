@@ -202,7 +202,8 @@ static inline const char *cr_type_name(uint32_t type)
  * The layout of an image (format version 6): the records up to the tail,
  * zero padding up to the page data at the first multiple of the head's
  * page_size after the tail, then the nr * page_size bytes of every PAGES
- * record, in record order.
+ * record, in record order (and in a record, run by run, address by
+ * address: a PAGES record is followed by nr_runs struct cr_page_run).
  */
 struct cr_layout {
 	uint32_t page_size;	/* the head's (4096 if the head has none that works) */
@@ -291,10 +292,30 @@ static inline int cr_pages_data(const uint8_t *img, size_t len, size_t rec_off,
 }
 
 /*
+ * The runs of the PAGES record @p (of at least sizeof(*p) bytes) that are
+ * in its h.len bytes: nr_runs of them, or fewer if it is too short.
+ */
+static inline uint32_t cr_pages_nr_runs(const struct cr_hdr_pages *p)
+{
+	uint64_t fit = (p->h.len - sizeof(*p)) / sizeof(struct cr_page_run);
+
+	return p->nr_runs < fit ? p->nr_runs : fit;
+}
+
+static inline struct cr_page_run cr_pages_run(const struct cr_hdr_pages *p, uint32_t i)
+{
+	struct cr_page_run r;
+
+	memcpy(&r, (const uint8_t *)(p + 1) + (size_t)i * sizeof(r), sizeof(r));
+	return r;
+}
+
+/*
  * The saved contents of the page holding user address @addr: 0 with the
  * offset of the page's data in the image in *@data_off (and of its PAGES
- * record in *@rec_off, if not NULL), or -1 if no PAGES record has it or
- * its data are not all in the @len bytes.
+ * record in *@rec_off, if not NULL), or -1 if no run of a PAGES record
+ * has it (among the first nr pages of its record) or its data are not
+ * all in the @len bytes.
  */
 static inline int cr_find_page(const uint8_t *img, size_t len, uint64_t addr,
 			       size_t *rec_off, uint64_t *data_off)
@@ -311,17 +332,23 @@ static inline int cr_find_page(const uint8_t *img, size_t len, uint64_t addr,
 		const struct cr_hdr_pages *p = (const struct cr_hdr_pages *)(img + o);
 
 		if (p->h.type == CR_HDR_PAGES && p->h.len >= sizeof(*p)) {
-			const uint8_t *a = (const uint8_t *)(p + 1);
-			uint32_t i;
+			uint32_t i, nr_runs = cr_pages_nr_runs(p);
+			uint64_t idx = 0;	/* of the run's first page in the record */
 
-			for (i = 0; i < p->nr && sizeof(*p) + 8 * (i + 1) <= p->h.len; i++) {
-				if (cr_get64(a + 8 * i) != page)
+			for (i = 0; i < nr_runs && idx < p->nr; i++) {
+				struct cr_page_run r = cr_pages_run(p, i);
+				uint64_t k;
+
+				if (page < r.addr || (page - r.addr) / lay.page_size >= r.nr) {
+					idx += r.nr;
 					continue;
-				if (at + (uint64_t)(i + 1) * lay.page_size > len)
+				}
+				k = idx + (page - r.addr) / lay.page_size;
+				if (k >= p->nr || at + (k + 1) * lay.page_size > len)
 					return -1;
 				if (rec_off)
 					*rec_off = o;
-				*data_off = at + (uint64_t)i * lay.page_size;
+				*data_off = at + k * lay.page_size;
 				return 0;
 			}
 			at += (uint64_t)p->nr * lay.page_size;
@@ -329,6 +356,74 @@ static inline int cr_find_page(const uint8_t *img, size_t len, uint64_t addr,
 		o += p->h.len;
 	}
 	return -1;
+}
+
+/*
+ * Check the PAGES record @p, whose h.len bytes are there, as restart()
+ * does: of an anonymous or file area, 1 to CR_PAGES_MAX pages in 1 to nr
+ * runs, h.len exactly that of its runs, known flags (no data_csum with
+ * CR_PAGES_NO_CSUM), __pad 0; every run of at least a page, page aligned,
+ * inside the area @v of the record, ascending and apart from the run
+ * before in the record (with a gap: a writer merges touching runs); the
+ * first run may touch the last run of the area's PAGES records before it
+ * (where a writer cut a run at CR_PAGES_MAX pages), which ends at *@last
+ * (0: none; updated), but not start before its end.  The pages of the
+ * runs add up to nr.  0, or -1 with what is wrong in @why (the kernel's
+ * words where it has them).
+ */
+static inline int cr_pages_check(const struct cr_hdr_pages *p, const struct cr_hdr_vma *v,
+				 uint32_t page_size, uint64_t *last, char *why, size_t wl)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	if (v->kind != CR_VMA_ANON && v->kind != CR_VMA_FILE) {
+		snprintf(why, wl, "pages for a vdso area (kind %u)", v->kind);
+		return -1;
+	}
+	if (p->h.len < sizeof(*p) || !p->nr || p->nr > CR_PAGES_MAX || !p->nr_runs ||
+	    p->nr_runs > p->nr ||
+	    p->h.len != sizeof(*p) + (uint64_t)p->nr_runs * sizeof(struct cr_page_run)) {
+		snprintf(why, wl, "%u pages in %u bytes (nr_runs %u)",
+			 p->h.len >= sizeof(*p) ? p->nr : 0, p->h.len,
+			 p->h.len >= sizeof(*p) ? p->nr_runs : 0);
+		return -1;
+	}
+	if (p->flags & ~CR_PAGES_FLAGS_ALL) {
+		snprintf(why, wl, "unknown flags %#x", p->flags);
+		return -1;
+	}
+	if (p->__pad) {
+		snprintf(why, wl, "padding %#x is not zero", p->__pad);
+		return -1;
+	}
+	if ((p->flags & CR_PAGES_NO_CSUM) && p->data_csum) {
+		snprintf(why, wl, "a data checksum with CR_PAGES_NO_CSUM");
+		return -1;
+	}
+	for (i = 0; i < p->nr_runs; i++) {
+		struct cr_page_run r = cr_pages_run(p, i);
+
+		if (r.addr % page_size || !r.nr || r.nr > p->nr || r.addr < v->start ||
+		    r.addr >= v->end || r.nr > (v->end - r.addr) / page_size) {
+			snprintf(why, wl, "run %u: %llu pages at %#llx outside its area %#llx-%#llx",
+				 i, (unsigned long long)r.nr, (unsigned long long)r.addr,
+				 (unsigned long long)v->start, (unsigned long long)v->end);
+			return -1;
+		}
+		if (r.addr < *last || (i && r.addr == *last)) {
+			snprintf(why, wl, "run %u at %#llx out of order (the run before ends at %#llx)",
+				 i, (unsigned long long)r.addr, (unsigned long long)*last);
+			return -1;
+		}
+		*last = r.addr + r.nr * page_size;
+		sum += r.nr;
+	}
+	if (sum != p->nr) {
+		snprintf(why, wl, "%u pages in runs of %llu", p->nr, (unsigned long long)sum);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -418,8 +513,9 @@ static inline uint8_t *cr_image_join(const uint8_t *recs, size_t rlen, const uin
 
 /*
  * Is the image of @len bytes at @img whole and sound, as checkpoint()
- * writes it: a head, records of sound lengths (PAGES records of
- * sizeof + 8 * nr bytes, known flags), a tail whose count, length and
+ * writes it: a head, records of sound lengths, every PAGES record right
+ * after its VMA (or another PAGES record of it) and sound
+ * (cr_pages_check()), a tail whose count, length and
  * checksum match, zero padding, page data where the tail says and as long
  * as the records say, matching every data_csum that is set, and nothing
  * after them?  0, or -1 with what is wrong in @why.
@@ -427,11 +523,13 @@ static inline uint8_t *cr_image_join(const uint8_t *recs, size_t rlen, const uin
 static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size_t wl)
 {
 	const struct cr_hdr_head *head = (const struct cr_hdr_head *)img;
+	const struct cr_hdr_vma *vma = NULL;	/* the area of the PAGES records that follow */
 	const struct cr_hdr_tail *t;
 	struct cr_layout lay;
 	struct cr_xxh64 s;
-	uint64_t at, i;
+	uint64_t at, i, last = 0;
 	size_t o = 0;
+	char w[192];
 
 	if (len < sizeof(*head) || head->h.type != CR_HDR_HEAD ||
 	    memcmp(head->magic, CR_IMAGE_MAGIC, 8)) {
@@ -455,16 +553,23 @@ static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size
 		}
 		if (h->type == CR_HDR_TAIL)
 			break;
-		if (h->type == CR_HDR_PAGES) {
+		if (h->type == CR_HDR_VMA) {
+			vma = h->len >= sizeof(*vma) ? (const struct cr_hdr_vma *)h : NULL;
+			last = 0;
+		} else if (h->type == CR_HDR_PAGES) {
 			const struct cr_hdr_pages *p = (const struct cr_hdr_pages *)h;
 
-			if (h->len < sizeof(*p) || h->len != sizeof(*p) + 8 * (uint64_t)p->nr ||
-			    (p->flags & ~CR_PAGES_FLAGS_ALL)) {
-				snprintf(why, wl, "PAGES record at %#zx: %u bytes, %u pages, flags %#x",
-					 o, h->len, h->len >= sizeof(*p) ? p->nr : 0,
-					 h->len >= sizeof(*p) ? p->flags : 0);
+			if (!vma || h->ptag != vma->h.tag) {
+				snprintf(why, wl, "PAGES record at %#zx: not after its area (ptag %u)",
+					 o, h->ptag);
 				return -1;
 			}
+			if (cr_pages_check(p, vma, head->page_size, &last, w, sizeof(w))) {
+				snprintf(why, wl, "PAGES record at %#zx: %s", o, w);
+				return -1;
+			}
+		} else {
+			vma = NULL;
 		}
 		o += h->len;
 	}
@@ -508,12 +613,8 @@ static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size
 
 		if (p->h.type != CR_HDR_PAGES)
 			continue;
-		if (p->flags & CR_PAGES_NO_CSUM) {
-			if (p->data_csum) {
-				snprintf(why, wl, "PAGES record at %#zx: a checksum and NO_CSUM", o);
-				return -1;
-			}
-		} else {
+		/* (no data_csum with CR_PAGES_NO_CSUM: cr_pages_check()) */
+		if (!(p->flags & CR_PAGES_NO_CSUM)) {
 			cr_xxh64_reset(&s);
 			cr_xxh64_update(&s, img + at, n);
 			if (cr_xxh64_digest(&s) != p->data_csum) {

@@ -351,15 +351,24 @@ struct cr_hdr_vma {
 
 /*
  * struct cr_hdr_pages - pages of the VMA whose tag is ptag
- * Followed by @nr __u64 page addresses, ascending.  Their contents are
- * in the page data after the tail (nr * page_size bytes, in the order of
- * the PAGES records).
+ * Followed by @nr_runs struct cr_page_run, ascending, each ending before
+ * the next one starts (with a gap): @nr pages in all.  Their contents
+ * are in the page data after the tail (nr * page_size bytes, in the
+ * order of the PAGES records and of their runs).
  */
 struct cr_hdr_pages {
 	struct cr_hdr h;
-	__u32 nr;
+	__u32 nr;		/* pages, at most CR_PAGES_MAX */
 	__u32 flags;		/* CR_PAGES_* */
 	__u64 data_csum;	/* xxh64 (seed 0) of the record's page data */
+	__u32 nr_runs;
+	__u32 __pad;
+};
+
+/* struct cr_page_run - @nr contiguous pages from @addr */
+struct cr_page_run {
+	__u64 addr;
+	__u64 nr;
 };
 
 /* cr_hdr_pages.flags */

@@ -43,7 +43,7 @@
  * Recipe: "SHAPE: OP; OP; ...".  A record is TYPE.N, the Nth record of
  * that type (tNN for a type without a name) at the time the op applies;
  * a location is REC.FIELD (checkpoint_hdr.h names; h.type, h.len, h.tag,
- * h.ptag for the header; act[9].handler, addr[2], task[0].pid, auxv[4]
+ * h.ptag for the header; act[9].handler, run[2].addr, task[0].pid, auxv[4]
  * for the arrays after a record) or REC+OFF:SIZE, or REC@OFF:SIZE for
  * bytes of the page data of a PAGES record.  Ops:
  *   set LOC=V   add LOC=DELTA   xor LOC=MASK   fill LOC=BYTE
@@ -56,7 +56,8 @@
  *   fixcsum (the data_csum of every PAGES record set to what its data hash to)
  *   stream (restart() reads the image from a pipe)
  *   fixvmas (number the VMA and PAGES records after each MM again)
- *   move REC=ADDR (a VMA record: the area and its pages to start at ADDR)
+ *   move REC=ADDR (a VMA record: the area and its pages, the runs of the
+ *     PAGES records after it, to start at ADDR)
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -213,7 +214,11 @@ static const struct field vma_f[] = {
 
 static const struct field pages_f[] = {
 	HDR_FIELDS, FLD(cr_hdr_pages, nr), FLD(cr_hdr_pages, flags),
-	FLD(cr_hdr_pages, data_csum),
+	FLD(cr_hdr_pages, data_csum), FLD(cr_hdr_pages, nr_runs), FLD(cr_hdr_pages, __pad),
+};
+
+static const struct field page_run_e[] = {
+	FLD(cr_page_run, addr), FLD(cr_page_run, nr),
 };
 
 static const struct field u64_e[] = { { "", 0, 8 } };
@@ -297,8 +302,8 @@ static const struct rtype rtypes[] = {
 	{ RT(MM, "mm", cr_hdr_mm, mm_f), "auxv", 8, u64_e, 1, offsetof(struct cr_hdr_mm, nr_auxv),
 	  -1 },
 	{ RT(VMA, "vma", cr_hdr_vma, vma_f), NULL, 0, NULL, 0, -1, -1 },
-	{ RT(PAGES, "pages", cr_hdr_pages, pages_f), "addr", 8, u64_e, 1,
-	  offsetof(struct cr_hdr_pages, nr), -1 },
+	{ RT(PAGES, "pages", cr_hdr_pages, pages_f), "run", sizeof(struct cr_page_run),
+	  page_run_e, NF(page_run_e), offsetof(struct cr_hdr_pages, nr_runs), -1 },
 	{ RT(FILE, "file", cr_hdr_file, file_f), NULL, 0, NULL, 0, -1,
 	  offsetof(struct cr_hdr_file, path_len) },
 	{ RT(FD, "fd", cr_hdr_fd, fd_f), NULL, 0, NULL, 0, -1, -1 },
@@ -1023,13 +1028,17 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 		put_le(r->p + offsetof(struct cr_hdr_vma, end), 8, v + delta);
 		for (j = i + 1; j < (int)im->nr && rec_type(&im->r[j]) == CR_HDR_PAGES; j++) {
 			const uint32_t a = sizeof(struct cr_hdr_pages);
+			const uint32_t rs = sizeof(struct cr_page_run);
 			struct rec *pg = &im->r[j];
 			uint32_t n = pg->len >= a ?
-				     cr_get32(pg->p + offsetof(struct cr_hdr_pages, nr)) : 0;
+				     cr_get32(pg->p + offsetof(struct cr_hdr_pages, nr_runs)) : 0;
 
-			for (uint32_t k = 0; k < n && a + 8 * (k + 1) <= pg->len; k++) {
-				v = get_le(pg->p + a + 8 * k, 8);
-				put_le(pg->p + a + 8 * k, 8, v + delta);
+			/* each run's addr (its nr stays) */
+			for (uint32_t k = 0; k < n && a + rs * (k + 1) <= pg->len; k++) {
+				uint8_t *ra = pg->p + a + rs * k +
+					      offsetof(struct cr_page_run, addr);
+
+				put_le(ra, 8, get_le(ra, 8) + delta);
 			}
 		}
 		return 0;
@@ -1817,7 +1826,8 @@ static void add_set(struct recipe *rc, const struct ref *r, uint32_t off, uint32
 /*
  * Make the op just generated likelier to get past the checks: a new path
  * with the kind, mode and device of what it names; an XSAVE feature
- * bitmap in both places that must agree.  The ops added are applied.
+ * bitmap in both places that must agree; a PAGES record's page count
+ * that follows a change of one of its runs'.  The ops added are applied.
  */
 static void couple(uint64_t *s, struct img *im, const struct seed *seeds, struct recipe *rc)
 {
@@ -1877,6 +1887,19 @@ static void couple(uint64_t *s, struct img *im, const struct seed *seeds, struct
 			add_set(rc, &op->r, xbv, 8, op->val);
 		else if (op->off == xbv)
 			add_set(rc, &op->r, offsetof(struct cr_hdr_fpu, xfeatures), 8, op->val);
+	} else if (op->kind == OP_ADD && !op->data && op->r.type == CR_HDR_PAGES && op->size == 8 &&
+		   op->off >= sizeof(struct cr_hdr_pages) &&
+		   (op->off - sizeof(struct cr_hdr_pages)) % sizeof(struct cr_page_run) ==
+		   offsetof(struct cr_page_run, nr) && below(s, 2) && rc->nr < FZ_MAX_OPS) {
+		/* a run longer or shorter, the record's page count with it: the runs add up */
+		struct op *add = &rc->ops[rc->nr++];
+
+		memset(add, 0, sizeof(*add));
+		add->kind = OP_ADD;
+		add->r = op->r;
+		add->off = offsetof(struct cr_hdr_pages, nr);
+		add->size = 4;
+		add->val = op->val;
 	}
 	for (unsigned int i = first; i < rc->nr; i++)
 		op_apply(&rc->ops[i], im, seeds);
@@ -2835,8 +2858,11 @@ static void dump_seed(const struct img *im)
 			       (unsigned long long)v->start, (unsigned long long)v->end, v->kind,
 			       v->flags, v->file_tag);
 		} else if (rec_type(r) == CR_HDR_PAGES) {
-			printf(" %u pages of vma %u, flags %#x, %u bytes of page data",
-			       cr_get32(r->p + offsetof(struct cr_hdr_pages, nr)), cr_get32(r->p + 12),
+			printf(" %u pages in %u runs of vma %u, flags %#x, %u bytes of page data",
+			       cr_get32(r->p + offsetof(struct cr_hdr_pages, nr)),
+			       r->len >= sizeof(struct cr_hdr_pages) ?
+			       cr_get32(r->p + offsetof(struct cr_hdr_pages, nr_runs)) : 0,
+			       cr_get32(r->p + 12),
 			       cr_get32(r->p + offsetof(struct cr_hdr_pages, flags)), r->dlen);
 		}
 		printf("\n");

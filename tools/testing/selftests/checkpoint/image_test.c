@@ -337,15 +337,14 @@ static int read_region(pid_t pid, uint8_t *got)
 }
 
 /*
- * Restart @len bytes of @buf; its restored process must run with the
- * pattern region of the workload but for the byte at @flipped (-1: none),
- * which must be the pattern's xor 0xff.  0, or -1 with what is wrong
- * logged.
+ * Restart @len bytes of @buf; its restored process must run with @want
+ * in its pattern region (REGION_SIZE bytes).  0, or -1 with what is
+ * wrong logged.
  */
-static int restores_with_region(struct __test_metadata *_metadata, FIXTURE_DATA(img) *self,
-				const uint8_t *buf, size_t len, long flipped)
+static int restores_with(struct __test_metadata *_metadata, FIXTURE_DATA(img) *self,
+			 const uint8_t *buf, size_t len, const uint8_t *want)
 {
-	static uint8_t want[REGION_SIZE], got[REGION_SIZE];
+	static uint8_t got[REGION_SIZE];
 	char why[256];
 	int ret = -1;
 	pid_t pid;
@@ -353,9 +352,6 @@ static int restores_with_region(struct __test_metadata *_metadata, FIXTURE_DATA(
 
 	if (write_img(buf, len))
 		return -1;
-	cr_fill(want, REGION_SIZE, REGION_SEED);
-	if (flipped >= 0)
-		want[flipped] ^= 0xff;
 	if (cr_restart_img(self->cg, BAD_IMG, &pid, why, sizeof(why))) {
 		TH_LOG("not restored: %s", why);
 		return -1;
@@ -368,14 +364,29 @@ static int restores_with_region(struct __test_metadata *_metadata, FIXTURE_DATA(
 	for (bad = 0; bad < (long)REGION_SIZE && got[bad] == want[bad]; bad++)
 		;
 	if (bad < (long)REGION_SIZE) {
-		TH_LOG("restored memory differs at byte %ld of the region: %#x, expected %#x%s",
-		       bad, got[bad], want[bad], bad == flipped ? " (the changed byte)" : "");
+		TH_LOG("restored memory differs at byte %ld of the region: %#x, expected %#x",
+		       bad, got[bad], want[bad]);
 		goto out;
 	}
 	ret = 0;
 out:
 	cr_kill_wait(pid);
 	return ret;
+}
+
+/*
+ * As restores_with(), the region that of the workload but for the byte
+ * at @flipped (-1: none), which must be the pattern's xor 0xff.
+ */
+static int restores_with_region(struct __test_metadata *_metadata, FIXTURE_DATA(img) *self,
+				const uint8_t *buf, size_t len, long flipped)
+{
+	static uint8_t want[REGION_SIZE];
+
+	cr_fill(want, REGION_SIZE, REGION_SEED);
+	if (flipped >= 0)
+		want[flipped] ^= 0xff;
+	return restores_with(_metadata, self, buf, len, want);
 }
 
 static struct cr_hdr *rec_of(FIXTURE_DATA(img) *self, uint32_t type, unsigned int nth)
@@ -509,7 +520,7 @@ TEST_F(img, bad_checksum)
 	bad[self->lay.tail_off + offsetof(struct cr_hdr_tail, checksum)] ^= 1;
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "checksum mismatch");
 	memcpy(bad, self->img, self->len);
-	bad[(uint8_t *)pages - self->img + pages->len - 4] ^= 1;	/* a page address */
+	bad[(uint8_t *)pages - self->img + pages->len - 4] ^= 1;	/* a run's page count */
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "checksum mismatch");
 	free(bad);
 }
@@ -629,39 +640,217 @@ TEST_F_TIMEOUT(img, padding_not_zero, 60)
 	free(bad);
 }
 
+/* A PAGES record to put in the image: its counts and its runs (@slots of them in it). */
+#define PG_RUNS_MAX	(CR_PAGES_MAX + 2)
+struct pg_rec {
+	uint32_t nr, nr_runs, slots;
+	struct cr_page_run run[PG_RUNS_MAX];
+};
+
 /*
- * A PAGES record whose length is not sizeof(struct cr_hdr_pages) + 8 * nr
- * (one page more or less than its addresses, no page, an address slot
- * too many), or with unknown flags, or with a checksum and
- * CR_PAGES_NO_CSUM: refused before anything is restored.
+ * The good image with its PAGES record at @at replaced by the @n records
+ * @pr (with its header, flags and data_csum), then the @dlen bytes of
+ * page data at @data; the tail and the data_csum fixed (cr_image_join()),
+ * but for data_bytes, which stays @dlen, what the page data hold.
+ * malloc()ed, its length in *@len.
  */
-TEST_F_TIMEOUT(img, bad_pages_records, 90)
+static uint8_t *pages_replaced(FIXTURE_DATA(img) *self, size_t at, const struct pg_rec *pr,
+			       unsigned int n, const uint8_t *data, size_t dlen, size_t *len)
 {
-	size_t at = (uint8_t *)rec_of(self, CR_HDR_PAGES, 0) - self->img;
-	uint8_t *bad = malloc(self->len + 8), *recs, *img;
-	uint64_t data_bytes = self->lay.data_bytes;
+	const struct cr_hdr_pages *old = (void *)(self->img + at);
+	size_t rest = self->lay.tail_end - at - old->h.len, rlen = at + rest, o = at;
+	struct cr_layout lay;
+	uint8_t *recs, *img;
+
+	for (unsigned int i = 0; i < n; i++)
+		rlen += sizeof(*old) + pr[i].slots * sizeof(struct cr_page_run);
+	recs = calloc(1, rlen);
+	if (!recs)
+		return NULL;
+	memcpy(recs, self->img, at);
+	for (unsigned int i = 0; i < n; i++) {
+		struct cr_hdr_pages *p = (void *)(recs + o);
+
+		*p = *old;
+		p->h.len = sizeof(*p) + pr[i].slots * sizeof(struct cr_page_run);
+		p->nr = pr[i].nr;
+		p->nr_runs = pr[i].nr_runs;
+		memcpy(p + 1, pr[i].run, pr[i].slots * sizeof(struct cr_page_run));
+		o += p->h.len;
+	}
+	memcpy(recs + o, self->img + at + old->h.len, rest);
+	img = cr_image_join(recs, rlen, data, dlen, len);
+	free(recs);
+	if (img && !cr_layout(img, *len, &lay))
+		((struct cr_hdr_tail *)(img + lay.tail_off))->data_bytes = dlen;
+	return img;
+}
+
+/* The runs of @g from @from to before @to appended to @pr, and their pages. */
+static void pg_add_runs(struct pg_rec *pr, const struct cr_hdr_pages *g, uint32_t from,
+			uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++) {
+		pr->run[pr->slots++] = cr_pages_run(g, i);
+		pr->nr_runs++;
+		pr->nr += cr_pages_run(g, i).nr;
+	}
+}
+
+static void pg_add_run(struct pg_rec *pr, uint64_t addr, uint64_t nr)
+{
+	pr->run[pr->slots].addr = addr;
+	pr->run[pr->slots++].nr = nr;
+	pr->nr_runs++;
+	pr->nr += nr;
+}
+
+/*
+ * Bad PAGES records, the one of the workload's pattern region (a run of
+ * at least its 8 pages, run j, cut at its page 4: A is where the run
+ * starts, q the pages before the cut, n its pages): restart() refuses
+ * each before anything is created (EBADMSG, the kernel's reason).  The
+ * page count one more or less (its runs add up to nr), 0 or over
+ * CR_PAGES_MAX; nr_runs 0, one more than the record holds, a run slot
+ * too many, more runs than pages; a run of no pages, not aligned, below
+ * or past its area, of 2^52 pages (its end wraps around); its pages one
+ * fewer than the record's; runs that overlap, touch, descend, in the
+ * record and across two records of the area; unknown flags, a checksum
+ * with CR_PAGES_NO_CSUM, __pad set; cr_image_check() finds each bad as
+ * well, for the same reason.  And three that are good: the
+ * record as it is rebuilt, the run cut in two records where they touch
+ * (as a writer does at CR_PAGES_MAX pages) and the run cut around its
+ * page 4, left out of the image: restored with the region, that page
+ * zeros.
+ */
+TEST_F_TIMEOUT(img, bad_pages_records, 180)
+{
+	const uint64_t ps = self->lay.page_size, reg4 = (uintptr_t)region + 4 * ps;
+	const uint8_t *data = self->img + self->lay.data_offset;
+	const uint64_t dbytes = self->lay.data_bytes;
+	static struct pg_rec pr[2];
+	const struct cr_hdr_pages *g;
+	const struct cr_hdr_vma *vma = NULL;
+	struct cr_page_run *run, rj;
+	uint8_t *bad = malloc(self->len), *img, *d;
+	uint32_t j, k, nr;
+	uint64_t A, n, q, data_off, want_end;
 	struct cr_hdr_pages *pg;
-	size_t len;
+	size_t at, len;
+	char want[160];
+
+	ASSERT_NE(NULL, bad);
+	ASSERT_EQ(0, cr_find_page(self->img, self->len, reg4, &at, &data_off))
+		TH_LOG("no page 4 of the pattern region in the image");
+	g = (void *)(self->img + at);
+	for (unsigned int i = 0; i < self->nr && self->off[i] < at; i++)
+		if (((struct cr_hdr *)(self->img + self->off[i]))->type == CR_HDR_VMA)
+			vma = (void *)(self->img + self->off[i]);
+	ASSERT_NE(NULL, vma);
+	ASSERT_EQ(vma->h.tag, g->h.ptag);
+	k = g->nr_runs;
+	nr = g->nr;
+	ASSERT_EQ(sizeof(*g) + k * sizeof(struct cr_page_run), g->h.len);
+	ASSERT_GT(CR_PAGES_MAX, nr);
+	for (j = 0; j < k; j++) {
+		rj = cr_pages_run(g, j);
+		if (reg4 >= rj.addr && reg4 < rj.addr + rj.nr * ps)
+			break;
+	}
+	ASSERT_GT(k, j);
+	A = rj.addr;
+	n = rj.nr;
+	q = (reg4 - A) / ps;
+	/* the whole region is in the run: pages 0-3 before page 4, 4-7 from it */
+	ASSERT_LE(4, q) TH_LOG("run %u: %llu pages from %#llx", j, (unsigned long long)n,
+			       (unsigned long long)A);
+	ASSERT_LE(q + 4, n) TH_LOG("run %u: %llu pages from %#llx", j, (unsigned long long)n,
+				   (unsigned long long)A);
+	TH_LOG("the region's PAGES record: %u pages in %u runs, run %u: %llu pages from %#llx",
+	       nr, k, j, (unsigned long long)n, (unsigned long long)A);
 
 #define PG_FRESH() do {								\
 	memcpy(bad, self->img, self->len);					\
 	pg = (void *)(bad + at);						\
+	run = (struct cr_page_run *)(pg + 1);					\
+} while (0)
+	/* cr_image_check() finds it bad too, @what in its reason */
+#define PG_CHECK_BAD(buf, len, what) do {					\
+	char __w[256] = "";							\
+	EXPECT_NE(0, cr_image_check(buf, len, __w, sizeof(__w)));		\
+	EXPECT_NE(NULL, strstr(__w, what)) TH_LOG("cr_image_check(): '%s'", __w);	\
 } while (0)
 	/* the tail fixed but for data_bytes, which stays that of the page data */
-#define PG_REFUSED(err, what) do {						\
+#define PG_REFUSED2(err, what, check_what) do {					\
 	ASSERT_EQ(0, cr_fix_tail(bad, self->len));				\
-	((struct cr_hdr_tail *)(bad + self->lay.tail_off))->data_bytes = data_bytes;	\
+	((struct cr_hdr_tail *)(bad + self->lay.tail_off))->data_bytes = dbytes;	\
 	EXPECT_REFUSED(bad, self->len, err, what);				\
+	PG_CHECK_BAD(bad, self->len, check_what);				\
 } while (0)
+#define PG_REFUSED(err, what)	PG_REFUSED2(err, what, what)
+#define WANT(...)	snprintf(want, sizeof(want), __VA_ARGS__)
+	/* the page count: its runs add up to another one, or none or too many */
 	PG_FRESH();
 	pg->nr += 1;
-	PG_REFUSED(EBADMSG, "pages in");
+	WANT("%u pages in runs of %u", nr + 1, nr);
+	PG_REFUSED(EBADMSG, want);
 	PG_FRESH();
 	pg->nr -= 1;
-	PG_REFUSED(EBADMSG, "pages in");
+	WANT("%u pages in runs of %u", nr - 1, nr);
+	PG_REFUSED(EBADMSG, want);
 	PG_FRESH();
 	pg->nr = 0;
-	PG_REFUSED(EBADMSG, "pages in");
+	WANT("0 pages in %u bytes", g->h.len);
+	PG_REFUSED(EBADMSG, want);
+	PG_FRESH();
+	pg->nr = CR_PAGES_MAX + 1;
+	WANT("%u pages in %u bytes", CR_PAGES_MAX + 1, g->h.len);
+	PG_REFUSED(EBADMSG, want);
+
+	/* the run count: none, one more than the record holds */
+	WANT("%u pages in %u bytes", nr, g->h.len);
+	PG_FRESH();
+	pg->nr_runs = 0;
+	PG_REFUSED(EBADMSG, want);
+	PG_FRESH();
+	pg->nr_runs = k + 1;
+	PG_REFUSED(EBADMSG, want);
+
+	/* a run of no pages, not aligned, below its area, past its end, wrapping around */
+	PG_FRESH();
+	run[j].nr = 0;
+	WANT("run %u: 0 pages at %#llx outside its area", j, (unsigned long long)A);
+	PG_REFUSED(EBADMSG, want);
+	PG_FRESH();
+	run[j].addr += 8;
+	WANT("run %u: %llu pages at %#llx outside its area", j, (unsigned long long)n,
+	     (unsigned long long)A + 8);
+	PG_REFUSED(EBADMSG, want);
+	PG_FRESH();
+	run[0].addr = vma->start - ps;
+	WANT("run 0: %llu pages at %#llx outside its area %#llx-%#llx",
+	     (unsigned long long)run[0].nr, (unsigned long long)vma->start - ps,
+	     (unsigned long long)vma->start, (unsigned long long)vma->end);
+	PG_REFUSED(EBADMSG, want);
+	PG_FRESH();
+	want_end = run[k - 1].addr + run[k - 1].nr * ps;
+	ASSERT_LE(want_end, vma->end);
+	run[k - 1].nr += (vma->end - want_end) / ps + 1;	/* a page past the end */
+	WANT("run %u: %llu pages at %#llx outside its area", k - 1,
+	     (unsigned long long)run[k - 1].nr, (unsigned long long)run[k - 1].addr);
+	PG_REFUSED(EBADMSG, want);
+	PG_FRESH();
+	run[j].nr = 1ULL << 52;
+	WANT("run %u: %llu pages at %#llx outside its area", j, 1ULL << 52,
+	     (unsigned long long)A);
+	PG_REFUSED(EBADMSG, want);
+	/* a page fewer in the run than in the record */
+	PG_FRESH();
+	run[j].nr -= 1;
+	WANT("%u pages in runs of %u", nr, nr - 1);
+	PG_REFUSED(EBADMSG, want);
+
+	/* flags, a checksum with CR_PAGES_NO_CSUM, the padding */
 	PG_FRESH();
 	pg->flags = 1U << 1;
 	PG_REFUSED(EBADMSG, "flags");
@@ -671,25 +860,122 @@ TEST_F_TIMEOUT(img, bad_pages_records, 90)
 	PG_FRESH();
 	pg->flags = CR_PAGES_NO_CSUM;	/* data_csum left set */
 	ASSERT_NE(0, pg->data_csum);
-	PG_REFUSED(EBADMSG, "flags");
+	PG_REFUSED2(EBADMSG, "flags", "a data checksum with CR_PAGES_NO_CSUM");
+	PG_FRESH();
+	pg->__pad = 1;
+	PG_REFUSED2(EBADMSG, "flags", "padding 0x1 is not zero");
 
-	/* an address slot more than nr: 8 bytes inserted, the rest moved along */
-	recs = malloc(self->lay.tail_end + 8);
-	ASSERT_NE(NULL, recs);
-	pg = (void *)(self->img + at);
-	len = at + pg->h.len;
-	memcpy(recs, self->img, len);
-	memset(recs + len, 0, 8);
-	memcpy(recs + len + 8, self->img + len, self->lay.tail_end - len);
-	((struct cr_hdr *)(recs + at))->len += 8;
-	img = cr_image_join(recs, self->lay.tail_end + 8, self->img + self->lay.data_offset,
-			    self->lay.data_bytes, &len);
+#define PG_SET(i) memset(&pr[i], 0, sizeof(pr[i]))
+#define PG_JOIN_REFUSED(nrec, what) do {					\
+	img = pages_replaced(self, at, pr, nrec, data, dbytes, &len);		\
+	ASSERT_NE(NULL, img);							\
+	EXPECT_REFUSED(img, len, EBADMSG, what);				\
+	PG_CHECK_BAD(img, len, what);						\
+	free(img);								\
+} while (0)
+	/* a run slot more than nr_runs (zero); more runs than pages, as long as they are */
+	PG_SET(0);
+	pg_add_runs(&pr[0], g, 0, k);
+	pr[0].slots++;
+	WANT("%u pages in %u bytes", nr, g->h.len + 16);
+	PG_JOIN_REFUSED(1, want);
+	PG_SET(0);
+	pg_add_runs(&pr[0], g, 0, k);
+	pr[0].nr_runs = pr[0].slots = nr + 1;
+	WANT("%u pages in %u bytes", nr, (unsigned int)(sizeof(*g) + 16 * (nr + 1)));
+	PG_JOIN_REFUSED(1, want);
+
+	/* run j cut at its page 4 into runs that overlap, touch, descend */
+	PG_SET(0);
+	pg_add_runs(&pr[0], g, 0, j);
+	pg_add_run(&pr[0], A, q + 1);
+	pg_add_run(&pr[0], A + q * ps, n - q - 1);
+	pg_add_runs(&pr[0], g, j + 1, k);
+	WANT("run %u at %#llx out of order", j + 1, (unsigned long long)(A + q * ps));
+	PG_JOIN_REFUSED(1, want);
+	PG_SET(0);
+	pg_add_runs(&pr[0], g, 0, j);
+	pg_add_run(&pr[0], A, q);
+	pg_add_run(&pr[0], A + q * ps, n - q);
+	pg_add_runs(&pr[0], g, j + 1, k);
+	PG_JOIN_REFUSED(1, want);
+	PG_SET(0);
+	pg_add_runs(&pr[0], g, 0, j);
+	pg_add_run(&pr[0], A + q * ps, n - q);
+	pg_add_run(&pr[0], A, q);
+	pg_add_runs(&pr[0], g, j + 1, k);
+	WANT("run %u at %#llx out of order", j + 1, (unsigned long long)A);
+	PG_JOIN_REFUSED(1, want);
+	/* ... across two records of the area: they overlap, the second starts before */
+	PG_SET(0);
+	PG_SET(1);
+	pg_add_runs(&pr[0], g, 0, j);
+	pg_add_run(&pr[0], A, q + 1);
+	pg_add_run(&pr[1], A + q * ps, n - q - 1);
+	pg_add_runs(&pr[1], g, j + 1, k);
+	WANT("run 0 at %#llx out of order", (unsigned long long)(A + q * ps));
+	PG_JOIN_REFUSED(2, want);
+	PG_SET(0);
+	PG_SET(1);
+	pg_add_runs(&pr[0], g, 0, j);
+	pg_add_run(&pr[0], A + q * ps, n - q);
+	pg_add_runs(&pr[0], g, j + 1, k);
+	pg_add_run(&pr[1], A, q);
+	WANT("run 0 at %#llx out of order", (unsigned long long)A);
+	PG_JOIN_REFUSED(2, want);
+
+	/* good: the record rebuilt as it is */
+	PG_SET(0);
+	pg_add_runs(&pr[0], g, 0, k);
+	img = pages_replaced(self, at, pr, 1, data, dbytes, &len);
 	ASSERT_NE(NULL, img);
-	EXPECT_REFUSED(img, len, EBADMSG, "pages in");
+	EXPECT_EQ(self->len, len);
+	EXPECT_EQ(0, memcmp(img, self->img, len)) TH_LOG("the record rebuilt is not the same");
 	free(img);
-	free(recs);
+	/* good: cut at page 4 in two records, the second's first run touching the first's */
+	PG_SET(0);
+	PG_SET(1);
+	pg_add_runs(&pr[0], g, 0, j);
+	pg_add_run(&pr[0], A, q);
+	pg_add_run(&pr[1], A + q * ps, n - q);
+	pg_add_runs(&pr[1], g, j + 1, k);
+	img = pages_replaced(self, at, pr, 2, data, dbytes, &len);
+	ASSERT_NE(NULL, img);
+	EXPECT_EQ(0, cr_image_check(img, len, want, sizeof(want))) TH_LOG("%s", want);
+	EXPECT_EQ(0, restores_with_region(_metadata, self, img, len, -1))
+		TH_LOG("the run cut in two records that touch");
+	free(img);
+	/* good: page 4 of the region left out, the run cut around it */
+	PG_SET(0);
+	pg_add_runs(&pr[0], g, 0, j);
+	pg_add_run(&pr[0], A, q);
+	pg_add_run(&pr[0], A + (q + 1) * ps, n - q - 1);
+	pg_add_runs(&pr[0], g, j + 1, k);
+	d = malloc(dbytes);
+	ASSERT_NE(NULL, d);
+	data_off -= self->lay.data_offset;	/* of page 4, in the page data */
+	memcpy(d, data, data_off);
+	memcpy(d + data_off, data + data_off + ps, dbytes - data_off - ps);
+	img = pages_replaced(self, at, pr, 1, d, dbytes - ps, &len);
+	ASSERT_NE(NULL, img);
+	EXPECT_EQ(0, cr_image_check(img, len, want, sizeof(want))) TH_LOG("%s", want);
+	{
+		static uint8_t w[REGION_SIZE];
+
+		cr_fill(w, REGION_SIZE, REGION_SEED);
+		memset(w + 4 * ps, 0, ps);
+		EXPECT_EQ(0, restores_with(_metadata, self, img, len, w))
+			TH_LOG("page 4 of the region left out of its run");
+	}
+	free(img);
+	free(d);
 #undef PG_FRESH
+#undef PG_CHECK_BAD
+#undef PG_REFUSED2
 #undef PG_REFUSED
+#undef PG_SET
+#undef PG_JOIN_REFUSED
+#undef WANT
 	free(bad);
 }
 
@@ -838,7 +1124,7 @@ TEST_F(img, hostile_fields)
 
 	/* (a PAGES record's count and length: bad_pages_records) */
 	FRESH(CR_HDR_PAGES, pg, 0);
-	((uint64_t *)(pg + 1))[0] = 0x1000;
+	((struct cr_page_run *)(pg + 1))->addr = 0x1000;
 	REFUSED(EBADMSG, "outside its area");
 
 	FRESH(CR_HDR_FD, fd, 0);

@@ -578,8 +578,8 @@ static long long restart_stat(const char *key)
 
 /*
  * Restart from a pipe, so that nothing can be read twice or mapped: the
- * restored memory is right, and restart held the records only (8 bytes
- * a page and their chunks), not the 64 MiB of page data.
+ * restored memory is right, and restart held the records only (in
+ * their chunks), not the 64 MiB of page data.
  */
 TEST_F_TIMEOUT(cr, page_data_streamed_not_held, 200)
 {
@@ -626,7 +626,7 @@ TEST_F_TIMEOUT(cr, page_data_streamed_not_held, 200)
 	       pages, kmem, (long long)size);
 	EXPECT_LE((long long)(BIG_SIZE / 4096), pages);
 	EXPECT_LT(0, kmem);
-	/* the records of 64 MiB are 128 KiB; their chunks at most 2 MiB */
+	/* the records of 64 MiB are a few KiB, in a first chunk of 1 MiB */
 	EXPECT_GT(4LL << 20, kmem);
 
 	ASSERT_EQ(0, kill(rpid, SIGUSR1));

@@ -11,7 +11,7 @@ check() { name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; return 1
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..26"
 rm -rf $dir && mkdir -p $dir
 
 pid=$(ckpt-run -d --no-init -- cr-counter $dir/log)
@@ -24,6 +24,24 @@ check "ckptinfo accepts the image" grep -q 'checksum [0-9a-f]* ok' $dir/info
 ckptinfo --json $dir/img > $dir/json
 recs=$(grep -c '"index"' $dir/json)
 check "ckptinfo --json lists every record" sh -c "head -n1 $dir/json | grep -q '^\[' && tail -n1 $dir/json | grep -q '^\]' && grep -q \"records:    $recs \" $dir/info"
+# each PAGES object: its "runs" as many as its "nr_runs", their pages adding up to its "nr"
+runs=$(awk '/"type": "pages"/ {
+	n++
+	if (!match($0, /"nr": [0-9]+, "flags"/)) { bad++; next }
+	nr = substr($0, RSTART + 6, RLENGTH - 15) + 0
+	if (!match($0, /"nr_runs": [0-9]+/)) { bad++; next }
+	k = substr($0, RSTART + 11, RLENGTH - 11) + 0
+	s = $0; sub(/.*"runs": \[/, "", s); sub(/\].*/, "", s)
+	sum = 0; c = 0
+	while (match(s, /"nr": [0-9]+}/)) {
+		sum += substr(s, RSTART + 6, RLENGTH - 7); c++; s = substr(s, RSTART + RLENGTH)
+	}
+	if (k < 1 || c != k || sum != nr) bad++
+	r += k
+} END { if (n && !bad) print r }' $dir/json)
+check "ckptinfo --json: a PAGES record's runs add up to its pages, all of them to the memory line's" \
+	eval 'test -n "$runs" && grep -q "^memory: .* in $runs runs*$" $dir/info' ||
+	{ grep '"type": "pages"' $dir/json | head -n 3 | diag; grep '^memory:' $dir/info | diag; }
 checkpoint -N -o $dir/nocsum "$pid" 2> $dir/err
 rc=$?
 ckptinfo $dir/nocsum > $dir/info.nocsum 2>&1
