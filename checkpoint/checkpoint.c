@@ -1175,15 +1175,11 @@ static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks
 		ret = cr_write_unix_queues(ctx);
 	if (!ret)
 		ret = cr_check_leaks(ctx, ts);
-	return ret;
-}
-
-/* Nothing ran from the capture to the last byte of page data. */
-static int cr_capture_checks(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks *ts)
-{
-	unsigned int i;
-	int ret = 0;
-
+	/*
+	 * Before the tail, so that a failed checkpoint never leaves a complete
+	 * image.  The page data written after it come from the pages held,
+	 * still frozen.
+	 */
 	for (i = 0; !ret && i < ts->nr; i++)
 		ret = cr_capture_check(ctx, fz, &ts->v[i]);
 	return ret;
@@ -1254,9 +1250,6 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	 */
 	if (!ret)
 		ret = cr_write_tail(ctx);
-	/* The pages are held, not copied: they must not have changed. */
-	if (!ret)
-		ret = cr_capture_checks(ctx, &fz, &ts);
 	ctx->st.capture_ns = ktime_get_ns() - t1 - ctx->st.data_ns;
 	if (!ret && (ctx->flags & CHECKPOINT_KILL))
 		cr_kill_tasks(&ts);

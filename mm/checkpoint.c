@@ -605,8 +605,8 @@ static int cr_read_vma_pages(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 			    v->pgoff + ((last - v->start) >> PAGE_SHIFT) >
 			    DIV_ROUND_UP(i_size_read(file_inode(rv->file)), PAGE_SIZE))
 				return cr_rec_err(ctx, -ESTALE,
-						  "page %#llx is beyond the end of %pD", last - PAGE_SIZE,
-						  rv->file);
+						  "page %#llx is beyond the end of %pD",
+						  last - PAGE_SIZE, rv->file);
 		}
 		if (sum != p->nr)
 			return cr_rec_err(ctx, -EBADMSG, "%u pages in runs of %llu", p->nr, sum);
