@@ -30,7 +30,9 @@
  * the nr * page_size bytes of every PAGES record in record order, with no
  * header.  cr_hdr_tail.data_bytes is their total.  Restart reads them
  * straight into the restored memory, each record's pages checked against
- * its data_csum.
+ * its data_csum.  The END record follows the page data: checkpoint
+ * writes it once it has checked that the container stayed frozen while
+ * its pages were written.  An image without it is incomplete.
  * FS, FD, MM and SIGHAND come with the first task (in TREE order) that
  * uses the object; the tasks after it that share it only name its tag in
  * the TREE.  A zombie has no records but its TREE entry.
@@ -63,6 +65,7 @@ enum cr_hdr_type {
 	CR_HDR_HEAD = 1,
 	CR_HDR_TAIL = 2,
 	CR_HDR_TREE = 3,
+	CR_HDR_END = 4,
 
 	CR_HDR_TASK = 16,
 	CR_HDR_CPU = 17,
@@ -141,6 +144,15 @@ struct cr_hdr_tail {
 	__u64 checksum;		/* xxh64 (seed 0) of those bytes */
 	__u64 data_offset;	/* where the page data start, from the head */
 	__u64 data_bytes;	/* page data: the pages of every PAGES record */
+};
+
+/*
+ * struct cr_hdr_end - after the page data: the checkpoint completed
+ */
+struct cr_hdr_end {
+	struct cr_hdr h;
+	__u64 data_bytes;	/* the tail's */
+	__u64 checksum;		/* the tail's: the records this image ends */
 };
 
 /* cr_tree_task.flags */

@@ -2519,7 +2519,11 @@ static void cg_client_b(long unused)
 	ut_check_type(s, SOCK_STREAM);
 	ut_check_name(s, 1, UT_GONE, strlen(UT_GONE), "B's peer");
 	ut_check_name(s, 0, "", 0, "B (unbound)");
-	UT_CHECK(ut_nread(s) == 0, "B: SIOCINQ %d", ut_nread(s));
+	/*
+	 * Init may have sent its reply already, so SIOCINQ proves nothing
+	 * here: a byte restored into B's queue would come before the reply
+	 * and break its pattern from byte 0.
+	 */
 	ut_recv_pat(s, CG_SEED + 1, 0, CG_B_REPLY, "B, from init after restart");
 	ut_send_pat(s, CG_SEED + 2, 0, CG_B_MORE, 0);
 	ut_expect_eof(s, "B: init closed the accepted socket");
