@@ -309,8 +309,11 @@ static int cr_write_tree(struct cr_ctx *ctx, struct cr_tasks *ts)
 	return ret;
 }
 
-/* The tail, then the page data: the pages the PAGES records name. */
-static int cr_write_tail(struct cr_ctx *ctx)
+/*
+ * The tail, then the page data: the pages the PAGES records name.  @end
+ * gets what the END record after them repeats.
+ */
+static int cr_write_tail(struct cr_ctx *ctx, struct cr_hdr_end *end)
 {
 	struct cr_hdr_tail *h;
 	u64 records = ctx->records, t0;
@@ -328,6 +331,8 @@ static int cr_write_tail(struct cr_ctx *ctx)
 	h->checksum = xxh64_digest(&ctx->csum);
 	h->data_offset = ALIGN(ctx->bytes + sizeof(*h), PAGE_SIZE);
 	h->data_bytes = ctx->data_pages * PAGE_SIZE;
+	end->data_bytes = h->data_bytes;
+	end->checksum = h->checksum;
 	cr_hbuf_put(ctx, sizeof(*h));
 	ret = cr_flush(ctx);
 	if (ret)
@@ -336,6 +341,23 @@ static int cr_write_tail(struct cr_ctx *ctx)
 	ret = cr_flush_data(ctx, h->data_offset);
 	ctx->st.data_ns = ktime_get_ns() - t0;
 	return ret;
+}
+
+/*
+ * After the page data, once the container is known to have stayed frozen
+ * while they were written: the image is complete.
+ */
+static int cr_write_end(struct cr_ctx *ctx, const struct cr_hdr_end *end)
+{
+	struct cr_hdr_end *h;
+
+	h = cr_rec_get(ctx, CR_HDR_END, sizeof(*h), 0, 0);
+	if (!h)
+		return -ENOMEM;
+	h->data_bytes = end->data_bytes;
+	h->checksum = end->checksum;
+	cr_hbuf_put(ctx, sizeof(*h));
+	return cr_flush(ctx);
 }
 
 /* All of one live task: the order is the image format's. */
@@ -930,6 +952,17 @@ static int cr_capture_check(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr
 	return 0;
 }
 
+/* Did every task of @ts stay frozen since cr_capture_begin()? */
+static int cr_check_frozen(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks *ts)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < ts->nr; i++)
+		ret = cr_capture_check(ctx, fz, &ts->v[i]);
+	return ret;
+}
+
 /* -- leak detection --------------------------------------------------------- */
 
 struct cr_leak {
@@ -1175,13 +1208,9 @@ static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks
 		ret = cr_write_unix_queues(ctx);
 	if (!ret)
 		ret = cr_check_leaks(ctx, ts);
-	/*
-	 * Before the tail, so that a failed checkpoint never leaves a complete
-	 * image.  The page data written after it come from the pages held,
-	 * still frozen.
-	 */
-	for (i = 0; !ret && i < ts->nr; i++)
-		ret = cr_capture_check(ctx, fz, &ts->v[i]);
+	/* A thaw during the capture fails it before the page data are written. */
+	if (!ret)
+		ret = cr_check_frozen(ctx, fz, ts);
 	return ret;
 }
 
@@ -1198,6 +1227,7 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	bool subtree = ctx->flags & CHECKPOINT_SUBTREE;
 	struct cr_tasks ts = { .cap = 64 };
 	struct cr_freezer fz = {};
+	struct cr_hdr_end end;
 	struct task_struct *t;
 	u64 t0, t1;
 	int ret;
@@ -1246,10 +1276,17 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	/*
 	 * The capture is complete: the tail and the page data are left, and
 	 * are written while the container is still frozen (nothing holds its
-	 * pages still but that).  Killed only once the whole image is out.
+	 * pages still but that).  Only if it stayed frozen until they are out
+	 * does the END record make the image complete: a thaw, a signal or a
+	 * kill meanwhile fails the checkpoint and leaves an image without one.
+	 * Killed only once the whole image is out.
 	 */
 	if (!ret)
-		ret = cr_write_tail(ctx);
+		ret = cr_write_tail(ctx, &end);
+	if (!ret)
+		ret = cr_check_frozen(ctx, &fz, &ts);
+	if (!ret)
+		ret = cr_write_end(ctx, &end);
 	ctx->st.capture_ns = ktime_get_ns() - t1 - ctx->st.data_ns;
 	if (!ret && (ctx->flags & CHECKPOINT_KILL))
 		cr_kill_tasks(&ts);

@@ -61,9 +61,9 @@ static void cr_arena_records(struct kunit *test)
 	u8 *p;
 	int i;
 
-	h = cr_rec_get(ctx, CR_HDR_FD, 27, 5, 7);
+	h = cr_rec_get(ctx, CR_HDR_FDS, 27, 5, 7);
 	KUNIT_ASSERT_NOT_NULL(test, h);
-	KUNIT_EXPECT_EQ(test, h->type, (u32)CR_HDR_FD);
+	KUNIT_EXPECT_EQ(test, h->type, (u32)CR_HDR_FDS);
 	KUNIT_EXPECT_EQ(test, h->len, 32u);
 	KUNIT_EXPECT_EQ(test, h->tag, 5u);
 	KUNIT_EXPECT_EQ(test, h->ptag, 7u);
@@ -111,13 +111,13 @@ static void cr_arena_growth(struct kunit *test)
 /* Every header is checked before any field of the record is used. */
 static void cr_record_checks(struct kunit *test)
 {
-	struct cr_hdr h = { .type = CR_HDR_FD, .len = sizeof(struct cr_hdr_fd) };
+	struct cr_hdr h = { .type = CR_HDR_FDS, .len = sizeof(struct cr_hdr_fds) };
 	const char *why = NULL;
 
 	KUNIT_EXPECT_EQ(test, cr_check_rec(&h, U64_MAX, &why), 0);
 	h.len = 64;	/* longer: a newer writer, accepted */
 	KUNIT_EXPECT_EQ(test, cr_check_rec(&h, U64_MAX, &why), 0);
-	h.len = sizeof(struct cr_hdr_fd) - 8;
+	h.len = sizeof(struct cr_hdr_fds) - 8;
 	KUNIT_EXPECT_EQ(test, cr_check_rec(&h, U64_MAX, &why), -EBADMSG);
 	KUNIT_EXPECT_STREQ(test, why, "length too short for the record type");
 	h.len = 36;

@@ -24,6 +24,7 @@
 static const char * const cr_rec_names[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_HEAD] = "head",
 	[CR_HDR_TAIL] = "tail",
+	[CR_HDR_END] = "end",
 	[CR_HDR_TREE] = "tree",
 	[CR_HDR_TASK] = "task",
 	[CR_HDR_CPU] = "cpu",
@@ -35,7 +36,7 @@ static const char * const cr_rec_names[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_VMA] = "vma",
 	[CR_HDR_PAGES] = "pages",
 	[CR_HDR_FILE] = "file",
-	[CR_HDR_FD] = "fd",
+	[CR_HDR_FDS] = "fds",
 	[CR_HDR_FS] = "fs",
 	[CR_HDR_PIPE] = "pipe",
 	[CR_HDR_SOCK] = "sock",
@@ -45,6 +46,7 @@ static const char * const cr_rec_names[CR_HDR_TYPE_MAX] = {
 static const u32 cr_rec_minlen[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_HEAD] = CR_HDR_MINLEN(cr_hdr_head),
 	[CR_HDR_TAIL] = CR_HDR_MINLEN(cr_hdr_tail),
+	[CR_HDR_END] = CR_HDR_MINLEN(cr_hdr_end),
 	[CR_HDR_TREE] = CR_HDR_MINLEN(cr_hdr_tree),
 	[CR_HDR_TASK] = CR_HDR_MINLEN(cr_hdr_task),
 	[CR_HDR_CPU] = CR_HDR_MINLEN(cr_hdr_cpu),
@@ -56,7 +58,7 @@ static const u32 cr_rec_minlen[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_VMA] = CR_HDR_MINLEN(cr_hdr_vma),
 	[CR_HDR_PAGES] = CR_HDR_MINLEN(cr_hdr_pages),
 	[CR_HDR_FILE] = CR_HDR_MINLEN(cr_hdr_file),
-	[CR_HDR_FD] = CR_HDR_MINLEN(cr_hdr_fd),
+	[CR_HDR_FDS] = CR_HDR_MINLEN(cr_hdr_fds),
 	[CR_HDR_FS] = CR_HDR_MINLEN(cr_hdr_fs),
 	[CR_HDR_PIPE] = CR_HDR_MINLEN(cr_hdr_pipe),
 	[CR_HDR_SOCK] = CR_HDR_MINLEN(cr_hdr_sock),
@@ -186,6 +188,92 @@ static int cr_add_rec(struct cr_ctx *ctx, const struct cr_hdr *h, u64 off)
 }
 
 /*
+ * Fill @it from the image, at *@pos of a file or from a stream (@pos
+ * NULL).  Past the point of no return (@ponr) a signal that is not fatal
+ * (the restored tasks' own are set later), a freeze request, or a
+ * non-blocking stream without data yet only delay the read: the signal
+ * is dropped, as cr_create() does.  Before it they fail it with -EINTR.
+ * Return: 0, -ENODATA if the image ends first (@it tells where), -EINTR
+ * or the read error.
+ */
+static int cr_read_full(struct cr_ctx *ctx, struct iov_iter *it, loff_t *pos, bool ponr)
+{
+	while (iov_iter_count(it)) {
+		ssize_t n;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		n = vfs_iter_read(ctx->file, it, pos, 0);
+		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
+		    n == -ERESTART_RESTARTBLOCK || n == -EAGAIN) {
+			if (!ponr || fatal_signal_pending(current))
+				return -EINTR;
+			cr_drop_signals();
+			if (n == -EAGAIN || signal_pending(current))
+				schedule_timeout_killable(msecs_to_jiffies(1));
+			continue;
+		}
+		if (n < 0)
+			return n;
+		if (n == 0)
+			return -ENODATA;
+		ctx->bytes += n;
+	}
+	return 0;
+}
+
+/**
+ * cr_read_end() - read and check the END record after the page data
+ * @ctx: restart context
+ * @ponr: the caller is past its point of no return (see cr_read_data())
+ *
+ * Checkpoint writes it last, once it knows the container stayed frozen
+ * while its pages were written out: without it the image is incomplete.
+ * A file's is read by cr_read_image(), before anything changes; a
+ * stream's once the restored tasks have read all the page data.  The
+ * file's position is left after it.
+ *
+ * Return: 0, or -ENODATA (no END record), -EBADMSG (a wrong one, or page
+ * data left unread), -EINTR or the read error, with the reason recorded.
+ */
+int cr_read_end(struct cr_ctx *ctx, bool ponr)
+{
+	u64 off = ctx->data_offset + ctx->data_bytes;
+	loff_t pos = ctx->start_pos + off;
+	struct cr_hdr_end e;
+	struct kvec kv = { .iov_base = &e, .iov_len = sizeof(e) };
+	struct iov_iter it;
+	int ret;
+
+	if (!ctx->ppos && ctx->data_next != ctx->data_bytes)
+		return cr_err(ctx, -EBADMSG,
+			      "%llu bytes of page data read from the stream, the tail says %llu",
+			      ctx->data_next, ctx->data_bytes);
+	iov_iter_kvec(&it, ITER_DEST, &kv, 1, sizeof(e));
+	ret = cr_read_full(ctx, &it, ctx->ppos ? &pos : NULL, ponr);
+	if (ret == -ENODATA)
+		return cr_err(ctx, -ENODATA,
+			      "image incomplete: no end record after its page data, at offset %#llx (the checkpoint did not complete)",
+			      off);
+	if (ret == -EINTR)
+		return ret;
+	if (ret)
+		return cr_err(ctx, ret, "reading the end record at offset %#llx failed", off);
+	if (e.h.type != CR_HDR_END || e.h.len < sizeof(e) || e.h.len > CR_RECORD_MAX ||
+	    e.h.len % 8 || e.h.tag || e.h.ptag)
+		return cr_err(ctx, -EBADMSG,
+			      "offset %#llx: not an end record after the page data (type %u, length %u)",
+			      off, e.h.type, e.h.len);
+	if (e.data_bytes != ctx->data_bytes || e.checksum != ctx->tail_csum)
+		return cr_err(ctx, -EBADMSG,
+			      "end record at offset %#llx: page data of %llu bytes and checksum %#llx, the tail says %llu and %#llx",
+			      off, e.data_bytes, e.checksum, ctx->data_bytes, ctx->tail_csum);
+	if (ctx->ppos)
+		ctx->pos = ctx->start_pos + off + e.h.len;
+	return 0;
+}
+
+/*
  * The tail at stream offset @off against what was read, and the page data
  * after it against what can be known before any is read: a regular file
  * must be long enough to hold them.  A stream is read up to their start.
@@ -209,22 +297,19 @@ static int cr_check_tail(struct cr_ctx *ctx, const struct cr_hdr_tail *t, u64 of
 			      "tail at offset %#llx: page data of %llu bytes at offset %#llx, expected at %#llx",
 			      off, t->data_bytes, t->data_offset, ALIGN(end, PAGE_SIZE));
 	ctx->data_offset = t->data_offset;
-	if (ctx->ppos) {
-		if (S_ISREG(inode->i_mode) &&
-		    i_size_read(inode) < ctx->start_pos + t->data_offset + t->data_bytes)
-			return cr_err(ctx, -ENODATA,
-				      "image truncated: %llu bytes of page data from offset %#llx, the file ends at %#llx",
-				      t->data_bytes, t->data_offset,
-				      i_size_read(inode) - ctx->start_pos);
-		/* The file's position ends after the page data. */
-		ctx->pos = ctx->start_pos + t->data_offset + t->data_bytes;
-		return 0;
-	}
-	/* A stream: the zeroes up to the page data. */
+	ctx->data_bytes = t->data_bytes;
+	ctx->tail_csum = t->checksum;
+	if (ctx->ppos && S_ISREG(inode->i_mode) &&
+	    i_size_read(inode) < ctx->start_pos + t->data_offset + t->data_bytes)
+		return cr_err(ctx, -ENODATA,
+			      "image truncated: %llu bytes of page data from offset %#llx, the file ends at %#llx",
+			      t->data_bytes, t->data_offset, i_size_read(inode) - ctx->start_pos);
+	/* The zeroes up to the page data. */
 	while (end < t->data_offset) {
+		loff_t pos = ctx->start_pos + end;
 		u8 pad[64];
 		size_t i, want = min_t(u64, sizeof(pad), t->data_offset - end);
-		ssize_t n = kernel_read(ctx->file, pad, want, NULL);
+		ssize_t n = kernel_read(ctx->file, pad, want, ctx->ppos ? &pos : NULL);
 
 		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
 		    n == -ERESTART_RESTARTBLOCK)
@@ -242,7 +327,8 @@ static int cr_check_tail(struct cr_ctx *ctx, const struct cr_hdr_tail *t, u64 of
 					      end + i);
 		end += n;
 	}
-	return 0;
+	/* A file can be seen to be complete before anything changes. */
+	return ctx->ppos ? cr_read_end(ctx, false) : 0;
 }
 
 /**
@@ -253,12 +339,14 @@ static int cr_check_tail(struct cr_ctx *ctx, const struct cr_hdr_tail *t, u64 of
  * kernel (magic, version, arch, ABI hash) and the tail against what was
  * read (record count, length, checksum).  The page data after the tail
  * are left for the tasks to read into their memory (cr_read_data()):
- * a stream is read up to their start, a file's position is set to their
- * end.  The records may hold at most ctx->max_image bytes.
+ * a stream is read up to their start; a file's END record after them is
+ * checked now (cr_read_end()) and its position set after it.  The
+ * records may hold at most ctx->max_image bytes.
  *
  * Return: 0, or -ENOEXEC (not an image, or another arch), -EPROTO (other
  * version or ABI), -EBADMSG (bad record or checksum), -ENODATA
- * (truncated), -EFBIG (over the limit), -ENOMEM, -EINTR or the read error.
+ * (truncated, or a file without its END record), -EFBIG (over the
+ * limit), -ENOMEM, -EINTR or the read error.
  */
 int cr_read_image(struct cr_ctx *ctx)
 {
@@ -308,9 +396,11 @@ int cr_read_image(struct cr_ctx *ctx)
 			ret = cr_check_head(ctx, (const struct cr_hdr_head *)h);
 			if (ret)
 				return ret;
-		} else if (h->type == CR_HDR_HEAD) {
-			return cr_err(ctx, -EBADMSG, "record %llu at offset %#llx: a second head",
-				      ctx->records, off);
+		} else if (h->type == CR_HDR_HEAD || h->type == CR_HDR_END) {
+			return cr_err(ctx, -EBADMSG,
+				      "record %llu at offset %#llx: %s before the tail",
+				      ctx->records, off,
+				      h->type == CR_HDR_HEAD ? "a second head" : "an end record");
 		}
 		ret = cr_add_rec(ctx, h, off);
 		if (ret)
@@ -428,10 +518,10 @@ int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int 
 {
 	loff_t pos = ctx->start_pos + ctx->data_offset + off;
 	struct bio_vec bv[CR_DATA_BATCH];
-	u64 t0 = ktime_get_ns();
+	u64 done, t0 = ktime_get_ns();
 	struct iov_iter it;
 	unsigned int i;
-	int ret = 0;
+	int ret;
 
 	if (WARN_ON_ONCE(nr > CR_DATA_BATCH))
 		return -EINVAL;
@@ -442,46 +532,16 @@ int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int 
 	for (i = 0; i < nr; i++)
 		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
 	iov_iter_bvec(&it, ITER_DEST, bv, nr, (size_t)nr * PAGE_SIZE);
-	while (iov_iter_count(&it)) {
-		ssize_t n;
-
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		n = vfs_iter_read(ctx->file, &it, ctx->ppos ? &pos : NULL, 0);
-		/*
-		 * Past the point of no return: a signal that is not fatal
-		 * (the restored tasks' own are set later), a freeze request,
-		 * or a non-blocking stream that has no data yet only delay
-		 * the read.  The signal is dropped, as cr_create() does.
-		 */
-		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
-		    n == -ERESTART_RESTARTBLOCK || n == -EAGAIN) {
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
-				break;
-			}
-			cr_drop_signals();
-			if (n == -EAGAIN || signal_pending(current))
-				schedule_timeout_killable(msecs_to_jiffies(1));
-			continue;
-		}
-		if (n < 0) {
-			ret = cr_err(ctx, n, "reading page data at offset %#llx failed",
-				     pos - ctx->start_pos);
-			break;
-		}
-		if (n == 0) {
-			ret = cr_err(ctx, -ENODATA,
-				     "image truncated: it ends in its page data, at offset %#llx",
-				     ctx->data_offset + off + (u64)nr * PAGE_SIZE -
-				     iov_iter_count(&it));
-			break;
-		}
-		ctx->bytes += n;
-	}
-	ctx->data_next = off + (u64)nr * PAGE_SIZE - iov_iter_count(&it);
+	ret = cr_read_full(ctx, &it, ctx->ppos ? &pos : NULL, true);
+	done = off + (u64)nr * PAGE_SIZE - iov_iter_count(&it);
+	if (ret == -ENODATA)
+		ret = cr_err(ctx, -ENODATA,
+			     "image truncated: it ends in its page data, at offset %#llx",
+			     ctx->data_offset + done);
+	else if (ret && ret != -EINTR)
+		ret = cr_err(ctx, ret, "reading page data at offset %#llx failed",
+			     ctx->data_offset + done);
+	ctx->data_next = done;
 	ctx->st.data_ns += ktime_get_ns() - t0;
 	return ret;
 }

@@ -443,7 +443,7 @@ static int cr_read_tree(struct cr_ctx *ctx)
  * The records of objects that come before their first user: FILE, and
  * the PIPE, SOCK and SOCK_MSG records of the objects files lead to;
  * each goes to the reader of its kind.  The driver calls this before the
- * records that may follow them: FD records, the MM record, the TAIL.
+ * records that may follow them: FDS records, the MM record, the TAIL.
  *
  * Return: 0 or the first such record's error.
  */
@@ -966,7 +966,10 @@ static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
 	unsigned int i;
 	int ret;
 
-	ret = cr_restore_groups(ctx);
+	/* A stream's END record comes after all the page data, read now. */
+	ret = ctx->ppos ? 0 : cr_read_end(ctx, caller_restored);
+	if (!ret)
+		ret = cr_restore_groups(ctx);
 	if (!ret)
 		ret = cr_restore_net(ctx);
 	if (ret)

@@ -310,7 +310,9 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
  *  -ESRCH	no process @pid in the caller's pid namespace;
  *  -EPERM	the caller may not ptrace-attach to a task of the container;
  *  -EBUSY	the container's cgroup is shared with other tasks, is the
- *		root cgroup, holds the caller, or did not freeze in time; an
+ *		root cgroup, holds the caller, or did not freeze in time; a
+ *		task ran (was thawed or woken) before the image's END record
+ *		was written, which it then lacks; an
  *		object of the container is also used by a task outside it, or
  *		one of its unix sockets is connected to a socket outside it
  *		(without CHECKPOINT_SOCK_DISCONNECT);
@@ -392,9 +394,10 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch
  *		(of the records, or of the page data: the container is
  *		killed);
- *  -ENODATA	truncated image (in its page data, which a stream, a
- *		device or a file truncated meanwhile only shows past the
- *		point of no return: the container is killed, see above);
+ *  -ENODATA	truncated image, or without its END record (in its page
+ *		data or END, which a stream or a file truncated meanwhile
+ *		only shows past the point of no return: the container is
+ *		killed, see above);
  *  -EOPNOTSUPP	the image needs something this kernel or CPU lacks, or
  *		sharing between tasks that restart cannot rebuild;
  *  -ENOENT, -EACCES, -ESTALE, ...	a file of the image cannot be

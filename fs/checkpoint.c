@@ -436,21 +436,40 @@ struct cr_rst_files {
 	struct cr_rst_fd fds[];
 };
 
+/* One FDS record of the @n descriptors in @fds. */
+static int cr_write_fds(struct cr_ctx *ctx, const struct cr_fd *fds, unsigned int n)
+{
+	size_t len = sizeof(struct cr_hdr_fds) + n * sizeof(*fds);
+	struct cr_hdr_fds *h;
+
+	h = cr_rec_get(ctx, CR_HDR_FDS, len, 0, 0);
+	if (!h)
+		return -ENOMEM;
+	h->nr = n;
+	memcpy(h + 1, fds, n * sizeof(*fds));
+	cr_hbuf_put(ctx, len);
+	return 0;
+}
+
 /**
- * cr_write_files() - write an FD record per open file descriptor of @t
+ * cr_write_files() - write the open file descriptors of @t
  * @ctx: checkpoint context
  * @t: the first task (in TREE order) that uses its fd table, frozen
+ *
+ * The FILE records of up to CR_FDS_MAX descriptors, then their FDS record.
  *
  * Return: 0 or -errno.
  */
 int cr_write_files(struct cr_ctx *ctx, struct task_struct *t)
 {
-	unsigned int fd = 0;
+	struct cr_fd *fds __free(kvfree) = kvmalloc_array(CR_FDS_MAX, sizeof(*fds), CR_GFP);
+	unsigned int fd = 0, n = 0;
 	struct file *file;
 	int ret = 0;
 
+	if (!fds)
+		return -ENOMEM;
 	for (;; fd++) {
-		struct cr_hdr_fd *h;
 		bool cloexec;
 		u32 tag;
 
@@ -478,57 +497,55 @@ int cr_write_files(struct cr_ctx *ctx, struct task_struct *t)
 					 " (pid %d, fd %u)", task_pid_vnr(t), fd);
 			return ret;
 		}
-		h = cr_rec_get(ctx, CR_HDR_FD, sizeof(*h), 0, 0);
-		if (!h)
-			return -ENOMEM;
-		h->fd = fd;
-		h->file_tag = tag;
-		h->flags = cloexec ? CR_FD_CLOEXEC : 0;
-		cr_hbuf_put(ctx, sizeof(*h));
+		fds[n].fd = fd;
+		fds[n].file_tag = tag;
+		fds[n].flags = cloexec ? CR_FD_CLOEXEC : 0;
+		if (++n == CR_FDS_MAX) {
+			ret = cr_write_fds(ctx, fds, n);
+			if (ret)
+				return ret;
+			n = 0;
+		}
 	}
-	return 0;
+	return n ? cr_write_fds(ctx, fds, n) : 0;
 }
 
 /**
- * cr_read_files() - read and check the FD records
+ * cr_read_files() - read and check the FDS records
  * @ctx: restart context
  * @rt: what is collected for the task
  *
- * Return: 0, -EBADMSG or -ENOMEM.
+ * Return: 0, -EBADMSG, -EMFILE (a descriptor over the caller's
+ * RLIMIT_NOFILE) or -ENOMEM.
  */
 int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
 {
-	unsigned int max = rlimit(RLIMIT_NOFILE), n = 0, cap = 0;
+	unsigned int limit = rlimit(RLIMIT_NOFILE), n = 0, cap = 0, i;
 	struct cr_rst_files *rf = NULL;
 	const struct cr_rec *r;
 	int prev = -1;
 
 	for (;;) {
-		const struct cr_hdr_fd *h;
-		struct file *file;
+		const struct cr_hdr_fds *h;
+		const struct cr_fd *fds;
 		int ret = cr_read_files_ahead(ctx);
 
 		if (ret)
 			return ret;
 		r = cr_peek_rec(ctx);
-		if (!r || r->h->type != CR_HDR_FD)
+		if (!r || r->h->type != CR_HDR_FDS)
 			break;
-		h = cr_read_rec(ctx, CR_HDR_FD, sizeof(*h));
+		h = cr_read_rec(ctx, CR_HDR_FDS, sizeof(*h));
 		if (IS_ERR(h))
 			return PTR_ERR(h);
-		if (h->fd <= prev || h->fd >= max)
-			return cr_rec_err(ctx, h->fd < 0 || h->fd >= max ? -EMFILE : -EBADMSG,
-					  "fd %d out of order or over the fd limit %u", h->fd, max);
-		if (h->flags & ~CR_FD_CLOEXEC)
-			return cr_rec_err(ctx, -EBADMSG, "unknown fd flags %#x", h->flags);
-		file = cr_obj_fetch(ctx->objhash, h->file_tag, &cr_obj_file_ops);
-		if (IS_ERR(file))
-			return cr_rec_err(ctx, -EBADMSG, "file tag %u is not a file of the image",
-					  h->file_tag);
-		if (n == cap) {
+		if (!h->nr || h->nr > CR_FDS_MAX || h->__pad ||
+		    h->h.len < sizeof(*h) + (size_t)h->nr * sizeof(*fds))
+			return cr_rec_err(ctx, -EBADMSG, "%u fds in a record of %u bytes",
+					  h->nr, h->h.len);
+		if (n + h->nr > cap) {
 			struct cr_rst_files *nrf;
 
-			cap = cap ? cap * 2 : 16;
+			cap = max(cap * 2, n + h->nr);
 			/* On failure rf stays as it was, in rt->files: freed once, later. */
 			nrf = kvrealloc(rf, struct_size(rf, fds, cap), CR_GFP);
 			if (!nrf)
@@ -536,11 +553,30 @@ int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
 			rf = nrf;
 			rt->files = rf;
 		}
-		rf->fds[n].fd = h->fd;
-		rf->fds[n].cloexec = h->flags & CR_FD_CLOEXEC;
-		rf->fds[n].file = file;
-		rf->nr = ++n;
-		prev = h->fd;
+		fds = (const struct cr_fd *)(h + 1);
+		for (i = 0; i < h->nr; i++) {
+			const struct cr_fd *e = &fds[i];
+			struct file *file;
+
+			if (e->fd <= prev || e->fd >= limit)
+				return cr_rec_err(ctx,
+						  e->fd < 0 || e->fd >= limit ? -EMFILE : -EBADMSG,
+						  "fd %d out of order or over the fd limit %u",
+						  e->fd, limit);
+			if (e->flags & ~CR_FD_CLOEXEC)
+				return cr_rec_err(ctx, -EBADMSG, "fd %d: unknown flags %#x",
+						  e->fd, e->flags);
+			file = cr_obj_fetch(ctx->objhash, e->file_tag, &cr_obj_file_ops);
+			if (IS_ERR(file))
+				return cr_rec_err(ctx, -EBADMSG,
+						  "fd %d: file tag %u is not a file of the image",
+						  e->fd, e->file_tag);
+			rf->fds[n].fd = e->fd;
+			rf->fds[n].cloexec = e->flags & CR_FD_CLOEXEC;
+			rf->fds[n].file = file;
+			rf->nr = ++n;
+			prev = e->fd;
+		}
 	}
 	return 0;
 }

@@ -150,6 +150,8 @@ struct cr_stats {
  * @data_offset: restart: where the page data start, from the head
  * @data_next: restart: offset in the page data of the next byte a
  *	stream gives
+ * @data_bytes: restart: bytes of page data, as the tail says
+ * @tail_csum: restart: the tail's checksum, which the END record repeats
  * @st: statistics of the call
  * @nr_files: restart: files reopened so far
  * @start_pos: the image's first byte in @file (0 for a stream)
@@ -183,6 +185,8 @@ struct cr_ctx {
 	u64 data_pages;
 	u64 data_offset;
 	u64 data_next;
+	u64 data_bytes;
+	u64 tail_csum;
 	struct cr_stats st;
 	unsigned long nr_files;
 	loff_t start_pos;
@@ -223,6 +227,7 @@ const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen);
 int cr_check_rec(const struct cr_hdr *h, u64 left, const char **why);
 const char *cr_rec_name(u32 type);
 int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int nr);
+int cr_read_end(struct cr_ctx *ctx, bool ponr);
 
 /* checkpoint/restart.c: the restart driver */
 int cr_read_files_ahead(struct cr_ctx *ctx);

@@ -20,6 +20,7 @@ static inline void cr_hdr_layout_checks(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr) != 16);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_head) != 304);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tail) != 56);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_end) != 32);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_tree) != 24);
 	BUILD_BUG_ON(sizeof(struct cr_tree_task) != 48);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_sigpending) != 24);
@@ -35,7 +36,8 @@ static inline void cr_hdr_layout_checks(void)
 	BUILD_BUG_ON(sizeof(struct cr_hdr_pages) != 40);
 	BUILD_BUG_ON(sizeof(struct cr_page_run) != 16);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_file) != 56);
-	BUILD_BUG_ON(sizeof(struct cr_hdr_fd) != 32);
+	BUILD_BUG_ON(sizeof(struct cr_hdr_fds) != 24);
+	BUILD_BUG_ON(sizeof(struct cr_fd) != 12);
 	BUILD_BUG_ON(sizeof(struct cr_hdr_fs) != 24);
 }
 

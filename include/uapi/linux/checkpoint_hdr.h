@@ -14,7 +14,7 @@
  *
  * Stream order:
  *   HEAD, TREE, then per live task in TREE order: TASK, [FS], [FILE...,
- *   FD...], [FILE..., MM, VMA..., PAGES...], [SIGHAND], CPU, FPU,
+ *   FDS...], [FILE..., MM, VMA..., PAGES...], [SIGHAND], CPU, FPU,
  *   [RESTART_BLOCK], [SIGPENDING of the task], [SIGPENDING of its
  *   process, with its thread group leader]; then TAIL.
  * A PIPE record comes right before the first FILE of its ends, a SOCK
@@ -33,7 +33,7 @@
  * its data_csum.  The END record follows the page data: checkpoint
  * writes it once it has checked that the container stayed frozen while
  * its pages were written.  An image without it is incomplete.
- * FS, FD, MM and SIGHAND come with the first task (in TREE order) that
+ * FS, FDS, MM and SIGHAND come with the first task (in TREE order) that
  * uses the object; the tasks after it that share it only name its tag in
  * the TREE.  A zombie has no records but its TREE entry.
  * A FILE record comes before the first record that refers to its tag; a
@@ -79,7 +79,7 @@ enum cr_hdr_type {
 	CR_HDR_PAGES = 34,
 
 	CR_HDR_FILE = 48,
-	CR_HDR_FD = 49,
+	CR_HDR_FDS = 49,
 	CR_HDR_FS = 50,
 	CR_HDR_PIPE = 51,
 	CR_HDR_SOCK = 52,
@@ -419,17 +419,30 @@ struct cr_hdr_file {
 	__u32 stdio_fd;		/* CR_FILE_STDIO: 0, 1 or 2 */
 };
 
-/* cr_hdr_fd.flags */
+/* cr_fd.flags */
 #define CR_FD_CLOEXEC		_BITUL(0)
 
+/* Descriptors in one FDS record. */
+#define CR_FDS_MAX		1024
+
 /*
- * struct cr_hdr_fd - a file descriptor of the task
+ * struct cr_fd - one file descriptor
  */
-struct cr_hdr_fd {
-	struct cr_hdr h;
+struct cr_fd {
 	__s32 fd;
-	__u32 file_tag;
+	__u32 file_tag;		/* its FILE record, which comes before */
 	__u32 flags;		/* CR_FD_* */
+};
+
+/*
+ * struct cr_hdr_fds - file descriptors of the task, in ascending order
+ * Followed by @nr (1 to CR_FDS_MAX) struct cr_fd, zero padded.  A table
+ * of more descriptors has several FDS records, each after the FILE
+ * records of its own descriptors.
+ */
+struct cr_hdr_fds {
+	struct cr_hdr h;
+	__u32 nr;
 	__u32 __pad;
 };
 
