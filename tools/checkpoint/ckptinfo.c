@@ -29,25 +29,27 @@ static void usage(FILE *f)
 		"pages: inside its area, ascending and apart, adding up to its count; the\n"
 		"tail's record count and checksum, the page data after the tail: where the\n"
 		"tail says, as long as the PAGES records say, zero padding before them,\n"
-		"nothing after them, each PAGES record's data against its checksum unless\n"
-		"it has none) and print its header, a summary of its records, memory and\n"
-		"page data and its task tree with a summary of each task's records; with\n"
-		"--json, print every record as a JSON object instead (the tree's with a\n"
-		"\"tasks\" array, a PAGES record's with its \"runs\" and the offset of its\n"
-		"page data in the file).\n"
+		"each PAGES record's data against its checksum unless it has none; the END\n"
+		"record after them, which says the checkpoint completed: its data_bytes and\n"
+		"checksum the tail's, nothing after it) and print its header, a summary of\n"
+		"its records, memory and page data and its task tree with a summary of each\n"
+		"task's records; with --json, print every record as a JSON object instead\n"
+		"(the tree's with a \"tasks\" array, a PAGES record's with its \"runs\" and\n"
+		"the offset of its page data in the file, the END record's last).\n"
 		"Exit status: 0 for a good image, 1 for a bad one (the first problem is\n"
 		"printed), 2 on a usage error.\n");
 }
 
 static const uint32_t minlen[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_HEAD] = sizeof(struct cr_hdr_head), [CR_HDR_TAIL] = sizeof(struct cr_hdr_tail),
-	[CR_HDR_TREE] = sizeof(struct cr_hdr_tree), [CR_HDR_TASK] = sizeof(struct cr_hdr_task),
+	[CR_HDR_END] = sizeof(struct cr_hdr_end), [CR_HDR_TREE] = sizeof(struct cr_hdr_tree),
+	[CR_HDR_TASK] = sizeof(struct cr_hdr_task),
 	[CR_HDR_CPU] = sizeof(struct cr_hdr_cpu), [CR_HDR_FPU] = sizeof(struct cr_hdr_fpu),
 	[CR_HDR_SIGHAND] = sizeof(struct cr_hdr_sighand),
 	[CR_HDR_RESTART_BLOCK] = sizeof(struct cr_hdr_restart_block),
 	[CR_HDR_MM] = sizeof(struct cr_hdr_mm), [CR_HDR_VMA] = sizeof(struct cr_hdr_vma),
 	[CR_HDR_PAGES] = sizeof(struct cr_hdr_pages), [CR_HDR_FILE] = sizeof(struct cr_hdr_file),
-	[CR_HDR_FD] = sizeof(struct cr_hdr_fd), [CR_HDR_FS] = sizeof(struct cr_hdr_fs),
+	[CR_HDR_FDS] = sizeof(struct cr_hdr_fds), [CR_HDR_FS] = sizeof(struct cr_hdr_fs),
 	[CR_HDR_PIPE] = sizeof(struct cr_hdr_pipe), [CR_HDR_SOCK] = sizeof(struct cr_hdr_sock),
 	[CR_HDR_SOCK_MSG] = sizeof(struct cr_hdr_sock_msg),
 };
@@ -173,6 +175,13 @@ static void json_fields(const struct cr_hdr *h)
 		       (uint64_t)r->data_offset, (uint64_t)r->data_bytes);
 		break;
 	}
+	case CR_HDR_END: {
+		const struct cr_hdr_end *r = (const void *)h;
+
+		printf(", \"data_bytes\": %" PRIu64 ", \"checksum\": \"%016" PRIx64 "\"",
+		       (uint64_t)r->data_bytes, (uint64_t)r->checksum);
+		break;
+	}
 	case CR_HDR_TREE: {
 		const struct cr_hdr_tree *r = (const void *)h;
 		const struct cr_tree_task *t = (const void *)(r + 1);
@@ -279,10 +288,19 @@ static void json_fields(const struct cr_hdr *h)
 	case CR_HDR_SOCK_MSG:
 		json_sock_msg((const void *)h);
 		break;
-	case CR_HDR_FD:
-		printf(", \"fd\": %d, \"file_tag\": %u", ((const struct cr_hdr_fd *)h)->fd,
-		       ((const struct cr_hdr_fd *)h)->file_tag);
+	case CR_HDR_FDS: {
+		const struct cr_hdr_fds *r = (const void *)h;
+		const struct cr_fd *f = (const void *)(r + 1);
+		uint32_t i;
+
+		/* (checked: all nr of them are in the record) */
+		printf(", \"nr\": %u, \"fds\": [", r->nr);
+		for (i = 0; i < r->nr; i++, f++)
+			printf("%s{\"fd\": %d, \"file_tag\": %u, \"flags\": \"%#x\"}",
+			       i ? ", " : "", f->fd, f->file_tag, f->flags);
+		printf("]");
 		break;
+	}
 	case CR_HDR_RESTART_BLOCK:
 		printf(", \"kind\": %u, \"remaining_ns\": %" PRId64,
 		       ((const struct cr_hdr_restart_block *)h)->kind,
@@ -469,6 +487,7 @@ int main(int argc, char **argv)
 	const struct cr_hdr_vma *vma = NULL;	/* the area of the PAGES records that follow */
 	const struct cr_hdr_head *head;
 	const struct cr_hdr_tail *tail = NULL;
+	const struct cr_hdr_end *end = NULL;
 	const char *wrong;
 	struct cr_layout lay;
 	struct cr_xxh64 sum;
@@ -540,6 +559,8 @@ int main(int argc, char **argv)
 			return bad(idx, h, off, "image truncated inside the record");
 		if (idx && h->type == CR_HDR_HEAD)
 			return bad(idx, h, off, "a second head");
+		if (h->type == CR_HDR_END)
+			return bad(idx, h, off, "an end record before the tail");
 		/* a PAGES record follows its area or another PAGES record of it */
 		if (h->type == CR_HDR_VMA) {
 			vma = (const void *)h;
@@ -564,6 +585,14 @@ int main(int argc, char **argv)
 			if (h->len < sizeof(*r) + (uint64_t)r->name_len + r->path_len)
 				return bad(idx, h, off, "record shorter than its name and path");
 			no_file += !!(r->flags & (CR_SOCK_GHOST | CR_SOCK_EMBRYO));
+		}
+		if (h->type == CR_HDR_FDS) {
+			const struct cr_hdr_fds *r = (const void *)h;
+
+			if (!r->nr || r->nr > CR_FDS_MAX ||
+			    h->len < sizeof(*r) + (uint64_t)r->nr * sizeof(struct cr_fd))
+				return bad(idx, h, off,
+					   "descriptor count 0, over CR_FDS_MAX or past the record");
 		}
 		if (h->type == CR_HDR_SOCK_MSG) {
 			const struct cr_hdr_sock_msg *r = (const void *)h;
@@ -601,7 +630,8 @@ int main(int argc, char **argv)
 			       ", \"tag\": %u, \"ptag\": %u", idx, off, type_name_or_unknown(h->type),
 			       h->len, h->tag, h->ptag);
 			json_fields(h);
-			printf("}%s\n", h->type == CR_HDR_TAIL ? "" : ",");
+			/* (the tail's line ends once it is known whether the END record follows) */
+			printf("}%s", h->type == CR_HDR_TAIL ? "" : ",\n");
 		}
 		/* after json_fields(): a PAGES record's data come after those counted so far */
 		if (h->type == CR_HDR_PAGES) {
@@ -619,8 +649,21 @@ int main(int argc, char **argv)
 		off += h->len;
 		idx++;
 	}
-	if (json)
-		printf("]\n");
+	/* The page data: after the tail and zero padding, as long as the records say; then END. */
+	data_offset = cr_round_up(off + tail->h.len, head->page_size);
+	data_end = data_offset + pages * head->page_size;
+	if (data_end <= (uint64_t)st.st_size && st.st_size - data_end >= sizeof(*end))
+		end = (const void *)(img + data_end);
+	if (json) {
+		if (end && end->h.type == CR_HDR_END) {
+			printf(",\n  {\"index\": %" PRIu64 ", \"offset\": %" PRIu64
+			       ", \"type\": \"end\", \"len\": %u, \"tag\": %u, \"ptag\": %u",
+			       idx + 1, data_end, end->h.len, end->h.tag, end->h.ptag);
+			json_fields(&end->h);
+			printf("}");
+		}
+		printf("\n]\n");
+	}
 	if (tail->records != idx || tail->bytes != off)
 		return bad(idx, &tail->h, off, "record count or length differs from the tail's");
 	if (tail->checksum != cr_xxh64_digest(&sum))
@@ -634,9 +677,6 @@ int main(int argc, char **argv)
 		return bad(idx, &tail->h, off, why);
 	}
 
-	/* The page data: after the tail and zero padding, as long as the records say. */
-	data_offset = cr_round_up(off + tail->h.len, head->page_size);
-	data_end = data_offset + pages * head->page_size;
 	if (tail->data_offset != data_offset) {
 		snprintf(why, sizeof(why), "page data at offset %#" PRIx64 ", expected at %#" PRIx64,
 			 (uint64_t)tail->data_offset, data_offset);
@@ -652,11 +692,6 @@ int main(int argc, char **argv)
 			 ", the file at %#jx", data_end, (uintmax_t)st.st_size);
 		return bad(idx, NULL, off, why);
 	}
-	if ((uint64_t)st.st_size > data_end) {
-		snprintf(why, sizeof(why), "%" PRIu64 " bytes after the end of the page data at offset %#"
-			 PRIx64, (uint64_t)st.st_size - data_end, data_end);
-		return bad(idx, NULL, off, why);
-	}
 	for (size_t o = off + tail->h.len; o < data_offset; o++) {
 		if (img[o]) {
 			snprintf(why, sizeof(why), "byte at offset %#zx, before the page data, is not zero",
@@ -664,6 +699,43 @@ int main(int argc, char **argv)
 			return bad(idx, NULL, off, why);
 		}
 	}
+	/* The END record right after the page data, and nothing after it. */
+	if (!end) {
+		snprintf(why, sizeof(why), "no end record after the page data (at offset %#" PRIx64
+			 ", %" PRIu64 " bytes there): the checkpoint did not complete", data_end,
+			 (uint64_t)st.st_size - data_end);
+		return bad(idx, NULL, off, why);
+	}
+	if (end->h.type != CR_HDR_END) {
+		snprintf(why, sizeof(why), "no end record after the page data (at offset %#" PRIx64
+			 ": type %u, length %u): the checkpoint did not complete", data_end,
+			 end->h.type, end->h.len);
+		return bad(idx, NULL, off, why);
+	}
+	if (end->h.len < sizeof(*end) || end->h.len % 8 || end->h.len > CR_RECORD_MAX)
+		return bad(idx + 1, &end->h, data_end, "bad length for the record type");
+	if (end->h.tag || end->h.ptag) {
+		snprintf(why, sizeof(why), "tag %u, ptag %u: not 0", end->h.tag, end->h.ptag);
+		return bad(idx + 1, &end->h, data_end, why);
+	}
+	if (end->data_bytes != tail->data_bytes) {
+		snprintf(why, sizeof(why), "data_bytes %" PRIu64 ", the tail says %" PRIu64,
+			 (uint64_t)end->data_bytes, (uint64_t)tail->data_bytes);
+		return bad(idx + 1, &end->h, data_end, why);
+	}
+	if (end->checksum != tail->checksum) {
+		snprintf(why, sizeof(why), "checksum %016" PRIx64 ", the tail says %016" PRIx64,
+			 (uint64_t)end->checksum, (uint64_t)tail->checksum);
+		return bad(idx + 1, &end->h, data_end, why);
+	}
+	if ((uint64_t)st.st_size - data_end < end->h.len)
+		return bad(idx + 1, &end->h, data_end, "image truncated inside the record");
+	if ((uint64_t)st.st_size - data_end > end->h.len) {
+		snprintf(why, sizeof(why), "%" PRIu64 " bytes after the end record at offset %#"
+			 PRIx64, (uint64_t)st.st_size - data_end - end->h.len, data_end);
+		return bad(idx, NULL, off, why);
+	}
+	count[CR_HDR_END]++;
 	{
 		uint64_t at = data_offset, i = 0;
 
@@ -719,7 +791,7 @@ int main(int argc, char **argv)
 		printf("cpu:        xfeatures %#" PRIx64 ", xstate %u bytes\n",
 		       (uint64_t)head->xfeatures, head->xstate_size);
 	}
-	printf("records:    %" PRIu64 " (", idx + 1);
+	printf("records:    %" PRIu64 " (", idx + 2);
 	for (i = 0, c = 0; i < CR_HDR_TYPE_MAX; i++)
 		if (count[i])
 			printf("%s%s %" PRIu64, c++ ? ", " : "", type_name(i), count[i]);
@@ -731,6 +803,9 @@ int main(int argc, char **argv)
 	       data_offset, count[CR_HDR_PAGES], count[CR_HDR_PAGES] == 1 ? "" : "s",
 	       count[CR_HDR_PAGES] - no_csum, count[CR_HDR_PAGES] - no_csum == 1 ? "" : "s",
 	       no_csum);
+	printf("end:        at offset %#" PRIx64 ", %u bytes: data_bytes %" PRIu64 ", checksum %016"
+	       PRIx64 " as the tail's: the checkpoint completed\n", data_end, end->h.len,
+	       (uint64_t)end->data_bytes, (uint64_t)end->checksum);
 	if (count[CR_HDR_SOCK] || count[CR_HDR_SOCK_MSG])
 		printf("sockets:    %" PRIu64 " (%" PRIu64 " without a file), messages: %" PRIu64
 		       " (%" PRIu64 " byte%s, %" PRIu64 " fd%s in flight)\n", count[CR_HDR_SOCK],

@@ -2,7 +2,7 @@
 /*
  * Helpers shared by the linux-cr tools and selftests: the system calls,
  * the kernel's reason for a failure, and the image format (records, the
- * page data after them, xxh64 checksum).
+ * page data and the END record after them, xxh64 checksum).
  */
 #ifndef CR_TOOLS_H
 #define CR_TOOLS_H
@@ -185,10 +185,10 @@ static inline uint64_t cr_xxh64_digest(const struct cr_xxh64 *s)
 
 static const char *const cr_type_names[CR_HDR_TYPE_MAX] = {
 	[CR_HDR_HEAD] = "head", [CR_HDR_TAIL] = "tail", [CR_HDR_TREE] = "tree",
-	[CR_HDR_TASK] = "task", [CR_HDR_CPU] = "cpu", [CR_HDR_FPU] = "fpu",
+	[CR_HDR_END] = "end", [CR_HDR_TASK] = "task", [CR_HDR_CPU] = "cpu", [CR_HDR_FPU] = "fpu",
 	[CR_HDR_SIGHAND] = "sighand", [CR_HDR_RESTART_BLOCK] = "restart_block",
 	[CR_HDR_MM] = "mm", [CR_HDR_VMA] = "vma", [CR_HDR_PAGES] = "pages",
-	[CR_HDR_FILE] = "file", [CR_HDR_FD] = "fd", [CR_HDR_FS] = "fs", [CR_HDR_PIPE] = "pipe",
+	[CR_HDR_FILE] = "file", [CR_HDR_FDS] = "fds", [CR_HDR_FS] = "fs", [CR_HDR_PIPE] = "pipe",
 };
 
 static inline const char *cr_type_name(uint32_t type)
@@ -203,7 +203,11 @@ static inline const char *cr_type_name(uint32_t type)
  * zero padding up to the page data at the first multiple of the head's
  * page_size after the tail, then the nr * page_size bytes of every PAGES
  * record, in record order (and in a record, run by run, address by
- * address: a PAGES record is followed by nr_runs struct cr_page_run).
+ * address: a PAGES record is followed by nr_runs struct cr_page_run),
+ * then the END record (checkpoint() writes it once the page data are
+ * out and the container stayed frozen: without it the image is
+ * incomplete), and nothing after it.  The END record is not one of the
+ * tail's records and its checksum does not cover it.
  */
 struct cr_layout {
 	uint32_t page_size;	/* the head's (4096 if the head has none that works) */
@@ -214,6 +218,8 @@ struct cr_layout {
 	uint64_t data_bytes;	/* what the PAGES records before the tail say they hold */
 	uint64_t nr_pages;	/* pages in those records */
 	uint64_t nr_pages_recs;	/* and the records */
+	uint64_t end_off;	/* where the END record belongs: data_offset + data_bytes */
+	uint32_t end_len;	/* its h.len if a whole END record is there, else 0 */
 };
 
 static inline uint64_t cr_round_up(uint64_t v, uint32_t align)
@@ -225,7 +231,9 @@ static inline uint64_t cr_round_up(uint64_t v, uint32_t align)
  * Where the records of the @len bytes at @img lead, each record's h.len
  * taken as it is: 0 with @lay filled, or -1 if they do not lead to a
  * whole tail record.  The page size is the head's if the first record is
- * a head with a power of two there, else 4096 (x86-64's).
+ * a head with a power of two there, else 4096 (x86-64's).  end_len is
+ * set if the @len bytes hold a whole record of type CR_HDR_END, at least
+ * sizeof(struct cr_hdr_end) long, at end_off (its fields unchecked).
  */
 static inline int cr_layout(const uint8_t *img, size_t len, struct cr_layout *lay)
 {
@@ -249,6 +257,15 @@ static inline int cr_layout(const uint8_t *img, size_t len, struct cr_layout *la
 			lay->tail_end = off + h->len;
 			lay->data_offset = cr_round_up(lay->tail_end, lay->page_size);
 			lay->data_bytes = lay->nr_pages * lay->page_size;
+			lay->end_off = lay->data_offset + lay->data_bytes;
+			if (lay->end_off <= len &&
+			    len - lay->end_off >= sizeof(struct cr_hdr_end)) {
+				const struct cr_hdr *e = (const void *)(img + lay->end_off);
+
+				if (e->type == CR_HDR_END && e->len >= sizeof(struct cr_hdr_end) &&
+				    e->len <= len - lay->end_off)
+					lay->end_len = e->len;
+			}
 			return 0;
 		}
 		if (h->type == CR_HDR_PAGES && h->len >= sizeof(struct cr_hdr_pages)) {
@@ -427,13 +444,41 @@ static inline int cr_pages_check(const struct cr_hdr_pages *p, const struct cr_h
 }
 
 /*
- * Recompute the tail of an image of @len bytes after an edit of its
- * records: the record count, length and checksum, and where the page
- * data are (data_offset and data_bytes, as the records place them).  The
- * data_csum of the PAGES records are left as they are.  Returns 0, or -1
- * if there is no tail where the records lead.
+ * The END record of an image of @len bytes where its tail places it
+ * (data_offset + data_bytes), as checkpoint() writes it: type
+ * CR_HDR_END, tag and ptag 0, the tail's data_bytes and checksum; its
+ * length kept if a record of type CR_HDR_END that fits is there already
+ * (at least sizeof(struct cr_hdr_end), a multiple of 8), else
+ * sizeof(struct cr_hdr_end).  Returns 0, or -1 if the records lead to no
+ * tail or the @len bytes cannot hold an END record there.
  */
-static inline int cr_fix_tail_keep_csum(uint8_t *img, size_t len)
+static inline int cr_fix_end(uint8_t *img, size_t len)
+{
+	const struct cr_hdr_tail *t;
+	struct cr_layout lay;
+	struct cr_hdr_end e;
+	uint64_t at;
+
+	if (cr_layout(img, len, &lay))
+		return -1;
+	t = (const struct cr_hdr_tail *)(img + lay.tail_off);
+	at = t->data_offset + t->data_bytes;
+	if (at < t->data_offset || at > len || len - at < sizeof(e))
+		return -1;
+	memcpy(&e, img + at, sizeof(e));
+	if (e.h.type != CR_HDR_END || e.h.len < sizeof(e) || e.h.len % 8 || e.h.len > len - at)
+		e.h.len = sizeof(e);
+	e.h.type = CR_HDR_END;
+	e.h.tag = 0;
+	e.h.ptag = 0;
+	e.data_bytes = t->data_bytes;
+	e.checksum = t->checksum;
+	memcpy(img + at, &e, sizeof(e));
+	return 0;
+}
+
+/* The tail of cr_fix_tail_keep_csum(), the END record left as it is. */
+static inline int cr_fix_tail_only(uint8_t *img, size_t len)
 {
 	struct cr_layout lay;
 	struct cr_hdr_tail *t;
@@ -453,12 +498,29 @@ static inline int cr_fix_tail_keep_csum(uint8_t *img, size_t len)
 }
 
 /*
- * As cr_fix_tail_keep_csum(), after an edit of the records or of the page
- * data: first the data_csum of every PAGES record without
- * CR_PAGES_NO_CSUM whose page data are all in the @len bytes is set to
- * what they hash to (the others are left as they are).
+ * Recompute the tail of an image of @len bytes after an edit of its
+ * records: the record count, length and checksum, and where the page
+ * data are (data_offset and data_bytes, as the records place them); then
+ * the END record where that tail places it, if the @len bytes reach that
+ * far (cr_fix_end(): whatever is there becomes the END record).  The
+ * data_csum of the PAGES records are left as they are.  Returns 0, or -1
+ * if there is no tail where the records lead.
  */
-static inline int cr_fix_tail(uint8_t *img, size_t len)
+static inline int cr_fix_tail_keep_csum(uint8_t *img, size_t len)
+{
+	if (cr_fix_tail_only(img, len))
+		return -1;
+	cr_fix_end(img, len);
+	return 0;
+}
+
+/*
+ * The data_csum of every PAGES record without CR_PAGES_NO_CSUM whose page
+ * data are all in the @len bytes set to what they hash to (the others
+ * are left as they are).  Returns 0, or -1 if there is no tail where the
+ * records lead.
+ */
+static inline int cr_fix_data_csums(uint8_t *img, size_t len)
 {
 	struct cr_layout lay;
 	uint64_t at;
@@ -483,31 +545,56 @@ static inline int cr_fix_tail(uint8_t *img, size_t len)
 		}
 		o += p->h.len;
 	}
+	return 0;
+}
+
+/*
+ * As cr_fix_tail_keep_csum(), after an edit of the records or of the page
+ * data: first the data_csum of the PAGES records (cr_fix_data_csums()).
+ */
+static inline int cr_fix_tail(uint8_t *img, size_t len)
+{
+	if (cr_fix_data_csums(img, len))
+		return -1;
 	return cr_fix_tail_keep_csum(img, len);
 }
 
 /*
  * An image of the @rlen bytes of records at @recs (the tail among them,
  * last) and the @dlen bytes of page data at @data: zero padding between,
- * the tail and the checksums fixed (cr_fix_tail()).  malloc()ed, its
- * length in *@len; NULL if the records lead to no tail.
+ * the data_csum and the tail fixed (as cr_fix_tail() does), then right
+ * after the page data an END record with the tail's data_bytes and
+ * checksum (where the tail places it unless @dlen is not what the
+ * records have: then the caller fixes the tail's data_bytes, and
+ * cr_fix_end() the END record).  malloc()ed, its length in *@len; NULL if
+ * the records lead to no tail.
  */
 static inline uint8_t *cr_image_join(const uint8_t *recs, size_t rlen, const uint8_t *data,
 				     size_t dlen, size_t *len)
 {
+	const struct cr_hdr_tail *t;
 	struct cr_layout lay;
+	struct cr_hdr_end e;
 	uint8_t *buf;
 
 	if (cr_layout(recs, rlen, &lay) || lay.tail_end != rlen)
 		return NULL;
-	*len = lay.data_offset + dlen;
-	buf = calloc(1, *len ? *len : 1);
+	*len = lay.data_offset + dlen + sizeof(e);
+	buf = calloc(1, *len);
 	if (!buf)
 		return NULL;
 	memcpy(buf, recs, rlen);
 	if (dlen)
 		memcpy(buf + lay.data_offset, data, dlen);
-	cr_fix_tail(buf, *len);
+	cr_fix_data_csums(buf, lay.data_offset + dlen);
+	cr_fix_tail_only(buf, *len);
+	t = (const struct cr_hdr_tail *)(buf + lay.tail_off);
+	memset(&e, 0, sizeof(e));
+	e.h.type = CR_HDR_END;
+	e.h.len = sizeof(e);
+	e.data_bytes = t->data_bytes;
+	e.checksum = t->checksum;
+	memcpy(buf + lay.data_offset + dlen, &e, sizeof(e));
 	return buf;
 }
 
@@ -517,8 +604,11 @@ static inline uint8_t *cr_image_join(const uint8_t *recs, size_t rlen, const uin
  * after its VMA (or another PAGES record of it) and sound
  * (cr_pages_check()), a tail whose count, length and
  * checksum match, zero padding, page data where the tail says and as long
- * as the records say, matching every data_csum that is set, and nothing
- * after them?  0, or -1 with what is wrong in @why.
+ * as the records say, then an END record as restart() checks it (type,
+ * a length of at least its size and a multiple of 8, tag and ptag 0, the
+ * tail's data_bytes and checksum), all of it there and nothing after it,
+ * and page data matching every data_csum that is set?  0, or -1 with
+ * what is wrong in @why.
  */
 static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size_t wl)
 {
@@ -526,6 +616,7 @@ static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size
 	const struct cr_hdr_vma *vma = NULL;	/* the area of the PAGES records that follow */
 	const struct cr_hdr_tail *t;
 	struct cr_layout lay;
+	struct cr_hdr_end e;
 	struct cr_xxh64 s;
 	uint64_t at, i, last = 0;
 	size_t o = 0;
@@ -553,6 +644,10 @@ static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size
 		}
 		if (h->type == CR_HDR_TAIL)
 			break;
+		if (h->type == CR_HDR_END) {
+			snprintf(why, wl, "an end record at %#zx, before the tail", o);
+			return -1;
+		}
 		if (h->type == CR_HDR_VMA) {
 			vma = h->len >= sizeof(*vma) ? (const struct cr_hdr_vma *)h : NULL;
 			last = 0;
@@ -591,7 +686,7 @@ static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size
 		return -1;
 	}
 	if (t->data_offset != lay.data_offset || t->data_bytes != lay.data_bytes ||
-	    lay.data_offset + lay.data_bytes != len) {
+	    lay.end_off > len) {
 		snprintf(why, wl,
 			 "tail says %llu bytes of page data at %#llx; the records have %llu at %#llx, the image %zu bytes",
 			 (unsigned long long)t->data_bytes, (unsigned long long)t->data_offset,
@@ -605,6 +700,41 @@ static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size
 				 (unsigned long long)i);
 			return -1;
 		}
+	}
+	/* the END record: the checkpoint completed */
+	if (len - lay.end_off < sizeof(e)) {
+		snprintf(why, wl,
+			 "no end record after the page data at %#llx (%zu bytes there): the checkpoint did not complete",
+			 (unsigned long long)lay.end_off, (size_t)(len - lay.end_off));
+		return -1;
+	}
+	memcpy(&e, img + lay.end_off, sizeof(e));
+	if (e.h.type != CR_HDR_END || e.h.len < sizeof(e) || e.h.len % 8 ||
+	    e.h.len > CR_RECORD_MAX || e.h.tag || e.h.ptag) {
+		snprintf(why, wl,
+			 "%#llx: not an end record after the page data (type %u, length %u, tag %u, ptag %u)",
+			 (unsigned long long)lay.end_off, e.h.type, e.h.len, e.h.tag, e.h.ptag);
+		return -1;
+	}
+	if (e.data_bytes != t->data_bytes) {
+		snprintf(why, wl, "end record: data_bytes %llu, the tail says %llu",
+			 (unsigned long long)e.data_bytes, (unsigned long long)t->data_bytes);
+		return -1;
+	}
+	if (e.checksum != t->checksum) {
+		snprintf(why, wl, "end record: checksum %016llx, the tail says %016llx",
+			 (unsigned long long)e.checksum, (unsigned long long)t->checksum);
+		return -1;
+	}
+	if (len - lay.end_off < e.h.len) {
+		snprintf(why, wl, "end record at %#llx cut short: %zu of its %u bytes",
+			 (unsigned long long)lay.end_off, (size_t)(len - lay.end_off), e.h.len);
+		return -1;
+	}
+	if (len - lay.end_off > e.h.len) {
+		snprintf(why, wl, "%zu bytes after the end record at %#llx",
+			 (size_t)(len - lay.end_off - e.h.len), (unsigned long long)lay.end_off);
+		return -1;
 	}
 	at = lay.data_offset;
 	for (o = 0; o < lay.tail_off; o += ((const struct cr_hdr *)(img + o))->len) {

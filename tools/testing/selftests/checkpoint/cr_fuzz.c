@@ -10,17 +10,20 @@
  * the page data after the tail (bit flips, cut short: a PAGES record's
  * data go with it when it is moved, duplicated or spliced), recomputes
  * the tail (most of the time: its count, length and checksum, and where
- * the page data are, but not the PAGES records' data_csum) and calls
- * restart() on it, from a file or from a pipe, in a fresh container and
- * cgroup, under a time limit.
+ * the page data are, but not the PAGES records' data_csum) and the END
+ * record's data_bytes and checksum with it, and calls restart() on it,
+ * from a file or from a pipe, in a fresh container and cgroup, under a
+ * time limit.  The END record is the last of a seed's records: written
+ * after the page data as long as it is the last one.
  *
  * A case is fine if restart() refused it with an errno that
  * Documentation/checkpoint/syscalls.rst documents and a reason, or if it
  * restored it; what was restored is then used (its /proc files read, a
  * signal sent) and checkpointed, and that image must restart too.  Page
- * data that do not match their checksum (or are cut short) are found only
- * past the point of no return: such an image must be refused or its
- * restored process killed (SIGKILL), with nothing left in its cgroup.  A
+ * data that do not match their checksum (or are cut short, or an END
+ * record that is missing or wrong, from a pipe) are found only past the
+ * point of no return: such an image must be refused or its restored
+ * process killed (SIGKILL), with nothing left in its cgroup.  A
  * case is kept if the errno is undocumented, the reason is empty,
  * restart() did not return in time, the caller died after a refusal, the
  * kernel logged a report (/dev/kmsg), the checkpoint of what was restored
@@ -48,11 +51,13 @@
  * bytes of the page data of a PAGES record.  Ops:
  *   set LOC=V   add LOC=DELTA   xor LOC=MASK   fill LOC=BYTE
  *   copy LOC=REC (the same bytes of another record)
- *   resize REC=LEN (h.len follows)   cut REC+OFF (the image ends there)
+ *   resize REC=LEN (h.len follows)   cut REC+OFF (the image ends there; the
+ *     END record, the last, stays after the page data when it is the one cut)
  *   cut REC@OFF (the image ends at that byte of the record's page data)
  *   del REC   delall TYPE   dup REC   swap REC REC
  *   splice SHAPE:REC REC (insert before)   replace SHAPE:REC REC
- *   path REC=/a/path (or =*N: a path of N bytes)   notail
+ *   path REC=/a/path (or =*N: a path of N bytes)
+ *   notail (the tail and the END record as they are)
  *   fixcsum (the data_csum of every PAGES record set to what its data hash to)
  *   stream (restart() reads the image from a pipe)
  *   fixvmas (number the VMA and PAGES records after each MM again)
@@ -138,6 +143,10 @@ static const struct field head_f[] = {
 static const struct field tail_f[] = {
 	HDR_FIELDS, FLD(cr_hdr_tail, records), FLD(cr_hdr_tail, bytes),
 	FLD(cr_hdr_tail, checksum), FLD(cr_hdr_tail, data_offset), FLD(cr_hdr_tail, data_bytes),
+};
+
+static const struct field end_f[] = {
+	HDR_FIELDS, FLD(cr_hdr_end, data_bytes), FLD(cr_hdr_end, checksum),
 };
 
 static const struct field tree_f[] = {
@@ -229,9 +238,12 @@ static const struct field file_f[] = {
 	FLD(cr_hdr_file, path_len), FLD(cr_hdr_file, stdio_fd),
 };
 
-static const struct field fd_f[] = {
-	HDR_FIELDS, FLD(cr_hdr_fd, fd), FLD(cr_hdr_fd, file_tag), FLD(cr_hdr_fd, flags),
-	FLD(cr_hdr_fd, __pad),
+static const struct field fds_f[] = {
+	HDR_FIELDS, FLD(cr_hdr_fds, nr), FLD(cr_hdr_fds, __pad),
+};
+
+static const struct field fd_e[] = {
+	FLD(cr_fd, fd), FLD(cr_fd, file_tag), FLD(cr_fd, flags),
 };
 
 static const struct field fs_f[] = {
@@ -290,6 +302,7 @@ struct rtype {
 static const struct rtype rtypes[] = {
 	{ RT(HEAD, "head", cr_hdr_head, head_f), NULL, 0, NULL, 0, -1, -1 },
 	{ RT(TAIL, "tail", cr_hdr_tail, tail_f), NULL, 0, NULL, 0, -1, -1 },
+	{ RT(END, "end", cr_hdr_end, end_f), NULL, 0, NULL, 0, -1, -1 },
 	{ RT(TREE, "tree", cr_hdr_tree, tree_f), "task", sizeof(struct cr_tree_task),
 	  tree_e, NF(tree_e), offsetof(struct cr_hdr_tree, nr_tasks), -1 },
 	{ RT(TASK, "task", cr_hdr_task, task_f), NULL, 0, NULL, 0, -1, -1 },
@@ -306,7 +319,8 @@ static const struct rtype rtypes[] = {
 	  page_run_e, NF(page_run_e), offsetof(struct cr_hdr_pages, nr_runs), -1 },
 	{ RT(FILE, "file", cr_hdr_file, file_f), NULL, 0, NULL, 0, -1,
 	  offsetof(struct cr_hdr_file, path_len) },
-	{ RT(FD, "fd", cr_hdr_fd, fd_f), NULL, 0, NULL, 0, -1, -1 },
+	{ RT(FDS, "fds", cr_hdr_fds, fds_f), "fd", sizeof(struct cr_fd), fd_e, NF(fd_e),
+	  offsetof(struct cr_hdr_fds, nr), -1 },
 	{ RT(FS, "fs", cr_hdr_fs, fs_f), NULL, 0, NULL, 0, -1,
 	  offsetof(struct cr_hdr_fs, path_len) },
 	{ RT(PIPE, "pipe", cr_hdr_pipe, pipe_f), "seg", sizeof(struct cr_pipe_seg),
@@ -346,6 +360,7 @@ struct img {
 	struct rec *r;
 	unsigned int nr, cap;
 	bool cut;		/* it ends inside a record: no page data */
+	bool has_end;		/* its last record is its END record, after the page data */
 };
 
 static void *xmalloc(size_t n)
@@ -412,6 +427,8 @@ static void img_insert_rec(struct img *im, unsigned int at, const struct rec *sr
 
 static void img_remove(struct img *im, unsigned int at)
 {
+	if (at + 1 == im->nr)
+		im->has_end = false;	/* (what comes before it is no END record) */
 	free(im->r[at].p);
 	free(im->r[at].data);
 	memmove(im->r + at, im->r + at + 1, (im->nr - at - 1) * sizeof(*im->r));
@@ -424,12 +441,13 @@ static void img_copy(struct img *dst, const struct img *src)
 	for (unsigned int i = 0; i < src->nr; i++)
 		img_insert_rec(dst, i, &src->r[i]);
 	dst->cut = src->cut;
+	dst->has_end = src->has_end;
 }
 
 /*
- * Split an image into records, each PAGES record with its page data: 0,
- * or -1 if it is not a clean stream of records, tail, padding and page
- * data.
+ * Split an image into records, each PAGES record with its page data, the
+ * END record last: 0, or -1 if it is not a clean stream of records, tail,
+ * padding, page data and END record.
  */
 static int img_parse(struct img *im, const uint8_t *buf, size_t len)
 {
@@ -438,7 +456,7 @@ static int img_parse(struct img *im, const uint8_t *buf, size_t len)
 	size_t off = 0;
 
 	memset(im, 0, sizeof(*im));
-	if (cr_layout(buf, len, &lay) || lay.data_offset + lay.data_bytes != len)
+	if (cr_layout(buf, len, &lay) || !lay.end_len || lay.end_off + lay.end_len != len)
 		return -1;
 	at = lay.data_offset;
 	while (off + sizeof(struct cr_hdr) <= len) {
@@ -457,7 +475,11 @@ static int img_parse(struct img *im, const uint8_t *buf, size_t len)
 		if (h->type == CR_HDR_TAIL)
 			break;
 	}
-	return off == lay.tail_end && im->nr ? 0 : -1;
+	if (off != lay.tail_end || !im->nr)
+		return -1;
+	img_insert(im, im->nr, buf + lay.end_off, lay.end_len);
+	im->has_end = true;
+	return 0;
 }
 
 /* Index of the @nth record of @type, or -1. */
@@ -479,18 +501,48 @@ static unsigned int img_count(const struct img *im, uint32_t type)
 }
 
 /*
+ * Is record @i of @im its END record, which goes after the page data?
+ * Whatever its type has become: the last record, as long as nothing
+ * removed the END record of the seed (a record appended after it takes
+ * its place).
+ */
+static bool is_end_rec(const struct img *im, unsigned int i)
+{
+	return i + 1 == im->nr && im->has_end;
+}
+
+/* The END record of @elen bytes at @e: data_bytes and checksum those of @t. */
+static void fix_end(uint8_t *e, size_t elen, const struct cr_hdr_tail *t)
+{
+	uint64_t v[2] = { t->data_bytes, t->checksum };
+
+	if (elen < sizeof(struct cr_hdr_end))
+		return;
+	memcpy(e + offsetof(struct cr_hdr_end, data_bytes), v, sizeof(v));
+}
+
+/*
  * The records in one buffer, then (unless it is cut) zero padding up to
- * a page boundary and the page data of its PAGES records in order; the
- * tail recomputed unless @notail (the data_csum of the PAGES records are
- * left as they are).
+ * a page boundary and the page data of its PAGES records in order, then
+ * its END record if it is the last record (another END record is one of
+ * the records); the tail recomputed unless @notail (the data_csum of the
+ * PAGES records are left as they are), and the END record's data_bytes
+ * and checksum with it.
  */
 static uint8_t *img_bytes(const struct img *im, bool notail, size_t *lenp)
 {
-	size_t len = 0, off = 0, dstart, dlen = 0;
+	size_t len = 0, off = 0, dstart, dlen = 0, elen = 0;
+	unsigned int nrec = im->nr;
+	const uint8_t *end = NULL;
 	uint8_t *buf;
 	int tail = -1;
 
-	for (unsigned int i = 0; i < im->nr; i++) {
+	if (nrec && is_end_rec(im, nrec - 1)) {
+		nrec--;
+		end = im->r[nrec].p;
+		elen = im->r[nrec].len;
+	}
+	for (unsigned int i = 0; i < nrec; i++) {
 		len += im->r[i].len;
 		if (rec_type(&im->r[i]) == CR_HDR_PAGES)
 			dlen += im->r[i].dlen;
@@ -499,25 +551,34 @@ static uint8_t *img_bytes(const struct img *im, bool notail, size_t *lenp)
 	if (im->cut)
 		dstart = len, dlen = 0;
 	/* room for a whole tail where a short one ends */
-	buf = calloc(1, dstart + dlen + sizeof(struct cr_hdr_tail));
+	buf = calloc(1, dstart + dlen + elen + sizeof(struct cr_hdr_tail));
 	if (!buf)
 		xmalloc(0), exit(1);
-	for (unsigned int i = 0; i < im->nr; i++) {
+	for (unsigned int i = 0; i < nrec; i++) {
 		memcpy(buf + off, im->r[i].p, im->r[i].len);
 		off += im->r[i].len;
 	}
 	off = dstart;
-	for (unsigned int i = 0; i < im->nr && !im->cut; i++) {
+	for (unsigned int i = 0; i < nrec && !im->cut; i++) {
 		if (rec_type(&im->r[i]) != CR_HDR_PAGES || !im->r[i].dlen)
 			continue;
 		memcpy(buf + off, im->r[i].data, im->r[i].dlen);
 		off += im->r[i].dlen;
 	}
-	*lenp = dstart + dlen;
-	if (notail || !cr_fix_tail_keep_csum(buf, len))
+	if (elen)
+		memcpy(buf + off, end, elen);
+	*lenp = dstart + dlen + elen;
+	if (notail)
 		return buf;
+	if (!cr_fix_tail_only(buf, len)) {
+		struct cr_layout lay;
+
+		if (!cr_layout(buf, len, &lay))
+			fix_end(buf + off, elen, (const void *)(buf + lay.tail_off));
+		return buf;
+	}
 	/* The headers do not lead to a tail: fix the tail record where it is. */
-	for (unsigned int i = 0; i < im->nr; i++)
+	for (unsigned int i = 0; i < nrec; i++)
 		if (rec_type(&im->r[i]) == CR_HDR_TAIL &&
 		    im->r[i].len >= sizeof(struct cr_hdr_tail))
 			tail = i;
@@ -525,37 +586,41 @@ static uint8_t *img_bytes(const struct img *im, bool notail, size_t *lenp)
 		struct cr_xxh64 s;
 		struct cr_hdr_tail t;
 		uint64_t pages = 0;
+		size_t toff = 0;
 
-		off = 0;
 		cr_xxh64_reset(&s);
 		for (int i = 0; i < tail; i++) {
 			const struct rec *r = &im->r[i];
 
 			cr_xxh64_update(&s, r->p, r->len);
-			off += r->len;
+			toff += r->len;
 			if (rec_type(r) == CR_HDR_PAGES && r->len >= sizeof(struct cr_hdr_pages))
 				pages += cr_get32(r->p + offsetof(struct cr_hdr_pages, nr));
 		}
-		memcpy(&t, buf + off, sizeof(t));
+		memcpy(&t, buf + toff, sizeof(t));
 		t.records = tail;
-		t.bytes = off;
+		t.bytes = toff;
 		t.checksum = cr_xxh64_digest(&s);
-		t.data_offset = (off + im->r[tail].len + FZ_PAGE - 1) / FZ_PAGE * FZ_PAGE;
+		t.data_offset = (toff + im->r[tail].len + FZ_PAGE - 1) / FZ_PAGE * FZ_PAGE;
 		t.data_bytes = pages * FZ_PAGE;
-		memcpy(buf + off, &t, sizeof(t));
+		memcpy(buf + toff, &t, sizeof(t));
+		fix_end(buf + off, elen, &t);
 	}
 	return buf;
 }
 
 /*
  * Would restart() read page data that are not all there, or that do not
- * match their PAGES record's data_csum, if it took the records of the
+ * match their PAGES record's data_csum, or find no good END record after
+ * them (one that its cr_read_end() takes), if it took the records of the
  * @len bytes at @img?  Its checks before the point of no return cannot
- * see that: such an image must be refused or its restored process killed.
+ * see that from a pipe: such an image must be refused or its restored
+ * process killed.  (From a file it is refused.)
  */
 static bool data_bad(const uint8_t *img, size_t len)
 {
 	const struct cr_hdr_tail *t;
+	struct cr_hdr_end e;
 	struct cr_layout lay;
 	uint64_t at;
 	size_t o = 0;
@@ -579,7 +644,14 @@ static bool data_bad(const uint8_t *img, size_t len)
 			return true;
 		at += n;
 	}
-	return false;
+	/* the END record, where the tail places it */
+	at = t->data_offset + t->data_bytes;
+	if (at < t->data_offset || at > len || len - at < sizeof(e))
+		return true;
+	memcpy(&e, img + at, sizeof(e));
+	return e.h.type != CR_HDR_END || e.h.len < sizeof(e) || e.h.len % 8 ||
+	       e.h.len > CR_RECORD_MAX || e.h.tag || e.h.ptag || e.data_bytes != t->data_bytes ||
+	       e.checksum != t->checksum;
 }
 
 /* -- seeds ------------------------------------------------------------------- */
@@ -996,16 +1068,23 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 		return 0;
 	case OP_CUT:
 		if (op->data) {
-			/* the image ends there: no page data after it */
+			/* the image ends there: no page data after it, no END record */
 			if (op->off >= r->dlen)
 				return -1;
 			r->dlen = op->off;
 			for (j = i + 1; j < (int)im->nr; j++)
 				rec_set_data(&im->r[j], NULL, 0);
+			if (im->nr && is_end_rec(im, im->nr - 1))
+				img_remove(im, im->nr - 1);
 			return 0;
 		}
 		if (op->off >= r->len)
 			return -1;
+		/* the END record cut: the page data stay before it */
+		if (is_end_rec(im, i)) {
+			r->len = op->off;
+			return 0;
+		}
 		while (im->nr > (unsigned int)i + 1)
 			img_remove(im, im->nr - 1);
 		r->len = op->off;
@@ -1066,8 +1145,14 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 		j = img_find(src, op->r2.type, op->r2.nth);
 		if (j < 0)
 			return -1;
-		if (op->kind == OP_REPLACE)
+		if (op->kind == OP_REPLACE) {
+			bool end = is_end_rec(im, i);
+
 			img_remove(im, i);
+			img_insert_rec(im, i, &src->r[j]);
+			im->has_end = end || im->has_end;
+			return 0;
+		}
 		img_insert_rec(im, i, &src->r[j]);
 		return 0;
 	}
@@ -1528,10 +1613,10 @@ static const int64_t deltas[] = {
 };
 
 static const uint32_t types_tried[] = {
-	CR_HDR_HEAD, CR_HDR_TAIL, CR_HDR_TREE, CR_HDR_TASK, CR_HDR_CPU, CR_HDR_FPU,
+	CR_HDR_HEAD, CR_HDR_TAIL, CR_HDR_TREE, CR_HDR_END, CR_HDR_TASK, CR_HDR_CPU, CR_HDR_FPU,
 	CR_HDR_SIGHAND, CR_HDR_RESTART_BLOCK, CR_HDR_MM, CR_HDR_VMA, CR_HDR_PAGES,
-	CR_HDR_FILE, CR_HDR_FD, CR_HDR_FS, CR_HDR_PIPE, CR_HDR_SOCK, CR_HDR_SOCK_MSG,
-	0, 4, 5, 15, 21, 31, 35, 47, CR_HDR_TYPE_MAX, 55, 64, 255, 256, 0x7fffffff, 0x80000000,
+	CR_HDR_FILE, CR_HDR_FDS, CR_HDR_FS, CR_HDR_PIPE, CR_HDR_SOCK, CR_HDR_SOCK_MSG,
+	0, 5, 15, 21, 31, 35, 47, CR_HDR_TYPE_MAX, 55, 64, 255, 256, 0x7fffffff, 0x80000000,
 	0xffffffff,
 };
 
@@ -1931,9 +2016,10 @@ static void gen_case(uint64_t seed, unsigned int n, const struct seed *seeds, st
 		rc->nr++;
 		couple(&s, &im, seeds, rc);
 	}
-	/* a tail edit is kept only as it is */
+	/* a tail or END record edit is kept only as it is */
 	for (unsigned int i = 0; i < rc->nr; i++)
-		if (rc->ops[i].r.type == CR_HDR_TAIL && rc->ops[i].kind <= OP_COPY &&
+		if ((rc->ops[i].r.type == CR_HDR_TAIL || rc->ops[i].r.type == CR_HDR_END) &&
+		    rc->ops[i].kind <= OP_COPY &&
 		    rc->ops[i].off >= sizeof(struct cr_hdr) && rc->nr < FZ_MAX_OPS &&
 		    !recipe_notail(rc)) {
 			memset(&rc->ops[rc->nr], 0, sizeof(rc->ops[0]));
@@ -2385,12 +2471,12 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, bool stream
 			} else if (reaped) {
 				res->v = V_UNCHECKED;
 				snprintf(res->reason, sizeof(res->reason),
-					 "restored from page data that do not match their checksum or are cut short, then ended with status %#x",
+					 "restored from bad page data (not matching their checksum, cut short, or no good END record after them), then ended with status %#x",
 					 status);
 			} else {
 				res->v = V_UNCHECKED;
 				snprintf(res->reason, sizeof(res->reason),
-					 "restored from page data that do not match their checksum or are cut short, still running after %d s",
+					 "restored from bad page data (not matching their checksum, cut short, or no good END record after them), still running after %d s",
 					 fz->timeout);
 			}
 		} else if (n <= 0) {
@@ -2421,7 +2507,7 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, bool stream
 			} else {
 				res->v = V_UNCHECKED;
 				snprintf(res->reason, sizeof(res->reason),
-					 "restart() gave pid %d, restored from page data that do not match their checksum or are cut short%s",
+					 "restart() gave pid %d, restored from bad page data (not matching their checksum, cut short, or no good END record after them)%s",
 					 atoi(msg + 2), x ? ", and it ended otherwise" : "");
 			}
 		} else if (msg[0] == 'C') {
@@ -2649,7 +2735,11 @@ static bool minimise(struct fz *fz, struct recipe *rc, struct recipe *small,
 	img_copy(&im, &fz->seeds[small->shape].img);
 	for (unsigned int i = 0; i < small->nr; i++)
 		op_apply(&small->ops[i], &im, fz->seeds);
-	for (n = im.nr - 2; n > 0 && small->nr < FZ_MAX_OPS && cr_now() < end; n--) {
+	/* (the head and the last record stay: the tail, or the END record and the tail) */
+	n = im.nr - 2;
+	if (im.nr > 1 && is_end_rec(&im, im.nr - 1))
+		n--;
+	for (; n > 0 && small->nr < FZ_MAX_OPS && cr_now() < end; n--) {
 		uint32_t type = rec_type(&im.r[n]);
 		struct op *op;
 

@@ -271,8 +271,9 @@ static int region_intact(pid_t pid, const uint8_t *want)
 /*
  * Does the image at @path end in a tail that vouches for all of it
  * (record count, size, checksum), followed by all the page data its
- * records have, matching their checksums (cr_image_check())?  1, 0, or
- * -1 if it cannot be read.
+ * records have, matching their checksums, and the END record that says
+ * the checkpoint completed (cr_image_check())?  1, 0, or -1 if it cannot
+ * be read.
  */
 static int image_complete(const char *path)
 {

@@ -11,16 +11,17 @@
  * A good image is made first as root, of a small container whose files
  * are world-readable.  Each case edits it record by record, keeping every
  * record well-formed and recomputing the tail (records, bytes, checksum,
- * where the page data are, which follow the records unchanged), so that
- * only the hostile field is wrong.  Each must be refused before
- * the point of no return: restart() returns to the restarter, which
- * stays alive and reports errno and reason through a pipe.
+ * where the page data are, which follow the records unchanged) and the
+ * END record after the page data, so that only the hostile field is
+ * wrong.  Each must be refused before the point of no return: restart()
+ * returns to the restarter, which stays alive and reports errno and
+ * reason through a pipe.
  *
  *   FILE naming a file of another user (0600)	EACCES, reason names the path
  *   executable the restarter may not execute	EACCES, reason says "exec"
  *   VMA at the vsyscall page, in the kernel half, across TASK_SIZE
  *						EBADMSG, "beyond user space"
- *   FD over the restarter's RLIMIT_NOFILE	EMFILE, "fd limit"
+ *   an fd over the restarter's RLIMIT_NOFILE	EMFILE, "fd limit"
  *   more FILE records than RLIMIT_NOFILE	EMFILE, "limit"
  *   a pid that cannot exist in the new pid namespace
  *						EBADMSG, reason names the pid
@@ -430,7 +431,7 @@ FIXTURE(hostile) {
 	size_t len;
 	unsigned int nr;
 	struct cr_hdr *rec[MAX_RECS];	/* copies, edited by the test */
-	const uint8_t *data;		/* the page data in img, after the tail */
+	const uint8_t *data;		/* the page data in img, after the tail (then END) */
 	size_t data_len;
 };
 
@@ -442,15 +443,18 @@ static void recs_free(HDATA *self)
 		free(self->rec[--self->nr]);
 }
 
-/* The records of the good image, up to its tail, and where its page data are. */
+/*
+ * The records of the good image, up to its tail, and where its page data
+ * are (the END record after them, the last).
+ */
 static int recs_load(HDATA *self)
 {
 	struct cr_layout lay;
 	size_t off = 0;
 
 	recs_free(self);
-	if (cr_layout(self->img, self->len, &lay) ||
-	    lay.data_offset + lay.data_bytes != self->len)
+	if (cr_layout(self->img, self->len, &lay) || lay.end_len != sizeof(struct cr_hdr_end) ||
+	    lay.end_off + lay.end_len != self->len)
 		return -1;
 	self->data = self->img + lay.data_offset;
 	self->data_len = lay.data_bytes;
@@ -540,7 +544,7 @@ static struct cr_hdr *mk_file(uint32_t tag, uint32_t kind, uint32_t f_flags, uin
 	return &f->h;
 }
 
-/* The records and the page data, the tail recomputed, into @path. */
+/* The records and the page data, the tail and the END record recomputed, into @path. */
 static int recs_write(HDATA *self, const char *path)
 {
 	size_t len = 0, off = 0;
@@ -613,6 +617,7 @@ static int setup_files(void)
 
 FIXTURE_SETUP(hostile)
 {
+	struct cr_hdr_fds *fds;
 	struct cr_hdr_mm *mm;
 	char why[256];
 	struct stat st;
@@ -644,7 +649,9 @@ FIXTURE_SETUP(hostile)
 	/* what the cases edit */
 	ASSERT_LE(0, file_rec(self, H_DATA));
 	ASSERT_LE(0, file_rec(self, "/dev/null"));
-	ASSERT_LE(0, rec_find(self, CR_HDR_FD, 3));
+	fds = rec_at(self, rec_find(self, CR_HDR_FDS, 0));
+	ASSERT_NE(NULL, fds);
+	ASSERT_LE(4, fds->nr);
 	mm = rec_at(self, rec_find(self, CR_HDR_MM, 0));
 	ASSERT_NE(NULL, mm);
 	ASSERT_NE(0, mm->exe_file_tag);
@@ -812,11 +819,14 @@ TEST_F_TIMEOUT(hostile, vma_outside_user_space, 60)
 /* The last fd (4) becomes 100, over the restarter's limit of 64. */
 TEST_F_TIMEOUT(hostile, fd_over_rlimit, 60)
 {
-	struct cr_hdr_fd *fd = rec_at(self, rec_find(self, CR_HDR_FD, 4));
+	struct cr_hdr_fds *fds = rec_at(self, rec_find(self, CR_HDR_FDS, 0));
+	struct cr_fd *fd;
 
-	ASSERT_NE(NULL, fd);
+	ASSERT_NE(NULL, fds);
+	ASSERT_EQ(-1, rec_find(self, CR_HDR_FDS, 1));
+	ASSERT_EQ(5, fds->nr);
+	fd = (struct cr_fd *)(fds + 1) + 4;
 	ASSERT_EQ(4, fd->fd);
-	ASSERT_EQ(-1, rec_find(self, CR_HDR_FD, 5));
 	fd->fd = 100;
 	ASSERT_EQ(0, recs_write(self, H_BAD));
 	check_refused(_metadata, "fd 100", EMFILE, "fd limit");
@@ -830,7 +840,7 @@ TEST_F_TIMEOUT(hostile, fd_over_rlimit, 60)
 TEST_F_TIMEOUT(hostile, files_over_rlimit, 60)
 {
 	const struct cr_hdr_file *data = rec_at(self, file_rec(self, H_DATA));
-	int first_fd = rec_find(self, CR_HDR_FD, 0);
+	int first_fd = rec_find(self, CR_HDR_FDS, 0);
 	uint32_t tag = tag_max(self);
 
 	ASSERT_NE(NULL, data);

@@ -11,6 +11,10 @@
  * process, which is then killed (SIGKILL, the reason in the kernel log),
  * never left running.  Without checksums (CHECKPOINT_NO_PAGE_CSUM) the
  * page data are not checked at all: a byte changed in them is restored.
+ * The END record after the page data says the checkpoint completed: an
+ * image without it, or with a wrong one, is refused from a file before
+ * anything changes, and from a pipe once the page data are read (the
+ * restored process is then killed).
  */
 #include <stddef.h>
 
@@ -43,7 +47,7 @@ FIXTURE(img) {
 	char cgpath[128];
 	uint8_t *img;
 	size_t len;
-	size_t off[256];	/* record offsets, the tail's last */
+	size_t off[256];	/* record offsets, the tail's last (the END record is not here) */
 	unsigned int nr;
 	struct cr_layout lay;
 };
@@ -98,7 +102,7 @@ FIXTURE_SETUP(img)
 	make_image(_metadata, self->cg, 0, GOOD_IMG);
 	self->img = load(GOOD_IMG, &self->len);
 	ASSERT_NE(NULL, self->img);
-	/* the records up to the tail; the padding and page data after it */
+	/* the records up to the tail; the padding, page data and END record after it */
 	ASSERT_EQ(0, cr_layout(self->img, self->len, &self->lay));
 	for (size_t o = 0; o <= self->lay.tail_off;) {
 		struct cr_hdr *h = (void *)(self->img + o);
@@ -109,7 +113,8 @@ FIXTURE_SETUP(img)
 		o += h->len;
 	}
 	ASSERT_LT(0, self->lay.nr_pages_recs);
-	ASSERT_EQ(self->len, self->lay.data_offset + self->lay.data_bytes);
+	ASSERT_EQ(sizeof(struct cr_hdr_end), self->lay.end_len);
+	ASSERT_EQ(self->len, self->lay.end_off + self->lay.end_len);
 }
 
 FIXTURE_TEARDOWN(img)
@@ -430,8 +435,9 @@ TEST_F_TIMEOUT(img, good_image_restarts, 90)
 /*
  * Cut at every record boundary, inside every header and record: refused.
  * Cut after the tail (in the padding, at the page data, inside them, one
- * byte short): refused, or killed past the point of no return, from a
- * file and from a pipe.
+ * byte short of their end): refused, or killed past the point of no
+ * return, from a file and from a pipe.  (Cut at or in the END record:
+ * end_record.)
  */
 TEST_F_TIMEOUT(img, truncated_everywhere, 360)
 {
@@ -449,12 +455,12 @@ TEST_F_TIMEOUT(img, truncated_everywhere, 360)
 	{
 		size_t cuts[] = {
 			l->tail_end, (l->tail_end + l->data_offset) / 2, l->data_offset,
-			l->data_offset + ps / 2, self->len - 1,
+			l->data_offset + ps / 2, l->end_off - 1,
 		};
 		char label[64];
 
 		for (unsigned int c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
-			if (cuts[c] >= self->len || (c && cuts[c] == cuts[c - 1]))
+			if (cuts[c] >= l->end_off || (c && cuts[c] == cuts[c - 1]))
 				continue;
 			snprintf(label, sizeof(label), "cut at %#zx of %#zx", cuts[c], self->len);
 			for (int stream = 0; stream < 2; stream++)
@@ -528,7 +534,7 @@ TEST_F(img, bad_checksum)
 /*
  * Page data that do not match their PAGES record's data_csum: a byte of
  * the first record's, a byte of the workload's pattern, the last byte of
- * all; the first record's data_csum itself.  Found only when they are
+ * the page data; the first record's data_csum itself.  Found only when they are
  * read, past the point of no return: refused (EBADMSG) or killed, never
  * running, from a file and from a pipe.
  */
@@ -546,7 +552,7 @@ TEST_F_TIMEOUT(img, page_data_corrupted, 120)
 		TH_LOG("no page of the pattern region in the image");
 	at[0] = d0 + (uint64_t)pg->nr * self->lay.page_size / 2 + 5;
 	at[1] = dr + 1000;
-	at[2] = self->len - 1;
+	at[2] = self->lay.end_off - 1;
 	for (unsigned int i = 0; i < 3; i++) {
 		char label[64];
 
@@ -572,17 +578,25 @@ TEST_F_TIMEOUT(img, page_data_corrupted, 120)
  * The tail's data_offset and data_bytes, the zero padding before the page
  * data: refused before anything is restored (EBADMSG; ENODATA where the
  * file is then too short for what the tail claims).  The tail is not
- * covered by its own checksum: nothing else needs fixing.
+ * covered by its own checksum; a data_bytes that is not the records'
+ * has an END record that agrees with it, where it places it (the image
+ * ends there): what is refused is the tail itself.
  */
 TEST_F_TIMEOUT(img, bad_page_data_layout, 90)
 {
 	const uint64_t ps = self->lay.page_size;
 	struct cr_hdr_tail *t;
 	uint8_t *bad = malloc(self->len + ps);
+	size_t len;
 
 #define TAIL_FRESH() do {							\
 	memcpy(bad, self->img, self->len);					\
 	t = (void *)(bad + self->lay.tail_off);					\
+} while (0)
+	/* the END record where the tail now places it, in the @n bytes at bad */
+#define END_MOVED(n) do {							\
+	ASSERT_EQ(0, cr_fix_end(bad, n));					\
+	len = t->data_offset + t->data_bytes + sizeof(struct cr_hdr_end);	\
 } while (0)
 	TAIL_FRESH();
 	t->data_offset += ps;
@@ -598,7 +612,8 @@ TEST_F_TIMEOUT(img, bad_page_data_layout, 90)
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
 	TAIL_FRESH();
 	t->data_bytes -= ps;
-	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	END_MOVED(self->len);
+	EXPECT_REFUSED(bad, len, EBADMSG, "page data");
 	TAIL_FRESH();
 	t->data_bytes += 1;
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
@@ -607,7 +622,8 @@ TEST_F_TIMEOUT(img, bad_page_data_layout, 90)
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
 	TAIL_FRESH();
 	t->data_bytes = 0;
-	EXPECT_REFUSED(bad, self->len, EBADMSG, "page data");
+	END_MOVED(self->len);
+	EXPECT_REFUSED(bad, len, EBADMSG, "page data");
 	/* more than the file holds: too short for it, refused at once */
 	TAIL_FRESH();
 	t->data_bytes += ps;
@@ -616,8 +632,11 @@ TEST_F_TIMEOUT(img, bad_page_data_layout, 90)
 	TAIL_FRESH();
 	t->data_bytes += ps;
 	memset(bad + self->len, 0, ps);
-	EXPECT_REFUSED(bad, self->len + ps, EBADMSG, "page data");
+	END_MOVED(self->len + ps);
+	EXPECT_EQ(self->len + ps, len);
+	EXPECT_REFUSED(bad, len, EBADMSG, "page data");
 #undef TAIL_FRESH
+#undef END_MOVED
 	free(bad);
 }
 
@@ -640,6 +659,118 @@ TEST_F_TIMEOUT(img, padding_not_zero, 60)
 	free(bad);
 }
 
+/*
+ * The END record after the page data: the checkpoint completed.  From a
+ * file restart() refuses, before anything changes, an image without it
+ * (cut right before it, inside it, a byte short of its end: ENODATA) or
+ * with a wrong one (its checksum or data_bytes not the tail's, another
+ * type, a length too short or not a multiple of 8, a tag or ptag:
+ * EBADMSG), and an END record among the records (EBADMSG).  From a pipe
+ * it is read after the page data, past the point of no return: refused
+ * or the restored process killed, never left running.  Nothing is left
+ * in the cgroup; cr_image_check() finds each bad, and bytes after the
+ * END record too.  A longer END record is good (restart() ignores the
+ * rest): restored with the workload's memory.
+ */
+TEST_F_TIMEOUT(img, end_record, 300)
+{
+	const uint64_t ps = self->lay.page_size;
+	const size_t eo = self->lay.end_off;
+	uint8_t *bad = malloc(self->len + 8);
+	struct cr_hdr_end *e = (void *)(bad + eo);
+	const size_t cuts[] = { eo, eo + 8, self->len - 1 };
+	const uint32_t types[] = { 0, CR_HDR_TAIL, CR_HDR_PAGES, 99 };
+	const uint32_t lens[] = { 0, sizeof(*e) - 8, sizeof(*e) + 4, CR_RECORD_MAX + 8 };
+	struct cr_hdr *vma;
+	char w[256], label[96];
+
+	ASSERT_NE(NULL, bad);
+#define END_FRESH()	memcpy(bad, self->img, self->len)
+	/* cr_image_check() finds it bad too, @what in its reason */
+#define END_CHECK_BAD(buf, len, what) do {					\
+	char __w[256] = "";							\
+	EXPECT_NE(0, cr_image_check(buf, len, __w, sizeof(__w)));		\
+	EXPECT_NE(NULL, strstr(__w, what)) TH_LOG("cr_image_check(): '%s'", __w);	\
+} while (0)
+
+	/* no END record, or a part of one */
+	for (unsigned int c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		EXPECT_REFUSED(self->img, cuts[c], ENODATA, "no end record");
+		END_CHECK_BAD(self->img, cuts[c], "the checkpoint did not complete");
+	}
+	for (unsigned int c = 0; c < 2; c++) {
+		snprintf(label, sizeof(label), "cut at %#zx, the END record at %#zx", cuts[c], eo);
+		EXPECT_DATA_REFUSED_OR_KILLED(self->img, cuts[c], 1, ENODATA, ENODATA,
+					      "no end record", label);
+	}
+
+	/* its checksum, its data_bytes: not the tail's */
+	END_FRESH();
+	e->checksum ^= 1;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "end record at offset");
+	END_CHECK_BAD(bad, self->len, "end record: checksum");
+	EXPECT_DATA_REFUSED_OR_KILLED(bad, self->len, 1, EBADMSG, EBADMSG, "end record",
+				      "END checksum");
+	END_FRESH();
+	e->data_bytes += ps;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "end record at offset");
+	END_CHECK_BAD(bad, self->len, "end record: data_bytes");
+	EXPECT_DATA_REFUSED_OR_KILLED(bad, self->len, 1, EBADMSG, EBADMSG, "end record",
+				      "END data_bytes");
+	END_FRESH();
+	e->data_bytes = 0;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "end record at offset");
+	END_CHECK_BAD(bad, self->len, "end record: data_bytes");
+
+	/* not an END record: another type, a bad length, a tag */
+	for (unsigned int i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		END_FRESH();
+		e->h.type = types[i];
+		EXPECT_REFUSED(bad, self->len, EBADMSG, "not an end record");
+		END_CHECK_BAD(bad, self->len, "not an end record");
+	}
+	EXPECT_DATA_REFUSED_OR_KILLED(bad, self->len, 1, EBADMSG, EBADMSG, "not an end record",
+				      "END of type 99");
+	for (unsigned int i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		END_FRESH();
+		e->h.len = lens[i];
+		EXPECT_REFUSED(bad, self->len, EBADMSG, "not an end record");
+		END_CHECK_BAD(bad, self->len, "not an end record");
+	}
+	END_FRESH();
+	e->h.tag = 1;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "not an end record");
+	END_CHECK_BAD(bad, self->len, "not an end record");
+	END_FRESH();
+	e->h.ptag = 1;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "not an end record");
+	END_CHECK_BAD(bad, self->len, "not an end record");
+
+	/* an END record among the records, before the tail */
+	vma = rec_of(self, CR_HDR_VMA, 0);
+	ASSERT_NE(NULL, vma);
+	END_FRESH();
+	((struct cr_hdr *)(bad + ((uint8_t *)vma - self->img)))->type = CR_HDR_END;
+	EXPECT_REFUSED(bad, self->len, EBADMSG, "end record");
+	END_CHECK_BAD(bad, self->len, "end record");
+
+	/* bytes after it (restart() reads no further) */
+	END_FRESH();
+	memset(bad + self->len, 0, 8);
+	END_CHECK_BAD(bad, self->len + 8, "8 bytes after the end record");
+
+	/* good: an END record longer than it was, its extra bytes ignored */
+	END_FRESH();
+	memset(bad + self->len, 0xa5, 8);
+	e->h.len += 8;
+	EXPECT_EQ(0, cr_image_check(bad, self->len + 8, w, sizeof(w))) TH_LOG("%s", w);
+	EXPECT_EQ(0, restores_with_region(_metadata, self, bad, self->len + 8, -1))
+		TH_LOG("an END record of %u bytes", e->h.len);
+#undef END_FRESH
+#undef END_CHECK_BAD
+	free(bad);
+}
+
 /* A PAGES record to put in the image: its counts and its runs (@slots of them in it). */
 #define PG_RUNS_MAX	(CR_PAGES_MAX + 2)
 struct pg_rec {
@@ -650,9 +781,10 @@ struct pg_rec {
 /*
  * The good image with its PAGES record at @at replaced by the @n records
  * @pr (with its header, flags and data_csum), then the @dlen bytes of
- * page data at @data; the tail and the data_csum fixed (cr_image_join()),
- * but for data_bytes, which stays @dlen, what the page data hold.
- * malloc()ed, its length in *@len.
+ * page data at @data and the END record; the tail and the data_csum fixed
+ * (cr_image_join()), but for data_bytes, which stays @dlen, what the page
+ * data hold (and the END record says so too).  malloc()ed, its length in
+ * *@len.
  */
 static uint8_t *pages_replaced(FIXTURE_DATA(img) *self, size_t at, const struct pg_rec *pr,
 			       unsigned int n, const uint8_t *data, size_t dlen, size_t *len)
@@ -681,8 +813,10 @@ static uint8_t *pages_replaced(FIXTURE_DATA(img) *self, size_t at, const struct 
 	memcpy(recs + o, self->img + at + old->h.len, rest);
 	img = cr_image_join(recs, rlen, data, dlen, len);
 	free(recs);
-	if (img && !cr_layout(img, *len, &lay))
+	if (img && !cr_layout(img, *len, &lay)) {
 		((struct cr_hdr_tail *)(img + lay.tail_off))->data_bytes = dlen;
+		cr_fix_end(img, *len);
+	}
 	return img;
 }
 
@@ -780,10 +914,12 @@ TEST_F_TIMEOUT(img, bad_pages_records, 180)
 	EXPECT_NE(0, cr_image_check(buf, len, __w, sizeof(__w)));		\
 	EXPECT_NE(NULL, strstr(__w, what)) TH_LOG("cr_image_check(): '%s'", __w);	\
 } while (0)
-	/* the tail fixed but for data_bytes, which stays that of the page data */
+	/* the tail fixed but for data_bytes, which stays that of the page data, as the END's */
 #define PG_REFUSED2(err, what, check_what) do {					\
-	ASSERT_EQ(0, cr_fix_tail(bad, self->len));				\
+	ASSERT_EQ(0, cr_fix_data_csums(bad, self->len));			\
+	ASSERT_EQ(0, cr_fix_tail_only(bad, self->len));				\
 	((struct cr_hdr_tail *)(bad + self->lay.tail_off))->data_bytes = dbytes;	\
+	ASSERT_EQ(0, cr_fix_end(bad, self->len));				\
 	EXPECT_REFUSED(bad, self->len, err, what);				\
 	PG_CHECK_BAD(bad, self->len, check_what);				\
 } while (0)
@@ -1062,7 +1198,7 @@ TEST_F(img, bad_record_headers)
 	h->type = 99;
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "unknown record type");
 	memcpy(bad, self->img, self->len);
-	h->type = 4;
+	h->type = 5;
 	EXPECT_REFUSED(bad, self->len, EBADMSG, "unknown record type");
 	memcpy(bad, self->img, self->len);
 	h->len = 0x7ffffff8;
@@ -1084,7 +1220,7 @@ TEST_F(img, hostile_fields)
 {
 	uint8_t *bad = malloc(self->len);
 	struct cr_hdr_vma *v;
-	struct cr_hdr_fd *fd;
+	struct cr_hdr_fds *fds;
 	struct cr_hdr_file *file;
 	struct cr_hdr_cpu *cpu;
 	struct cr_hdr_fpu *fpu;
@@ -1127,11 +1263,12 @@ TEST_F(img, hostile_fields)
 	((struct cr_page_run *)(pg + 1))->addr = 0x1000;
 	REFUSED(EBADMSG, "outside its area");
 
-	FRESH(CR_HDR_FD, fd, 0);
-	fd->file_tag = 999;
+	/* the first descriptor's file; the last one's number (they stay ascending) */
+	FRESH(CR_HDR_FDS, fds, 0);
+	((struct cr_fd *)(fds + 1))[0].file_tag = 999;
 	REFUSED(EBADMSG, "not a file of the image");
-	FRESH(CR_HDR_FD, fd, 0);
-	fd->fd = 1 << 30;
+	FRESH(CR_HDR_FDS, fds, 0);
+	((struct cr_fd *)(fds + 1))[fds->nr - 1].fd = 1 << 30;
 	REFUSED(EMFILE, "fd limit");
 
 	/* FILE 0-2: the init's standard fds, the restarter's; FILE 3: the executable */

@@ -178,8 +178,10 @@ static int workload_pattern(void *arg)
 /*
  * Is the image in @path complete: a head first, every record sound, a
  * tail whose count, length and checksum match, the page data after it as
- * long as the records say and matching their checksums, nothing after
- * them (cr_image_check())?  0 or -1 with what is wrong in @why.
+ * long as the records say and matching their checksums, then the END
+ * record that says the checkpoint completed (the tail's data_bytes and
+ * checksum), nothing after it (cr_image_check())?  0 or -1 with what is
+ * wrong in @why.
  */
 static int image_complete(const char *path, char *why, size_t len)
 {
@@ -686,8 +688,10 @@ TEST_F_TIMEOUT(st, thaw_during_capture, 60)
 
 /*
  * Copy the image @src to @dst with the page at @addr (page @idx of the
- * pattern) holding generation @gen, the data_csum of its PAGES record and
- * the tail recomputed: a torn image.
+ * pattern) holding generation @gen, the data_csum of its PAGES record,
+ * the tail and the END record recomputed (cr_fix_tail()): a torn image,
+ * complete as far as restart() can tell, which only the restored
+ * pattern's own check catches.
  */
 static int image_tear(const char *src, const char *dst, uint64_t addr, unsigned long idx,
 		      uint64_t gen)

@@ -11,7 +11,7 @@ check() { name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; return 1
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..26"
+echo "1..29"
 rm -rf $dir && mkdir -p $dir
 
 pid=$(ckpt-run -d --no-init -- cr-counter $dir/log)
@@ -24,6 +24,14 @@ check "ckptinfo accepts the image" grep -q 'checksum [0-9a-f]* ok' $dir/info
 ckptinfo --json $dir/img > $dir/json
 recs=$(grep -c '"index"' $dir/json)
 check "ckptinfo --json lists every record" sh -c "head -n1 $dir/json | grep -q '^\[' && tail -n1 $dir/json | grep -q '^\]' && grep -q \"records:    $recs \" $dir/info"
+# the END record, last, after the page data: what the tail says
+tsum=$(sed -n 's/.*"type": "tail".*"checksum": "\([0-9a-f]*\)".*/\1/p' $dir/json)
+check "ckptinfo shows the END record after the page data, with the tail's checksum" \
+	eval 'test -n "$tsum" &&
+	tail -n 2 $dir/json | head -n 1 | grep -q "\"type\": \"end\", .*\"checksum\": \"$tsum\"}$" &&
+	grep -q "^end: .*checksum $tsum as the tail.s: the checkpoint completed$" $dir/info &&
+	grep -q "^records: .*, end 1," $dir/info' ||
+	{ tail -n 3 $dir/json | diag; grep "^end:\|^records:" $dir/info | diag; }
 # each PAGES object: its "runs" as many as its "nr_runs", their pages adding up to its "nr"
 runs=$(awk '/"type": "pages"/ {
 	n++
@@ -68,6 +76,17 @@ restart -i $dir/short 2> $dir/err
 rc=$?
 check "restart of a truncated image exits 1 with the kernel's reason" \
 	sh -c "test $rc -eq 1 && grep -q '^restart: image truncated' $dir/err"
+# the last 32 bytes cut off: the END record, which says the checkpoint completed
+head -c $(($(wc -c < $dir/img) - 32)) $dir/img > $dir/noend
+ckptinfo $dir/noend > /dev/null 2> $dir/err
+rc=$?
+check "ckptinfo refuses an image without its END record" \
+	eval 'test $rc -eq 1 && grep -q "^ckptinfo: no end record after the page data.*the checkpoint did not complete$" $dir/err' ||
+	diag $dir/err
+restart -i $dir/noend 2> $dir/err
+rc=$?
+check "restart of an image without its END record exits 1 with the kernel's reason" \
+	eval 'test $rc -eq 1 && grep -q "^restart: .*no end record" $dir/err' || diag $dir/err
 checkpoint -o $dir/x 999999 2> $dir/err
 rc=$?
 check "checkpoint of no process exits 1 with the reason" \
