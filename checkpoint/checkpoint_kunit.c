@@ -131,7 +131,7 @@ static void cr_record_checks(struct kunit *test)
 	h.type = 0;
 	KUNIT_EXPECT_EQ(test, cr_check_rec(&h, U64_MAX, &why), -EBADMSG);
 	KUNIT_EXPECT_STREQ(test, why, "unknown record type");
-	h.type = 4;	/* a hole in the numbering */
+	h.type = 5;	/* a hole in the numbering */
 	KUNIT_EXPECT_EQ(test, cr_check_rec(&h, U64_MAX, &why), -EBADMSG);
 	h.type = CR_HDR_TYPE_MAX;
 	KUNIT_EXPECT_EQ(test, cr_check_rec(&h, U64_MAX, &why), -EBADMSG);
