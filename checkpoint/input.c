@@ -189,10 +189,11 @@ static int cr_add_rec(struct cr_ctx *ctx, const struct cr_hdr *h, u64 off)
 
 /*
  * Fill @it from the image, at *@pos of a file or from a stream (@pos
- * NULL).  Past the point of no return (@ponr) a signal that is not fatal
- * (the restored tasks' own are set later), a freeze request, or a
- * non-blocking stream without data yet only delay the read: the signal
- * is dropped, as cr_create() does.  Before it they fail it with -EINTR.
+ * NULL).  A non-blocking stream without data yet is waited for.  Past
+ * the point of no return (@ponr) a signal that is not fatal (the
+ * restored tasks' own are set later) or a freeze request only delay the
+ * read: the signal is dropped, as cr_create() does.  Before it they fail
+ * the read with -EINTR.
  * Return: 0, -ENODATA if the image ends first (@it tells where), -EINTR
  * or the read error.
  */
@@ -204,12 +205,17 @@ static int cr_read_full(struct cr_ctx *ctx, struct iov_iter *it, loff_t *pos, bo
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		n = vfs_iter_read(ctx->file, it, pos, 0);
+		if (n == -EAGAIN && !signal_pending(current)) {
+			schedule_timeout_killable(msecs_to_jiffies(1));
+			continue;
+		}
+		/* A socket with SO_RCVTIMEO says -EINTR itself. */
 		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
-		    n == -ERESTART_RESTARTBLOCK || n == -EAGAIN) {
+		    n == -ERESTART_RESTARTBLOCK || n == -EINTR || n == -EAGAIN) {
 			if (!ponr || fatal_signal_pending(current))
 				return -EINTR;
 			cr_drop_signals();
-			if (n == -EAGAIN || signal_pending(current))
+			if (signal_pending(current))
 				schedule_timeout_killable(msecs_to_jiffies(1));
 			continue;
 		}
@@ -234,7 +240,8 @@ static int cr_read_full(struct cr_ctx *ctx, struct iov_iter *it, loff_t *pos, bo
  * file's position is left after it.
  *
  * Return: 0, or -ENODATA (no END record), -EBADMSG (a wrong one, or page
- * data left unread), -EINTR or the read error, with the reason recorded.
+ * data left unread), -EINTR or the read error; but for -EINTR with the
+ * reason recorded.
  */
 int cr_read_end(struct cr_ctx *ctx, bool ponr)
 {
@@ -243,6 +250,8 @@ int cr_read_end(struct cr_ctx *ctx, bool ponr)
 	struct cr_hdr_end e;
 	struct kvec kv = { .iov_base = &e, .iov_len = sizeof(e) };
 	struct iov_iter it;
+	u8 rest[64];
+	size_t left;
 	int ret;
 
 	if (!ctx->ppos && ctx->data_next != ctx->data_bytes)
@@ -259,7 +268,7 @@ int cr_read_end(struct cr_ctx *ctx, bool ponr)
 		return ret;
 	if (ret)
 		return cr_err(ctx, ret, "reading the end record at offset %#llx failed", off);
-	if (e.h.type != CR_HDR_END || e.h.len < sizeof(e) || e.h.len > CR_RECORD_MAX ||
+	if (e.h.type != CR_HDR_END || e.h.len < sizeof(e) || e.h.len > CR_END_MAX ||
 	    e.h.len % 8 || e.h.tag || e.h.ptag)
 		return cr_err(ctx, -EBADMSG,
 			      "offset %#llx: not an end record after the page data (type %u, length %u)",
@@ -268,9 +277,22 @@ int cr_read_end(struct cr_ctx *ctx, bool ponr)
 		return cr_err(ctx, -EBADMSG,
 			      "end record at offset %#llx: page data of %llu bytes and checksum %#llx, the tail says %llu and %#llx",
 			      off, e.data_bytes, e.checksum, ctx->data_bytes, ctx->tail_csum);
-	if (ctx->ppos)
+	if (ctx->ppos) {
 		ctx->pos = ctx->start_pos + off + e.h.len;
-	return 0;
+		return 0;
+	}
+	/* A stream is read to the end of the image: a newer END's fields too. */
+	for (left = e.h.len - sizeof(e); left && !ret; left -= kv.iov_len) {
+		kv.iov_base = rest;
+		kv.iov_len = min(left, sizeof(rest));
+		iov_iter_kvec(&it, ITER_DEST, &kv, 1, kv.iov_len);
+		ret = cr_read_full(ctx, &it, NULL, ponr);
+	}
+	if (ret == -ENODATA)
+		return cr_err(ctx, -ENODATA, "image truncated: it ends in its end record");
+	if (ret && ret != -EINTR)
+		return cr_err(ctx, ret, "reading the end record at offset %#llx failed", off);
+	return ret;
 }
 
 /*
@@ -512,7 +534,8 @@ const void *cr_read_rec(struct cr_ctx *ctx, u32 type, u32 minlen)
  *
  * Return: 0, or -ENODATA (the image ends first), -EBADMSG (out of
  * order), -EINTR (a fatal signal), -EINVAL (more than CR_DATA_BATCH
- * pages) or the read error, with the reason recorded.
+ * pages: a bug) or the read error; but for -EINTR and -EINVAL with the
+ * reason recorded.
  */
 int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int nr)
 {

@@ -240,8 +240,9 @@ int cr_flush_data(struct cr_ctx *ctx, u64 data_offset)
  * They are written after the tail by cr_flush_data(), in the order they
  * are queued.  The records so far are written out meanwhile.
  *
- * Return: 0 or -errno.  On failure the references are dropped; on
- * success they are held until cr_flush_data() or cr_pgarr_release().
+ * Return: 0 or -errno.  The references are held until cr_flush_data()
+ * or cr_pgarr_release(), or dropped at once if no memory is left to
+ * queue them.
  */
 int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
 {

@@ -307,7 +307,8 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
  *		kernel thread or a thread, or without CHECKPOINT_SUBTREE not
  *		the init of a pid namespace;
  *  -EBADF	@fd is not open for writing;
- *  -ESRCH	no process @pid in the caller's pid namespace;
+ *  -ESRCH	no process @pid in the caller's pid namespace, or a task
+ *		of the container died during the checkpoint;
  *  -EPERM	the caller may not ptrace-attach to a task of the container;
  *  -EBUSY	the container's cgroup is shared with other tasks, is the
  *		root cgroup, holds the caller, or did not freeze in time; a
@@ -318,7 +319,8 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
  *		(without CHECKPOINT_SOCK_DISCONNECT);
  *  -EOPNOTSUPP	the container uses something not supported yet (named in
  *		the reason); nothing was changed;
- *  -EINTR	a fatal signal arrived;
+ *  -EINTR	a fatal signal arrived, or a signal interrupted a write
+ *		to @fd that could not complete;
  *  -ENOMEM	out of memory;
  *  any error of writing to @fd (-ENOSPC, -EPIPE, -EFBIG, ...).
  */
@@ -401,14 +403,16 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  *  -EOPNOTSUPP	the image needs something this kernel or CPU lacks, or
  *		sharing between tasks that restart cannot rebuild;
  *  -ENOENT, -EACCES, -ESTALE, ...	a file of the image cannot be
- *		reopened as it was;
+ *		reopened as it was (-ESTALE: of another kind now, or too
+ *		short for the pages saved of its private mapping);
  *  -EMFILE	more files or unix sockets than RLIMIT_NOFILE;
  *  -ENOSPC	queued bytes, messages or connections exceed the limits of
  *		the restored pipe or socket;
  *  -EADDRINUSE	a unix socket's path or abstract name is taken;
  *  -ETOOMANYREFS	more files in flight than the caller may have;
  *  -EBUSY	a restored socket was reached from outside meanwhile;
- *  -EINTR	a fatal signal arrived;
+ *  -EINTR	a fatal signal arrived, or a signal while the image was
+ *		read before the point of no return;
  *  -ENOMEM	out of memory;
  *  any error of reading @fd.
  */

@@ -516,7 +516,8 @@ int cr_write_files(struct cr_ctx *ctx, struct task_struct *t)
  * @rt: what is collected for the task
  *
  * Return: 0, -EBADMSG, -EMFILE (a descriptor over the caller's
- * RLIMIT_NOFILE) or -ENOMEM.
+ * RLIMIT_NOFILE), -ENOMEM, or the error of a FILE, PIPE or SOCK record
+ * read ahead (cr_read_files_ahead()).
  */
 int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
 {
@@ -551,6 +552,7 @@ int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
 			if (!nrf)
 				return -ENOMEM;
 			rf = nrf;
+			rf->nr = n;
 			rt->files = rf;
 		}
 		fds = (const struct cr_fd *)(h + 1);
@@ -560,7 +562,8 @@ int cr_read_files(struct cr_ctx *ctx, struct cr_rst_task *rt)
 
 			if (e->fd <= prev || e->fd >= limit)
 				return cr_rec_err(ctx,
-						  e->fd < 0 || e->fd >= limit ? -EMFILE : -EBADMSG,
+						  e->fd >= 0 && (unsigned int)e->fd >= limit ?
+						  -EMFILE : -EBADMSG,
 						  "fd %d out of order or over the fd limit %u",
 						  e->fd, limit);
 			if (e->flags & ~CR_FD_CLOEXEC)

@@ -712,7 +712,7 @@ int main(int argc, char **argv)
 			 end->h.type, end->h.len);
 		return bad(idx, NULL, off, why);
 	}
-	if (end->h.len < sizeof(*end) || end->h.len % 8 || end->h.len > CR_RECORD_MAX)
+	if (end->h.len < sizeof(*end) || end->h.len % 8 || end->h.len > CR_END_MAX)
 		return bad(idx + 1, &end->h, data_end, "bad length for the record type");
 	if (end->h.tag || end->h.ptag) {
 		snprintf(why, sizeof(why), "tag %u, ptag %u: not 0", end->h.tag, end->h.ptag);

@@ -199,7 +199,7 @@ static inline const char *cr_type_name(uint32_t type)
 }
 
 /*
- * The layout of an image (format version 6): the records up to the tail,
+ * The layout of an image (format version 7): the records up to the tail,
  * zero padding up to the page data at the first multiple of the head's
  * page_size after the tail, then the nr * page_size bytes of every PAGES
  * record, in record order (and in a record, run by run, address by
@@ -710,7 +710,7 @@ static inline int cr_image_check(const uint8_t *img, size_t len, char *why, size
 	}
 	memcpy(&e, img + lay.end_off, sizeof(e));
 	if (e.h.type != CR_HDR_END || e.h.len < sizeof(e) || e.h.len % 8 ||
-	    e.h.len > CR_RECORD_MAX || e.h.tag || e.h.ptag) {
+	    e.h.len > CR_END_MAX || e.h.tag || e.h.ptag) {
 		snprintf(why, wl,
 			 "%#llx: not an end record after the page data (type %u, length %u, tag %u, ptag %u)",
 			 (unsigned long long)lay.end_off, e.h.type, e.h.len, e.h.tag, e.h.ptag);

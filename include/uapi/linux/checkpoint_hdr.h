@@ -48,10 +48,12 @@
 #include <linux/types.h>
 
 #define CR_IMAGE_MAGIC		"LINUXCR"	/* 8 bytes with the NUL */
-#define CR_IMAGE_VERSION	6
+#define CR_IMAGE_VERSION	7
 
 /* Records are at most this long (header included). */
 #define CR_RECORD_MAX		(16U << 20)
+/* Bytes in an END record, at most. */
+#define CR_END_MAX		4096
 /* Pages in one PAGES record. */
 #define CR_PAGES_MAX		1024
 /* Bytes in a path (with its NUL). */

@@ -650,7 +650,7 @@ static bool data_bad(const uint8_t *img, size_t len)
 		return true;
 	memcpy(&e, img + at, sizeof(e));
 	return e.h.type != CR_HDR_END || e.h.len < sizeof(e) || e.h.len % 8 ||
-	       e.h.len > CR_RECORD_MAX || e.h.tag || e.h.ptag || e.data_bytes != t->data_bytes ||
+	       e.h.len > CR_END_MAX || e.h.tag || e.h.ptag || e.data_bytes != t->data_bytes ||
 	       e.checksum != t->checksum;
 }
 

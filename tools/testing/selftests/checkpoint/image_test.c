@@ -680,7 +680,7 @@ TEST_F_TIMEOUT(img, end_record, 300)
 	struct cr_hdr_end *e = (void *)(bad + eo);
 	const size_t cuts[] = { eo, eo + 8, self->len - 1 };
 	const uint32_t types[] = { 0, CR_HDR_TAIL, CR_HDR_PAGES, 99 };
-	const uint32_t lens[] = { 0, sizeof(*e) - 8, sizeof(*e) + 4, CR_RECORD_MAX + 8 };
+	const uint32_t lens[] = { 0, sizeof(*e) - 8, sizeof(*e) + 4, CR_END_MAX + 8, CR_RECORD_MAX + 8 };
 	struct cr_hdr *vma;
 	char w[256], label[96];
 
