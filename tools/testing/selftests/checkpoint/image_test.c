@@ -1270,6 +1270,12 @@ TEST_F(img, hostile_fields)
 	FRESH(CR_HDR_FDS, fds, 0);
 	((struct cr_fd *)(fds + 1))[fds->nr - 1].fd = 1 << 30;
 	REFUSED(EMFILE, "fd limit");
+	FRESH(CR_HDR_FDS, fds, 0);
+	((struct cr_fd *)(fds + 1))[0].fd = -1;
+	REFUSED(EBADMSG, "out of order");
+	FRESH(CR_HDR_FDS, fds, 0);
+	fds->nr = CR_FDS_MAX + 1;
+	REFUSED(EBADMSG, "fds in a record of");
 
 	/* FILE 0-2: the init's standard fds, the restarter's; FILE 3: the executable */
 	FRESH(CR_HDR_FILE, file, 2);
