@@ -310,54 +310,79 @@ static int cr_write_tree(struct cr_ctx *ctx, struct cr_tasks *ts)
 }
 
 /*
- * The tail, then the page data: the pages the PAGES records name.  @end
- * gets what the END record after them repeats.
+ * The tail, then the page data: the pages the PAGES records name (their
+ * references kept if @keep).  @end gets what the END record after them
+ * repeats.
  */
-static int cr_write_tail(struct cr_ctx *ctx, struct cr_hdr_end *end)
+static int cr_write_tail(struct cr_ctx *ctx, struct cr_hdr_end *end, bool keep)
 {
-	struct cr_hdr_tail *h;
-	u64 records = ctx->records, t0;
+	struct cr_hdr_tail h = {
+		.h = { .type = CR_HDR_TAIL, .len = sizeof(h) },
+	};
+	u64 t0;
 	int ret;
 
 	/* The checksum covers every byte before the tail. */
 	ret = cr_flush(ctx);
 	if (ret)
 		return ret;
-	h = cr_rec_get(ctx, CR_HDR_TAIL, sizeof(*h), 0, 0);
-	if (!h)
-		return -ENOMEM;
-	h->records = records;
-	h->bytes = ctx->bytes;
-	h->checksum = xxh64_digest(&ctx->csum);
-	h->data_offset = ALIGN(ctx->bytes + sizeof(*h), PAGE_SIZE);
-	h->data_bytes = ctx->data_pages * PAGE_SIZE;
-	end->data_bytes = h->data_bytes;
-	end->checksum = h->checksum;
-	cr_hbuf_put(ctx, sizeof(*h));
-	ret = cr_flush(ctx);
+	h.records = ctx->records;
+	h.bytes = ctx->bytes;
+	h.checksum = xxh64_digest(&ctx->csum);
+	h.data_offset = ALIGN(ctx->bytes + sizeof(h), PAGE_SIZE);
+	h.data_bytes = ctx->data_pages * PAGE_SIZE;
+	*end = (struct cr_hdr_end) {
+		.h = { .type = CR_HDR_END, .len = sizeof(*end) },
+		.data_bytes = h.data_bytes,
+		.checksum = h.checksum,
+	};
+	ret = cr_write_out(ctx, &h, sizeof(h));
 	if (ret)
 		return ret;
+	ctx->records++;
 	t0 = ktime_get_ns();
-	ret = cr_flush_data(ctx, h->data_offset);
+	ret = cr_flush_data(ctx, h.data_offset, keep);
 	ctx->st.data_ns = ktime_get_ns() - t0;
 	return ret;
 }
 
 /*
  * After the page data, once the container is known to have stayed frozen
- * while they were written: the image is complete.
+ * while they were written (or its pages are held copy-on-write): the
+ * image is complete.
  */
 static int cr_write_end(struct cr_ctx *ctx, const struct cr_hdr_end *end)
 {
-	struct cr_hdr_end *h;
+	int ret = cr_write_out(ctx, end, sizeof(*end));
 
-	h = cr_rec_get(ctx, CR_HDR_END, sizeof(*h), 0, 0);
-	if (!h)
-		return -ENOMEM;
-	h->data_bytes = end->data_bytes;
-	h->checksum = end->checksum;
-	cr_hbuf_put(ctx, sizeof(*h));
-	return cr_flush(ctx);
+	if (!ret)
+		ctx->records++;
+	return ret;
+}
+
+/**
+ * cr_write_held() - write out the image of a deferred checkpoint
+ * @ctx: its context, the records in the arena and the pages held
+ *	copy-on-write; @ctx->file the image file
+ * @keep: keep the records and pages for another write-out
+ *
+ * The container may run meanwhile, or be gone: what is written is what
+ * was captured.  The page checksums are computed at the first write-out.
+ *
+ * Return: 0 or -errno (of writing the image).
+ */
+int cr_write_held(struct cr_ctx *ctx, bool keep)
+{
+	struct cr_hdr_end end;
+	int ret;
+
+	ctx->hold = false;
+	if (!(ctx->flags & CHECKPOINT_NO_PAGE_CSUM))
+		cr_pgarr_hash(ctx);
+	ret = cr_write_tail(ctx, &end, keep);
+	if (!ret)
+		ret = cr_write_end(ctx, &end);
+	return ret;
 }
 
 /* All of one live task: the order is the image format's. */
@@ -1226,6 +1251,7 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 {
 	bool subtree = ctx->flags & CHECKPOINT_SUBTREE;
 	struct cr_tasks ts = { .cap = 64 };
+	bool deferred = ctx->flags & CHECKPOINT_DEFERRED;
 	struct cr_freezer fz = {};
 	struct cr_hdr_end end;
 	struct task_struct *t;
@@ -1281,11 +1307,11 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	 * kill meanwhile fails the checkpoint and leaves an image without one.
 	 * Killed only once the whole image is out.
 	 */
-	if (!ret)
-		ret = cr_write_tail(ctx, &end);
-	if (!ret)
+	if (!ret && !deferred)
+		ret = cr_write_tail(ctx, &end, false);
+	if (!ret && !deferred)
 		ret = cr_check_frozen(ctx, &fz, &ts);
-	if (!ret)
+	if (!ret && !deferred)
 		ret = cr_write_end(ctx, &end);
 	ctx->st.capture_ns = ktime_get_ns() - t1 - ctx->st.data_ns;
 	if (!ret && (ctx->flags & CHECKPOINT_KILL))
@@ -1294,5 +1320,8 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	cr_thaw(&fz, !ret && (ctx->flags & CHECKPOINT_LEAVE_FROZEN));
 	cr_tasks_release(&ts);
 	kvfree(ts.v);
+	/* Deferred: the pages are held copy-on-write, written after the thaw. */
+	if (!ret && deferred && ctx->file)
+		ret = cr_write_held(ctx, false);
 	return ret;
 }

@@ -186,7 +186,74 @@ static void cr_pgarr_free(struct cr_pgarr *pa)
  */
 int cr_flush(struct cr_ctx *ctx)
 {
+	/* A deferred checkpoint holds its records until write-out. */
+	if (ctx->hold)
+		return 0;
 	return cr_flush_arena(ctx, ctx->arena.total);
+}
+
+/**
+ * cr_write_out() - write bytes that are not in the arena (tail, end)
+ * @ctx: checkpoint context
+ * @buf: the bytes
+ * @len: how many
+ *
+ * They count in the checksum of the stream, as records do.
+ *
+ * Return: 0 or -errno.
+ */
+int cr_write_out(struct cr_ctx *ctx, const void *buf, size_t len)
+{
+	return cr_emit_kbuf(ctx, buf, len);
+}
+
+/**
+ * cr_output_rewind() - write the records again from their first byte
+ * @ctx: checkpoint context of a held (deferred) checkpoint
+ *
+ * Each write-out of a held checkpoint is a whole image of its own.
+ */
+void cr_output_rewind(struct cr_ctx *ctx)
+{
+	ctx->arena.flushed = 0;
+	ctx->arena.flush_chunk = NULL;
+	ctx->arena.flush_off = 0;
+	ctx->bytes = 0;
+	ctx->pages = 0;
+	xxh64_reset(&ctx->csum, 0);
+}
+
+/**
+ * cr_pgarr_hash() - fill in the page checksums of a deferred checkpoint
+ * @ctx: checkpoint context
+ *
+ * The pages are held copy-on-write, so their contents are those of the
+ * capture; they are hashed once, at the first write-out, off the
+ * container's downtime.
+ */
+void cr_pgarr_hash(struct cr_ctx *ctx)
+{
+	struct cr_pgarr *pa;
+	u64 t0 = ktime_get_ns();
+
+	list_for_each_entry(pa, &ctx->pgarr, list) {
+		struct xxh64_state st;
+		unsigned int i;
+
+		if (!pa->csum)
+			continue;
+		xxh64_reset(&st, 0);
+		for (i = 0; i < pa->nr; i++) {
+			void *p = kmap_local_page(pa->pages[i]);
+
+			xxh64_update(&st, p, PAGE_SIZE);
+			kunmap_local(p);
+		}
+		*pa->csum = xxh64_digest(&st);
+		pa->csum = NULL;
+		cond_resched();
+	}
+	ctx->st.hash_ns += ktime_get_ns() - t0;
 }
 
 /**
@@ -194,14 +261,14 @@ int cr_flush(struct cr_ctx *ctx)
  * @ctx: checkpoint context
  * @data_offset: where the page data start in the image (a multiple of
  *	the page size); zeroes pad the stream up to it
+ * @keep: keep the page references (a held checkpoint), else drop them
  *
  * The pages queued with cr_pgarr_queue() are written in the order they
- * were queued, the order of their PAGES records, and their references
- * dropped.
+ * were queued, the order of their PAGES records.
  *
  * Return: 0 or -errno.
  */
-int cr_flush_data(struct cr_ctx *ctx, u64 data_offset)
+int cr_flush_data(struct cr_ctx *ctx, u64 data_offset, bool keep)
 {
 	struct cr_pgarr *pa, *tmp;
 	int ret;
@@ -225,7 +292,8 @@ int cr_flush_data(struct cr_ctx *ctx, u64 data_offset)
 		if (ret)
 			return ret;
 		ctx->pages += pa->nr;
-		cr_pgarr_free(pa);
+		if (!keep)
+			cr_pgarr_free(pa);
 		cond_resched();
 	}
 	return 0;
@@ -236,6 +304,8 @@ int cr_flush_data(struct cr_ctx *ctx, u64 data_offset)
  * @ctx: checkpoint context
  * @pages: pages, one reference each, which the ctx takes over
  * @nr: how many (at most CR_PAGES_MAX)
+ * @csum: the data_csum of their PAGES record, to be filled in by
+ *	cr_pgarr_hash() (deferred checkpoint), or NULL
  *
  * They are written after the tail by cr_flush_data(), in the order they
  * are queued.  The records so far are written out meanwhile.
@@ -244,7 +314,7 @@ int cr_flush_data(struct cr_ctx *ctx, u64 data_offset)
  * or cr_pgarr_release(), or dropped at once if no memory is left to
  * queue them.
  */
-int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
+int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr, u64 *csum)
 {
 	struct cr_pgarr *pa;
 	unsigned int i;
@@ -256,6 +326,7 @@ int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
 		return -ENOMEM;
 	}
 	pa->nr = nr;
+	pa->csum = csum;
 	memcpy(pa->pages, pages, nr * sizeof(*pages));
 	list_add_tail(&pa->list, &ctx->pgarr);
 	ctx->data_pages += nr;

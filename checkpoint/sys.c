@@ -193,9 +193,11 @@ static struct cr_ctx *cr_ctx_alloc(struct file *file, unsigned long flags,
 	}
 	ctx->flags = flags;
 	ctx->restart = restart;
-	ctx->file = get_file(file);
+	/* A deferred checkpoint holds its records until its pages are held. */
+	ctx->hold = flags & CHECKPOINT_DEFERRED;
+	ctx->file = file ? get_file(file) : NULL;
 	/* A file that cannot seek (a tty, a FIFO-like device) is a stream too. */
-	ctx->ppos = (file->f_mode & FMODE_STREAM) || !(file->f_mode & FMODE_LSEEK) ?
+	ctx->ppos = !file || (file->f_mode & FMODE_STREAM) || !(file->f_mode & FMODE_LSEEK) ?
 		    NULL : &file->f_pos;
 	ctx->pos = ctx->ppos ? *ctx->ppos : 0;
 	ctx->start_pos = ctx->pos;
@@ -271,45 +273,128 @@ static long cr_ctx_done(struct cr_ctx *ctx, long ret)
 			 ctx->restart ? "restart" : "checkpoint", ctx->records, ctx->bytes,
 			 ctx->pages, ctx->frozen_ns / NSEC_PER_USEC);
 	}
-	cr_pgarr_release(ctx);
+	cr_ctx_free(ctx);
+	return ret;
+}
+
+/*
+ * What a held checkpoint does not need: references to the container's
+ * objects and tasks.
+ */
+static void cr_ctx_trim(struct cr_ctx *ctx)
+{
 	cr_objhash_free(ctx->objhash);
+	ctx->objhash = NULL;
 	cr_unix_release(ctx);
-	cr_arena_release(&ctx->arena);
-	kvfree(ctx->recs);
 	if (ctx->root)
 		put_task_struct(ctx->root);
-	fput(ctx->file);
+	ctx->root = NULL;
+}
+
+/**
+ * cr_ctx_free() - free a context and everything it holds
+ * @ctx: the context
+ */
+void cr_ctx_free(struct cr_ctx *ctx)
+{
+	cr_pgarr_release(ctx);
+	cr_ctx_trim(ctx);
+	cr_arena_release(&ctx->arena);
+	kvfree(ctx->recs);
+	if (ctx->file)
+		fput(ctx->file);
 	kfree(ctx);
+}
+
+/* A deferred checkpoint without a file: held under a crid. */
+static long cr_ctx_hold(struct cr_ctx *ctx)
+{
+	struct task_struct *root = get_task_struct(ctx->root);
+	long ret;
+
+	cr_stats_remember(ctx);
+	cr_size_remember(root, ctx->arena.total);
+	cr_ctx_trim(ctx);
+	ret = cr_held_add(ctx, root);
+	put_task_struct(root);
+	if (ret < 0)
+		return cr_ctx_done(ctx, ret);
+	cr_set_last_error(NULL);
 	return ret;
+}
+
+/* checkpoint(crid, fd, CHECKPOINT_CRID_WRITE and/or CHECKPOINT_CRID_DROP) */
+static long cr_crid_op(int crid, int fd, unsigned long flags)
+{
+	char why[CR_ERRMSG_LEN];
+	struct fd f = EMPTY_FD;
+	long ret;
+
+	if (flags & ~CHECKPOINT_CRID_OPS)
+		return cr_fail(-EINVAL,
+			       "checkpoint: CHECKPOINT_CRID_WRITE and _DROP take no other flag");
+	if (!(flags & CHECKPOINT_CRID_WRITE)) {
+		if (fd != -1)
+			return cr_fail(-EBADF, "checkpoint: CHECKPOINT_CRID_DROP takes fd -1");
+	} else {
+		f = fdget_pos(fd);
+		if (fd_empty(f))
+			return cr_fail(-EBADF, "checkpoint: fd is not open");
+		if (!(fd_file(f)->f_mode & FMODE_WRITE) ||
+		    !(fd_file(f)->f_mode & FMODE_CAN_WRITE)) {
+			fdput_pos(f);
+			return cr_fail(-EBADF, "checkpoint: fd is not open for writing");
+		}
+	}
+	ret = cr_held_op(crid, fd_empty(f) ? NULL : fd_file(f), flags, why, sizeof(why));
+	if (!fd_empty(f))
+		fdput_pos(f);
+	return ret ? cr_fail(ret, why) : cr_fail(0, NULL);
 }
 
 /**
  * sys_checkpoint - checkpoint a container to a file descriptor
  * @pid: the container's init (pid 1 of a pid namespace), or with
- *	CHECKPOINT_SUBTREE any process, in the caller's pid namespace
+ *	CHECKPOINT_SUBTREE any process, in the caller's pid namespace; with
+ *	CHECKPOINT_CRID_WRITE or CHECKPOINT_CRID_DROP the crid of a held
+ *	checkpoint
  * @fd: file descriptor open for writing; the image is written at its
- *	position (or appended to the stream)
+ *	position (or appended to the stream); -1 with CHECKPOINT_DEFERRED
+ *	(hold the checkpoint) or CHECKPOINT_CRID_DROP alone
  * @flags: CHECKPOINT_SUBTREE (@pid and its descendants, not the whole
  *	container), CHECKPOINT_LEAVE_FROZEN (stay frozen after success),
  *	CHECKPOINT_KILL (kill the tasks once the image is written),
  *	CHECKPOINT_SOCK_DISCONNECT (save a unix socket connected outside
  *	the container as if its peer had crashed: restart gives a reset),
- *	CHECKPOINT_NO_PAGE_CSUM (no checksum of the memory contents)
+ *	CHECKPOINT_NO_PAGE_CSUM (no checksum of the memory contents),
+ *	CHECKPOINT_DEFERRED (frozen only for the capture, memory held
+ *	copy-on-write; with @fd -1 held in the kernel), or alone
+ *	CHECKPOINT_CRID_WRITE and/or CHECKPOINT_CRID_DROP (write out, drop
+ *	the held checkpoint @pid)
  *
  * The container's cgroup is frozen while every task of it is captured
- * and thawed after (left frozen if it was frozen before).
+ * and thawed after (left frozen if it was frozen before).  Without
+ * CHECKPOINT_DEFERRED it stays frozen until its memory is written.
  *
- * Checks, in this order: @flags, @fd, @pid, permission.
+ * Checks, in this order: @flags, @fd, @pid (or the crid), permission.
  *
- * Return: 0 on success; on failure a negative errno, with the reason in
- * /sys/kernel/checkpoint/error:
- *  -EINVAL	unknown @flags bits, LEAVE_FROZEN with KILL, @pid names a
- *		kernel thread or a thread, or without CHECKPOINT_SUBTREE not
- *		the init of a pid namespace;
- *  -EBADF	@fd is not open for writing;
+ * Return: 0 on success, or with CHECKPOINT_DEFERRED and @fd -1 the crid
+ * of the held checkpoint (> 0); on failure a negative errno, with the
+ * reason in /sys/kernel/checkpoint/error:
+ *  -EINVAL	unknown @flags bits, LEAVE_FROZEN with KILL, a CRID flag
+ *		with another flag, @pid names a kernel thread or a thread,
+ *		or without CHECKPOINT_SUBTREE not the init of a pid
+ *		namespace;
+ *  -EBADF	@fd is not open for writing (or not -1 where it must be);
+ *  -ENOENT	no held checkpoint of that crid;
+ *  -ENOSPC	(CHECKPOINT_DEFERRED with @fd -1) 64 checkpoints are held,
+ *		16 by the caller's uid, or their pages would be more than
+ *		a quarter of the RAM;
  *  -ESRCH	no process @pid in the caller's pid namespace, or a task
  *		of the container died during the checkpoint;
- *  -EPERM	the caller may not ptrace-attach to a task of the container;
+ *  -EPERM	the caller may not ptrace-attach to a task of the container,
+ *		or the held checkpoint is another user's (and the caller has
+ *		no CAP_SYS_ADMIN over its user namespace);
  *  -EBUSY	the container's cgroup is shared with other tasks, is the
  *		root cgroup, holds the caller, or did not freeze in time; a
  *		task ran (was thawed or woken) before the image's END record
@@ -335,6 +420,17 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	if ((flags & CHECKPOINT_LEAVE_FROZEN) && (flags & CHECKPOINT_KILL))
 		return cr_fail(-EINVAL,
 			       "checkpoint: CHECKPOINT_LEAVE_FROZEN and CHECKPOINT_KILL exclude each other");
+	if (flags & CHECKPOINT_CRID_OPS)
+		return cr_crid_op(pid, fd, flags);
+	if ((flags & CHECKPOINT_DEFERRED) && fd == -1) {
+		ctx = cr_ctx_alloc(NULL, flags, false);
+		if (!ctx)
+			return cr_fail(-ENOMEM, "checkpoint: out of memory");
+		ret = cr_do_checkpoint(ctx, pid);
+		if (ret)
+			return cr_ctx_done(ctx, ret);
+		return cr_ctx_hold(ctx);
+	}
 	f = fdget_pos(fd);
 	if (fd_empty(f))
 		return cr_fail(-EBADF, "checkpoint: fd is not open");
@@ -353,11 +449,29 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	return cr_ctx_done(ctx, ret);
 }
 
+/* The checks of restart() on its caller, after those on its arguments. */
+static long cr_restart_caller(void)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+
+	if (!checkpoint_restore_ns_capable(ns->user_ns))
+		return cr_fail(-EPERM,
+			       "restart: needs CAP_CHECKPOINT_RESTORE over the new pid namespace");
+	if (ns == &init_pid_ns || task_pid_vnr(current) != 1)
+		return cr_fail(-EINVAL, "restart: the caller must be pid 1 of a new pid namespace");
+	if (!thread_group_empty(current) || atomic_read(&current->mm->mm_users) > 1)
+		return cr_fail(-EINVAL,
+			       "restart: the caller must be single-threaded and not share its memory");
+	return 0;
+}
+
 /**
  * sys_restart - restart a container from a checkpoint image
  * @crid: RESTART_CRID_FD (0) to read the image from @fd; a positive crid
- *	names an in-kernel checkpoint (none exist yet)
- * @fd: file descriptor open for reading, positioned at the image
+ *	names a held checkpoint (checkpoint() with CHECKPOINT_DEFERRED and
+ *	fd -1) to restart from, which stays held
+ * @fd: file descriptor open for reading, positioned at the image; -1
+ *	with a crid
  * @flags: RESTART_FROZEN: leave the restored container frozen
  *
  * Called by pid 1 of a new pid namespace, single-threaded, with
@@ -385,12 +499,14 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  * Return: does not return on success, or returns the pid of the restored
  * child (see above); on failure a negative errno, with the reason in
  * /sys/kernel/checkpoint/error:
- *  -EINVAL	unknown @flags bits; or the caller is not pid 1 of a new pid
- *		namespace, or is multi-threaded or shares its memory;
- *  -ENOENT	@crid names no in-kernel checkpoint;
- *  -EBADF	@fd is not open for reading;
+ *  -EINVAL	unknown @flags bits, a negative @crid; or the caller is not
+ *		pid 1 of a new pid namespace, or is multi-threaded or shares
+ *		its memory;
+ *  -ENOENT	@crid names no held checkpoint;
+ *  -EBADF	@fd is not open for reading, or not -1 with a crid;
  *  -EPERM	no CAP_CHECKPOINT_RESTORE (nor CAP_SYS_ADMIN) over the
- *		caller's pid namespace;
+ *		caller's pid namespace, or the held checkpoint @crid is
+ *		another user's;
  *  -ENOEXEC	not a checkpoint image, or one for another architecture;
  *  -EPROTO	image of another format version or ABI hash;
  *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch
@@ -418,39 +534,45 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
  */
 SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 {
-	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct file *held = NULL, *file;
 	struct cr_resume res = {};
+	char why[CR_ERRMSG_LEN];
 	bool restored_child;
 	struct cr_ctx *ctx;
-	struct fd f;
+	struct fd f = EMPTY_FD;
 	long ret;
 
 	if (flags & ~RESTART_FLAGS_ALL)
 		return cr_fail(-EINVAL, "restart: unknown flags");
-	if (crid != RESTART_CRID_FD)
+	if (crid < 0)
+		return cr_fail(-EINVAL, "restart: crid is negative");
+	if (crid > 0 && !cr_held_exists(crid))
 		return cr_fail(-ENOENT, "restart: no such in-kernel checkpoint");
-	f = fdget_pos(fd);
-	if (fd_empty(f))
-		return cr_fail(-EBADF, "restart: fd is not open");
-	if (!(fd_file(f)->f_mode & FMODE_READ) || !(fd_file(f)->f_mode & FMODE_CAN_READ)) {
-		ret = cr_fail(-EBADF, "restart: fd is not open for reading");
-		goto out;
+	if (crid > 0) {
+		if (fd != -1)
+			return cr_fail(-EBADF, "restart: from a held checkpoint fd must be -1");
+		ret = cr_restart_caller();
+		if (ret)
+			return ret;
+		/* The image of the held checkpoint, in a file of the kernel's. */
+		held = cr_held_file(crid, why, sizeof(why));
+		if (IS_ERR(held))
+			return cr_fail(PTR_ERR(held), why);
+		file = held;
+	} else {
+		f = fdget_pos(fd);
+		if (fd_empty(f))
+			return cr_fail(-EBADF, "restart: fd is not open");
+		file = fd_file(f);
+		if (!(file->f_mode & FMODE_READ) || !(file->f_mode & FMODE_CAN_READ)) {
+			ret = cr_fail(-EBADF, "restart: fd is not open for reading");
+			goto out;
+		}
+		ret = cr_restart_caller();
+		if (ret)
+			goto out;
 	}
-	if (!checkpoint_restore_ns_capable(ns->user_ns)) {
-		ret = cr_fail(-EPERM,
-			      "restart: needs CAP_CHECKPOINT_RESTORE over the new pid namespace");
-		goto out;
-	}
-	if (ns == &init_pid_ns || task_pid_vnr(current) != 1) {
-		ret = cr_fail(-EINVAL, "restart: the caller must be pid 1 of a new pid namespace");
-		goto out;
-	}
-	if (!thread_group_empty(current) || atomic_read(&current->mm->mm_users) > 1) {
-		ret = cr_fail(-EINVAL,
-			      "restart: the caller must be single-threaded and not share its memory");
-		goto out;
-	}
-	ctx = cr_ctx_alloc(fd_file(f), flags, true);
+	ctx = cr_ctx_alloc(file, flags, true);
 	if (!ctx) {
 		ret = cr_fail(-ENOMEM, "restart: out of memory");
 		goto out;
@@ -458,7 +580,10 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	ret = cr_do_restart(ctx, &res);
 	/* The fd may be gone with the caller's fd table: ctx holds the file. */
 	cr_ctx_sync_pos(ctx);
-	fdput_pos(f);
+	if (held)
+		fput(held);
+	else
+		fdput_pos(f);
 	restored_child = ctx->root_pid != 1;
 	ret = cr_ctx_done(ctx, ret);
 	if (ret)
@@ -467,7 +592,10 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		return res.ax;
 	return cr_resume(&res);
 out:
-	fdput_pos(f);
+	if (held)
+		fput(held);
+	else
+		fdput_pos(f);
 	return ret;
 }
 
@@ -525,6 +653,14 @@ static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute cr_abi_hash_attr = __ATTR_RO(abi_hash);
 static struct kobj_attribute cr_stats_attr = __ATTR(stats, 0400, stats_show, NULL);
+
+/* The reader's own held checkpoints (all of them for CAP_SYS_ADMIN). */
+static ssize_t held_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	return cr_held_show(buf);
+}
+
+static struct kobj_attribute cr_held_attr = __ATTR_RO(held);
 static struct kobj_attribute cr_error_attr = __ATTR(error, 0444, error_show, NULL);
 
 static ssize_t cr_abi_read(struct file *file, struct kobject *kobj,
@@ -543,6 +679,7 @@ static struct attribute *cr_attrs[] = {
 	&cr_abi_hash_attr.attr,
 	&cr_error_attr.attr,
 	&cr_stats_attr.attr,
+	&cr_held_attr.attr,
 	NULL
 };
 

@@ -11,6 +11,16 @@
  * wrote (anonymous copies) are saved; the rest comes from the file.
  * Transparent huge pages are saved as they are, never split.
  *
+ * A deferred checkpoint holds the pages copy-on-write, as fork() shares
+ * private memory: each present anonymous page (or huge page) is
+ * write-protected and marked possibly shared (its PageAnonExclusive bit
+ * cleared) under its page table lock, with mmap_lock held for writing
+ * and mm->write_protect_seq bumped, so that GUP-fast backs off.  A write
+ * by the thawed container then faults and copies the page, since our
+ * reference makes it impossible to reuse; the checkpoint keeps the old
+ * one.  A page that may be pinned for DMA, and a swapped-out page, are
+ * copied at capture time instead.
+ *
  * Restart checks every area first; after the point of no return it gives
  * the caller a new, empty address space, as execve() does, and builds it:
  * saved pages are written in through a writable mapping, and an area
@@ -19,6 +29,7 @@
 
 #include <linux/binfmts.h>
 #include <linux/checkpoint.h>
+#include <linux/mmu_notifier.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -169,10 +180,30 @@ static void cr_free_vmas(struct cr_vma_info *vi, unsigned int nr)
 struct cr_walk {
 	u64 *addrs;
 	struct page **pages;	/* NULL: not present, fetch with GUP */
+	bool *copy;		/* deferred: copy this page at capture time */
 	unsigned int nr;
 	bool file;		/* private file mapping: anonymous pages only */
+	bool cow;		/* deferred: hold the pages copy-on-write */
 	unsigned long next;
 };
+
+/*
+ * Deferred checkpoint: the present anonymous page @page, mapped by @pte
+ * (locked), becomes copy-on-write for its mm.  False if it must be
+ * copied now instead (it may be pinned: a write through the pin would
+ * not fault).
+ */
+static bool cr_cow_pte(struct mm_walk *walk, unsigned long addr, pte_t *pte,
+		       struct page *page)
+{
+	if (folio_maybe_dma_pinned(page_folio(page)))
+		return false;
+	if (pte_write(ptep_get(pte)))
+		ptep_set_wrprotect(walk->mm, addr, pte);
+	if (PageAnonExclusive(page))
+		ClearPageAnonExclusive(page);
+	return true;
+}
 
 static int cr_walk_pte(pte_t *pte, unsigned long addr, unsigned long next,
 		       struct mm_walk *walk)
@@ -193,6 +224,8 @@ static int cr_walk_pte(pte_t *pte, unsigned long addr, unsigned long next,
 	}
 	w->addrs[w->nr] = addr;
 	w->pages[w->nr] = page;
+	if (w->cow)
+		w->copy[w->nr] = !page || !PageAnon(page) || !cr_cow_pte(walk, addr, pte, page);
 	w->nr++;
 	if (w->nr == CR_PAGES_MAX) {
 		w->next = next;
@@ -206,11 +239,13 @@ static int cr_walk_pte(pte_t *pte, unsigned long addr, unsigned long next,
  * by one: left to the pte level, the walk would split it, and a
  * checkpoint must not change the container.  Called with the pmd lock.
  */
-static int cr_walk_huge(struct cr_walk *w, pmd_t pmdval, unsigned long addr,
-			unsigned long next)
+static int cr_walk_huge(struct cr_walk *w, struct mm_walk *walk, pmd_t *pmd,
+			unsigned long addr, unsigned long next)
 {
 	unsigned int nr = (next - addr) >> PAGE_SHIFT;
+	pmd_t pmdval = *pmd;
 	struct page *head = NULL;
+	bool copy = w->cow;
 	unsigned long a;
 
 	if (pmd_present(pmdval)) {
@@ -225,6 +260,14 @@ static int cr_walk_huge(struct cr_walk *w, pmd_t pmdval, unsigned long addr,
 		w->next = addr;
 		return 1;
 	}
+	/* Deferred: the huge page as a whole becomes copy-on-write, as fork() does. */
+	if (w->cow && head && PageAnon(head) && !folio_maybe_dma_pinned(page_folio(head))) {
+		if (pmd_write(pmdval))
+			pmdp_set_wrprotect(walk->mm, addr, pmd);
+		if (PageAnonExclusive(head))
+			ClearPageAnonExclusive(head);
+		copy = false;
+	}
 	for (a = addr; a < next; a += PAGE_SIZE) {
 		struct page *page = NULL;
 
@@ -235,6 +278,8 @@ static int cr_walk_huge(struct cr_walk *w, pmd_t pmdval, unsigned long addr,
 		}
 		w->addrs[w->nr] = a;
 		w->pages[w->nr] = page;
+		if (w->cow)
+			w->copy[w->nr] = copy || !page;
 		w->nr++;
 	}
 	if (w->nr == CR_PAGES_MAX) {
@@ -254,7 +299,7 @@ static int cr_walk_pmd(pmd_t *pmd, unsigned long addr, unsigned long next,
 	if (ptl) {
 		__acquire(ptl);	/* for sparse: pmd_trans_huge_lock() took it */
 		walk->action = ACTION_CONTINUE;
-		ret = cr_walk_huge(walk->private, *pmd, addr, next);
+		ret = cr_walk_huge(walk->private, walk, pmd, addr, next);
 		spin_unlock(ptl);
 	}
 	return ret;
@@ -271,6 +316,7 @@ static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			   struct cr_walk *w, unsigned long *start,
 			   unsigned long end)
 {
+	struct mmu_notifier_range range;
 	unsigned int i;
 	int ret;
 
@@ -278,9 +324,22 @@ static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 	/* A target killed meanwhile is not worth the rest of its memory. */
 	if (__fatal_signal_pending(ctx->root) || (READ_ONCE(ctx->root->flags) & PF_EXITING))
 		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(ctx->root));
-	if (mmap_read_lock_killable(mm))
+	if (w->cow) {
+		/* As fork() write-protects private memory: copy_page_range(). */
+		if (mmap_write_lock_killable(mm))
+			return -EINTR;
+		mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, 0, mm, *start, end);
+		mmu_notifier_invalidate_range_start(&range);
+		raw_write_seqcount_begin(&mm->write_protect_seq);
+	} else if (mmap_read_lock_killable(mm)) {
 		return -EINTR;
+	}
 	ret = walk_page_range(mm, *start, end, &cr_walk_ops, w);
+	if (w->cow) {
+		raw_write_seqcount_end(&mm->write_protect_seq);
+		mmu_notifier_invalidate_range_end(&range);
+		flush_tlb_mm(mm);
+	}
 	if (ret == 1)
 		*start = w->next;
 	else if (ret == 0)
@@ -296,7 +355,25 @@ static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			w->pages[i] = NULL;
 		}
 	}
-	mmap_read_unlock(mm);
+	if (w->cow)
+		mmap_write_unlock(mm);
+	else
+		mmap_read_unlock(mm);
+	/* Deferred: what cannot be held copy-on-write is copied, still frozen. */
+	for (i = 0; ret >= 0 && w->cow && i < w->nr; i++) {
+		struct page *copy;
+
+		if (!w->copy[i])
+			continue;
+		copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+		if (!copy) {
+			ret = -ENOMEM;
+			break;
+		}
+		copy_highpage(copy, w->pages[i]);
+		put_page(w->pages[i]);
+		w->pages[i] = copy;
+	}
 	if (ret < 0) {
 		for (i = 0; i < w->nr; i++)
 			if (w->pages[i])
@@ -341,6 +418,7 @@ static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 		unsigned int i, nr_runs;
 		struct cr_page_run *run;
 		struct cr_hdr_pages *h;
+		u64 *csum;
 		size_t len;
 
 		ret = cr_gather_pages(ctx, mm, w, &start, vi->end);
@@ -360,8 +438,11 @@ static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 		}
 		h->nr = w->nr;
 		h->nr_runs = nr_runs;
+		csum = NULL;
 		if (ctx->flags & CHECKPOINT_NO_PAGE_CSUM)
 			h->flags = CR_PAGES_NO_CSUM;
+		else if (w->cow)
+			csum = &h->data_csum;	/* hashed at write-out */
 		else
 			h->data_csum = cr_pages_csum(ctx, w->pages, w->nr);
 		run = (struct cr_page_run *)(h + 1);
@@ -375,7 +456,7 @@ static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			run->nr++;
 		}
 		cr_hbuf_put(ctx, len);
-		ret = cr_pgarr_queue(ctx, w->pages, w->nr);
+		ret = cr_pgarr_queue(ctx, w->pages, w->nr, csum);
 		if (ret)
 			return ret;
 	}
@@ -509,7 +590,10 @@ int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t)
 
 	w.addrs = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.addrs), CR_GFP);
 	w.pages = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.pages), CR_GFP);
-	if (!w.addrs || !w.pages) {
+	w.cow = ctx->flags & CHECKPOINT_DEFERRED;
+	if (w.cow)
+		w.copy = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.copy), CR_GFP);
+	if (!w.addrs || !w.pages || (w.cow && !w.copy)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -521,6 +605,7 @@ int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t)
 out:
 	kvfree(w.addrs);
 	kvfree(w.pages);
+	kvfree(w.copy);
 	cr_free_vmas(vi, nr);
 	mmput(mm);
 	return ret;

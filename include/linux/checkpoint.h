@@ -75,11 +75,15 @@ struct cr_arena {
 /**
  * struct cr_pgarr - page references waiting to be written
  * @list: on cr_ctx.pgarr, in the order of their PAGES records
+ * @csum: where the xxh64 of the pages goes in their PAGES record when
+ *	it is computed at write-out (deferred checkpoint), or NULL
  * @nr: pages held
- * @pages: one reference each, dropped once written
+ * @pages: one reference each, dropped once written (or with a held
+ *	checkpoint)
  */
 struct cr_pgarr {
 	struct list_head list;
+	u64 *csum;
 	unsigned int nr;
 	struct page *pages[] __counted_by(nr);
 };
@@ -129,6 +133,8 @@ struct cr_stats {
  * struct cr_ctx - state of one checkpoint() or restart() call
  * @flags: the call's flags
  * @restart: true for restart()
+ * @hold: checkpoint: the records stay in the arena until write-out
+ *	(deferred checkpoint)
  * @root: checkpoint: the root task of the container (a reference)
  * @file: the image file
  * @ppos: its position, NULL for a stream (pipe, socket)
@@ -166,6 +172,7 @@ struct cr_stats {
 struct cr_ctx {
 	unsigned long flags;
 	bool restart;
+	bool hold;
 	struct task_struct *root;
 	struct file *file;
 	loff_t *ppos;
@@ -214,10 +221,14 @@ struct cr_chunk *cr_chunk_new(struct cr_arena *a, size_t need);
 void *cr_hbuf_get(struct cr_ctx *ctx, size_t len);
 void cr_hbuf_put(struct cr_ctx *ctx, size_t len);
 void *cr_rec_get(struct cr_ctx *ctx, u32 type, size_t len, u32 tag, u32 ptag);
-int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr);
+int cr_pgarr_queue(struct cr_ctx *ctx, struct page **pages, unsigned int nr, u64 *csum);
 void cr_pgarr_release(struct cr_ctx *ctx);
 int cr_flush(struct cr_ctx *ctx);
-int cr_flush_data(struct cr_ctx *ctx, u64 data_offset);
+int cr_flush_data(struct cr_ctx *ctx, u64 data_offset, bool keep);
+int cr_write_out(struct cr_ctx *ctx, const void *buf, size_t len);
+int cr_write_held(struct cr_ctx *ctx, bool keep);
+void cr_output_rewind(struct cr_ctx *ctx);
+void cr_pgarr_hash(struct cr_ctx *ctx);
 
 /* checkpoint/input.c: restart's image and records */
 int cr_read_image(struct cr_ctx *ctx);
@@ -277,6 +288,14 @@ struct cr_resume {
 
 /* checkpoint/checkpoint.c and checkpoint/restart.c */
 long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid);
+void cr_ctx_free(struct cr_ctx *ctx);
+
+/* checkpoint/held.c */
+int cr_held_add(struct cr_ctx *ctx, struct task_struct *root);
+int cr_held_op(int crid, struct file *file, unsigned long flags, char *why, size_t len);
+ssize_t cr_held_show(char *buf);
+bool cr_held_exists(int crid);
+struct file *cr_held_file(int crid, char *why, size_t len);
 int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp);
 int cr_check_tree(struct cr_ctx *ctx, const struct cr_tree_task *tt, u32 nr,
 		  struct cr_rst_node *nodes);

@@ -2,7 +2,10 @@
 /*
  * checkpoint - checkpoint a container to a file
  *
- *   checkpoint [-s] [-F | -k] [-D] [-N] [-o FILE] PID
+ *   checkpoint [-s] [-F | -k] [-D] [-N] [-d | -H] [-o FILE] PID
+ *   checkpoint --write CRID [--drop CRID] [-o FILE]
+ *   checkpoint --drop CRID
+ *   checkpoint --held
  *   checkpoint --thaw PID
  */
 #include <getopt.h>
@@ -13,7 +16,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: checkpoint [-s] [-F | -k] [-D] [-N] [-o FILE] PID\n"
+		"usage: checkpoint [-s] [-F | -k] [-D] [-N] [-d | -H] [-o FILE] PID\n"
+		"       checkpoint --write CRID [--drop CRID] [-o FILE]\n"
+		"       checkpoint --drop CRID\n"
+		"       checkpoint --held\n"
 		"       checkpoint --thaw PID\n"
 		"Checkpoint the container whose init is PID (with -s, the subtree of PID).\n"
 		"  -o FILE             write the image to FILE (created mode 0600, truncated);\n"
@@ -27,6 +33,15 @@ static void usage(FILE *f)
 		"                      as if its peer had crashed (restart gives a reset)\n"
 		"  -N, --no-page-csum  give the page data no checksum: checkpoint does not\n"
 		"                      hash the memory it saves, restart does not check it\n"
+		"  -d, --deferred      deferred: the container is frozen only while it is\n"
+		"                      captured (its memory held copy-on-write), the image\n"
+		"                      is written after it is thawed\n"
+		"  -H, --hold          deferred, and the checkpoint is held in the kernel\n"
+		"                      instead of written: prints its crid\n"
+		"  -W, --write CRID    write the image of held checkpoint CRID (to -o FILE\n"
+		"                      or standard output); it stays held\n"
+		"  -X, --drop CRID     drop held checkpoint CRID (with --write: once written)\n"
+		"      --held          list the held checkpoints the caller may write or drop\n"
 		"      --thaw PID      only thaw the cgroup of PID (cgroup.freeze = 0)\n"
 		"  -h, --help          this help\n"
 		"Exit status: 0 on success, 1 on failure (the kernel's reason is printed),\n"
@@ -122,6 +137,88 @@ static void wait_gone(const char *cg)
 	}
 }
 
+/* The kernel's reason of a failure, on stderr; returns 1. */
+static int fail(const char *what, const char *out)
+{
+	char buf[256];
+	int err = errno;
+	const char *why = cr_reason(buf, sizeof(buf));
+
+	fprintf(stderr, "%s: %s (%s)\n", what, why ? why : strerror(err), strerror(err));
+	if (out)
+		unlink(out);
+	return 1;
+}
+
+/* The image file: @out, or standard output if not a terminal; -1 or -2 on failure. */
+static int open_out(const char *out)
+{
+	int fd;
+
+	if (!out) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "checkpoint: not writing an image to a terminal: use -o FILE\n");
+			return -2;
+		}
+		return STDOUT_FILENO;
+	}
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "checkpoint: %s: %s\n", out, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+/* --held: the kernel's list. */
+static int cat_held(void)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open("/sys/kernel/checkpoint/held", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "checkpoint: /sys/kernel/checkpoint/held: %s\n", strerror(errno));
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, n, stdout) != (size_t)n)
+			break;
+	close(fd);
+	return n < 0;
+}
+
+/* --write CRID and/or --drop CRID. */
+static int crid_op(const char *wcrid, const char *dcrid, const char *out,
+		   unsigned long flags, int extra)
+{
+	long crid = parse_pid(wcrid ? wcrid : dcrid);
+	int fd = -1;
+
+	if (crid < 0)
+		return 2;
+	if (flags || extra || (wcrid && dcrid && strcmp(wcrid, dcrid)) || (!wcrid && out)) {
+		fprintf(stderr, "checkpoint: --write and --drop take one CRID and only -o\n");
+		usage(stderr);
+		return 2;
+	}
+	if (wcrid) {
+		fd = open_out(out);
+		if (fd < 0)
+			return -fd;
+		flags |= CHECKPOINT_CRID_WRITE;
+	}
+	if (dcrid)
+		flags |= CHECKPOINT_CRID_DROP;
+	if (sys_checkpoint(crid, fd, flags) < 0)
+		return fail("checkpoint", out);
+	if (out && close(fd)) {
+		fprintf(stderr, "checkpoint: %s: %s\n", out, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -131,16 +228,21 @@ int main(int argc, char **argv)
 		{ "disconnect", no_argument, NULL, 'D' },
 		{ "no-page-csum", no_argument, NULL, 'N' },
 		{ "thaw", required_argument, NULL, 't' },
+		{ "deferred", no_argument, NULL, 'd' },
+		{ "hold", no_argument, NULL, 'H' },
+		{ "write", required_argument, NULL, 'W' },
+		{ "drop", required_argument, NULL, 'X' },
+		{ "held", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *out = NULL, *thaw_pid = NULL, *why;
-	int c, fd = STDOUT_FILENO;
+	const char *out = NULL, *thaw_pid = NULL, *wcrid = NULL, *dcrid = NULL, *why;
+	int c, fd = STDOUT_FILENO, hold = 0, list = 0;
 	unsigned long flags = 0;
 	char buf[256], cg[4096];
 	long pid;
 
-	while ((c = getopt_long(argc, argv, "o:sFkDNh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:sFkDNdHW:X:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -163,6 +265,22 @@ int main(int argc, char **argv)
 		case 't':
 			thaw_pid = optarg;
 			break;
+		case 'd':
+			flags |= CHECKPOINT_DEFERRED;
+			break;
+		case 'H':
+			flags |= CHECKPOINT_DEFERRED;
+			hold = 1;
+			break;
+		case 'W':
+			wcrid = optarg;
+			break;
+		case 'X':
+			dcrid = optarg;
+			break;
+		case 'L':
+			list = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -180,6 +298,21 @@ int main(int argc, char **argv)
 		pid = parse_pid(thaw_pid);
 		return pid < 0 ? 2 : thaw(pid);
 	}
+	if (list) {
+		if (optind != argc || flags || out || wcrid || dcrid) {
+			fprintf(stderr, "checkpoint: --held takes no other argument\n");
+			usage(stderr);
+			return 2;
+		}
+		return cat_held();
+	}
+	if (wcrid || dcrid)
+		return crid_op(wcrid, dcrid, out, flags, optind != argc);
+	if (hold && out) {
+		fprintf(stderr, "checkpoint: -H writes no image: no -o\n");
+		usage(stderr);
+		return 2;
+	}
 	if ((flags & CHECKPOINT_LEAVE_FROZEN) && (flags & CHECKPOINT_KILL)) {
 		fprintf(stderr, "checkpoint: -F and -k exclude each other\n");
 		usage(stderr);
@@ -194,16 +327,17 @@ int main(int argc, char **argv)
 		return 2;
 	if ((flags & CHECKPOINT_KILL) && cgroup_of(pid, cg, sizeof(cg), 1))
 		cg[0] = '\0';
-	if (out) {
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			fprintf(stderr, "checkpoint: %s: %s\n", out, strerror(errno));
-			return 1;
-		}
-	} else if (isatty(fd)) {
-		fprintf(stderr, "checkpoint: not writing an image to a terminal: use -o FILE\n");
-		return 2;
+	if (hold) {
+		long crid = sys_checkpoint(pid, -1, flags);
+
+		if (crid < 0)
+			return fail("checkpoint", NULL);
+		printf("%ld\n", crid);
+		return 0;
 	}
+	fd = open_out(out);
+	if (fd < 0)
+		return -fd;
 	if (sys_checkpoint(pid, fd, flags) < 0) {
 		int err = errno;
 

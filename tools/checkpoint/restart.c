@@ -27,13 +27,32 @@ static unsigned long image_ns(int img)
 	return head.ns_flags & CR_NS_NET ? CLONE_NEWNET : 0;
 }
 
+/* Clone flags for held checkpoint @crid, from /sys/kernel/checkpoint/held. */
+static unsigned long held_ns(long crid)
+{
+	FILE *f = fopen("/sys/kernel/checkpoint/held", "re");
+	unsigned int ns = 0;
+	char line[256];
+	long c;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%ld %*u %*d %*u %*u %*u %*u %x", &c, &ns) == 2 && c == crid)
+			break;
+	fclose(f);
+	return ns & CR_NS_NET ? CLONE_NEWNET : 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: restart [-i FILE] [-d] [-F]\n"
+		"usage: restart [-i FILE | -c CRID] [-d] [-F]\n"
 		"Restart a checkpointed container in a new container (pid, mount, uts\n"
 		"and ipc namespaces, and a cgroup of its own under /sys/fs/cgroup).\n"
 		"  -i FILE       read the image from FILE; without -i, from standard input\n"
+		"  -c, --crid CRID  restart from the held checkpoint CRID (checkpoint -H),\n"
+		"                which stays held\n"
 		"  -d            do not wait: print the pid of the restored container's init\n"
 		"                (in this pid namespace) and exit; the standard streams of\n"
 		"                the restored root task are then /dev/null (else ours)\n"
@@ -87,7 +106,7 @@ static int restart_stdio(int img, int detach)
 }
 
 /* The child, pid 1 of the new namespaces: become the restored process. */
-static void restart_child(int img, int report, unsigned long flags, int detach)
+static void restart_child(int img, int report, unsigned long flags, int detach, long crid)
 {
 	char buf[256], msg[300];
 	const char *why;
@@ -95,7 +114,7 @@ static void restart_child(int img, int report, unsigned long flags, int detach)
 	int err;
 
 	img = restart_stdio(img, detach);
-	ret = sys_restart(RESTART_CRID_FD, img, flags);
+	ret = crid ? sys_restart(crid, -1, flags) : sys_restart(RESTART_CRID_FD, img, flags);
 	if (ret > 0) {
 		/* The image's process was not pid 1: it is our child. */
 		snprintf(msg, sizeof(msg), "OK %ld", ret);
@@ -172,6 +191,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "frozen", no_argument, NULL, 'F' },
+		{ "crid", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -179,13 +199,22 @@ int main(int argc, char **argv)
 	char cgpath[256], msg[300];
 	int c, img = STDIN_FILENO, detach = 0, report[2], status;
 	unsigned long flags = 0;
+	long crid = 0;
+	char *end;
 	ssize_t n;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "i:dFh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:c:dFh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			in = optarg;
+			break;
+		case 'c':
+			crid = strtol(optarg, &end, 10);
+			if (!*optarg || *end || crid <= 0 || crid > 0x7fffffff) {
+				fprintf(stderr, "restart: bad crid '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'd':
 			detach = 1;
@@ -201,7 +230,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (crid && in)) {
 		usage(stderr);
 		return 2;
 	}
@@ -217,12 +246,13 @@ int main(int argc, char **argv)
 		perror("restart: pipe");
 		return 1;
 	}
-	pid = cr_container_start("restart", cgpath, sizeof(cgpath), image_ns(img));
+	pid = cr_container_start("restart", cgpath, sizeof(cgpath),
+				 crid ? held_ns(crid) : image_ns(img));
 	if (pid < 0)
 		return 1;
 	if (pid == 0) {
 		close(report[0]);
-		restart_child(img, report[1], flags, detach);
+		restart_child(img, report[1], flags, detach, crid);
 	}
 	close(report[1]);
 	n = read_report(report[0], cgpath, flags, msg, sizeof(msg));

@@ -32,9 +32,22 @@
  * saves and restart does not check it (the records are still checked).
  */
 #define CHECKPOINT_NO_PAGE_CSUM	_BITUL(4)
+/*
+ * Deferred checkpoint: the container is frozen only while it is captured
+ * into kernel memory, its pages held copy-on-write; then it is thawed and
+ * the image written.  With fd -1 nothing is written: the checkpoint is
+ * held in the kernel and the call returns its crid (> 0).
+ */
+#define CHECKPOINT_DEFERRED	_BITUL(5)
+/* pid is the crid of a held checkpoint: write its image to fd. */
+#define CHECKPOINT_CRID_WRITE	_BITUL(6)
+/* pid is the crid of a held checkpoint: drop it (after the write, if both). */
+#define CHECKPOINT_CRID_DROP	_BITUL(7)
 #define CHECKPOINT_FLAGS_ALL	(CHECKPOINT_SUBTREE | CHECKPOINT_LEAVE_FROZEN | \
 				 CHECKPOINT_KILL | CHECKPOINT_SOCK_DISCONNECT | \
-				 CHECKPOINT_NO_PAGE_CSUM)
+				 CHECKPOINT_NO_PAGE_CSUM | CHECKPOINT_DEFERRED | \
+				 CHECKPOINT_CRID_WRITE | CHECKPOINT_CRID_DROP)
+#define CHECKPOINT_CRID_OPS	(CHECKPOINT_CRID_WRITE | CHECKPOINT_CRID_DROP)
 
 /* restart() flags */
 #define RESTART_FROZEN		_BITUL(0)	/* leave the container frozen */
