@@ -42,6 +42,19 @@ TEST(checkpoint_argument_order)
 	EXPECT_FAIL(sys_checkpoint(-5, -1, 0), EBADF, "not open");
 	EXPECT_FAIL(sys_checkpoint(-5, rfd, 0), EBADF, "not open for writing");
 	EXPECT_FAIL(sys_checkpoint(999999, wfd, 0), ESRCH, "no process 999999");
+	/* a deferred checkpoint held in the kernel takes fd -1 */
+	EXPECT_FAIL(sys_checkpoint(999999, -1, CHECKPOINT_DEFERRED), ESRCH, "no process 999999");
+	/* crid operations: flags, then fd, then the crid */
+	EXPECT_FAIL(sys_checkpoint(999999, -1, CHECKPOINT_CRID_DROP | CHECKPOINT_KILL), EINVAL,
+		    "take no other flag");
+	EXPECT_FAIL(sys_checkpoint(999999, wfd, CHECKPOINT_CRID_DROP), EBADF, "takes fd -1");
+	EXPECT_FAIL(sys_checkpoint(999999, -1, CHECKPOINT_CRID_WRITE), EBADF, "not open");
+	EXPECT_FAIL(sys_checkpoint(999999, rfd, CHECKPOINT_CRID_WRITE), EBADF,
+		    "not open for writing");
+	EXPECT_FAIL(sys_checkpoint(999999, wfd, CHECKPOINT_CRID_WRITE), ENOENT,
+		    "no held checkpoint 999999");
+	EXPECT_FAIL(sys_checkpoint(999999, -1, CHECKPOINT_CRID_DROP), ENOENT,
+		    "no held checkpoint 999999");
 	close(wfd);
 	close(rfd);
 }
@@ -72,6 +85,7 @@ TEST(restart_argument_order)
 	ASSERT_LE(0, rfd);
 	/* flags, then crid, then fd, then permission, then caller */
 	EXPECT_FAIL(sys_restart(5, -1, 1UL << 31), EINVAL, "unknown flags");
+	EXPECT_FAIL(sys_restart(-5, -1, 0), EINVAL, "crid is negative");
 	EXPECT_FAIL(sys_restart(5, -1, 0), ENOENT, "no such in-kernel checkpoint");
 	EXPECT_FAIL(sys_restart(0, -1, 0), EBADF, "not open");
 	EXPECT_FAIL(sys_restart(0, wfd, 0), EBADF, "not open for reading");
