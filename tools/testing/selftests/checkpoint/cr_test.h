@@ -223,6 +223,36 @@ static inline pid_t cr_start(int cgfd, int (*fn)(void *), void *arg)
 	return pid;
 }
 
+/*
+ * checkpoint(@pid, @fd, @flags) as the tests take it: with CR_TEST_DEFERRED=1
+ * in the environment a deferred checkpoint (CHECKPOINT_DEFERRED), with
+ * CR_TEST_DEFERRED=hold a held one written to @fd then dropped, so that
+ * the same tests check that deferred images restart like direct ones.
+ * Returns 0, or -1 with errno.
+ */
+static inline int cr_test_checkpoint(pid_t pid, int fd, unsigned long flags)
+{
+	const char *mode = getenv("CR_TEST_DEFERRED");
+	long crid;
+	int err;
+
+	if (!mode || !*mode)
+		return sys_checkpoint(pid, fd, flags) < 0 ? -1 : 0;
+	flags |= CHECKPOINT_DEFERRED;
+	if (strcmp(mode, "hold"))
+		return sys_checkpoint(pid, fd, flags) < 0 ? -1 : 0;
+	crid = sys_checkpoint(pid, -1, flags);
+	if (crid <= 0)
+		return -1;
+	if (sys_checkpoint(crid, fd, CHECKPOINT_CRID_WRITE) < 0) {
+		err = errno;
+		sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP);
+		errno = err;
+		return -1;
+	}
+	return sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP) < 0 ? -1 : 0;
+}
+
 /* checkpoint(@pid, @flags) into the file @path; 0 or -errno, reason in @why. */
 static inline int cr_checkpoint_flags(pid_t pid, const char *path, unsigned long flags,
 				      char *why, size_t len)
@@ -233,7 +263,7 @@ static inline int cr_checkpoint_flags(pid_t pid, const char *path, unsigned long
 	if (fd < 0)
 		return -errno;
 	why[0] = '\0';
-	if (sys_checkpoint(pid, fd, flags)) {
+	if (cr_test_checkpoint(pid, fd, flags)) {
 		ret = -errno;
 		cr_reason(why, len);
 	}

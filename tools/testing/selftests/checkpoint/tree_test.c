@@ -618,7 +618,7 @@ static int tt_checkpoint(pid_t pid, const char *path, unsigned long flags, char 
 	if (fd < 0)
 		return -errno;
 	why[0] = '\0';
-	if (sys_checkpoint(pid, fd, flags)) {
+	if (cr_test_checkpoint(pid, fd, flags)) {
 		ret = -errno;
 		cr_reason(why, len);
 	}
