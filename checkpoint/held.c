@@ -49,6 +49,7 @@ struct cr_held {
 	u64 image_bytes;	/* of the last write-out */
 	unsigned int writes;	/* write-outs to a file done (restarts not counted) */
 	u32 ns_flags;		/* the head's: namespaces restart needs */
+	u64 size;		/* bytes of its image */
 	struct mutex lock;	/* one write-out at a time */
 	refcount_t ref;
 	int crid;
@@ -112,6 +113,8 @@ int cr_held_add(struct cr_ctx *ctx, struct task_struct *root)
 		hd->ns_flags = ((struct cr_hdr_head *)c->data)->ns_flags;
 	hd->records = ctx->records;
 	hd->pages = ctx->data_pages;
+	hd->size = ALIGN(ctx->arena.total + sizeof(struct cr_hdr_tail), PAGE_SIZE) +
+		   ctx->data_pages * PAGE_SIZE + sizeof(struct cr_hdr_end);
 	mutex_init(&hd->lock);
 	refcount_set(&hd->ref, 1);
 
@@ -287,8 +290,10 @@ static void cr_held_reap_fn(struct work_struct *work)
  * A line per held checkpoint the caller may write or drop: crid, the
  * owner's uid (in the caller's user namespace), the container root's
  * pid (in the caller's pid namespace, 0 if gone or not visible), pages
- * held, records, write-outs done, the bytes of the last one and the
- * namespaces restart needs (the head's ns_flags, in hex).
+ * held, records, write-outs done, the bytes of the last one, the
+ * namespaces restart needs (the head's ns_flags, in hex), the bytes of
+ * its image, and those written so far by a write-out in progress (0 if
+ * none): the tools show progress from them.
  *
  * Return: bytes in @buf.
  */
@@ -298,19 +303,23 @@ ssize_t cr_held_show(char *buf)
 	unsigned long i;
 	ssize_t n = 0;
 
-	n += sysfs_emit_at(buf, n, "crid uid root pages records writes image_bytes ns_flags\n");
+	n += sysfs_emit_at(buf, n,
+			   "crid uid root pages records writes image_bytes ns_flags size progress\n");
 	xa_for_each(&cr_helds, i, hd) {
 		hd = cr_held_get(i);
 		if (!hd)
 			continue;
 		if (cr_held_may(hd))
-			n += sysfs_emit_at(buf, n, "%d %u %d %llu %llu %u %llu %#x\n", hd->crid,
+			n += sysfs_emit_at(buf, n, "%d %u %d %llu %llu %u %llu %#x %llu %llu\n",
+					   hd->crid,
 					   from_kuid_munged(current_user_ns(), hd->owner->euid),
 					   cr_pid_gone(hd->root, PIDTYPE_PID) ? 0 :
 					   pid_vnr(hd->root),
 					   hd->pages,
 					   hd->records, READ_ONCE(hd->writes),
-					   READ_ONCE(hd->image_bytes), hd->ns_flags);
+					   READ_ONCE(hd->image_bytes), hd->ns_flags, hd->size,
+					   mutex_is_locked(&hd->lock) ?
+					   READ_ONCE(hd->ctx->bytes) : 0);
 		cr_held_put(hd);
 	}
 	return n;

@@ -9,7 +9,9 @@
  *   checkpoint --thaw PID
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include "cr.h"
 
@@ -188,11 +190,45 @@ static int cat_held(void)
 	return n < 0;
 }
 
+/*
+ * While CRID is written out: "written X of Y MiB" on stderr, a terminal,
+ * from the progress column of /sys/kernel/checkpoint/held.  A child
+ * process, killed by the caller; 0 if none was started.
+ */
+static pid_t show_progress(long crid)
+{
+	pid_t pid;
+
+	if (!isatty(STDERR_FILENO))
+		return 0;
+	pid = fork();
+	if (pid != 0)
+		return pid < 0 ? 0 : pid;
+	for (;;) {
+		unsigned long long size, done;
+		char line[256];
+		long c;
+		FILE *f;
+
+		usleep(250000);
+		f = fopen("/sys/kernel/checkpoint/held", "re");
+		if (!f)
+			_exit(0);
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "%ld %*u %*d %*u %*u %*u %*u %*x %llu %llu", &c, &size,
+				   &done) == 3 && c == crid && done && size)
+				fprintf(stderr, "\rcheckpoint: written %llu of %llu MiB (%llu%%)",
+					done >> 20, size >> 20, done * 100 / size);
+		fclose(f);
+	}
+}
+
 /* --write CRID and/or --drop CRID. */
 static int crid_op(const char *wcrid, const char *dcrid, const char *out,
 		   unsigned long flags, int extra)
 {
-	long crid = parse_pid(wcrid ? wcrid : dcrid);
+	long ret, crid = parse_pid(wcrid ? wcrid : dcrid);
+	pid_t progress;
 	int fd = -1;
 
 	if (crid < 0)
@@ -210,7 +246,14 @@ static int crid_op(const char *wcrid, const char *dcrid, const char *out,
 	}
 	if (dcrid)
 		flags |= CHECKPOINT_CRID_DROP;
-	if (sys_checkpoint(crid, fd, flags) < 0)
+	progress = wcrid ? show_progress(crid) : 0;
+	ret = sys_checkpoint(crid, fd, flags);
+	if (progress) {
+		kill(progress, SIGKILL);
+		waitpid(progress, NULL, 0);
+		fprintf(stderr, "\r\033[K");
+	}
+	if (ret < 0)
 		return fail("checkpoint", out);
 	if (out && close(fd)) {
 		fprintf(stderr, "checkpoint: %s: %s\n", out, strerror(errno));

@@ -7,7 +7,8 @@
  *
  *   cr-bench SIZE_MIB...
  *   cr-bench --tasks TOTAL_MIB NR_TASKS...
- *   cr-bench --vs-criu [--runs N] [--memcpy MIB] [--json FILE] [WORKLOAD...]
+ *   cr-bench --vs-criu [--runs N] [--memcpy MIB] [--json FILE] [--downtime MIB,...]
+ *            [WORKLOAD...]
  *
  * --vs-criu: each workload is run as our container (checkpoint, restart)
  * and as a plain process tree for CRIU (criu dump, criu restore -d), N
@@ -19,6 +20,18 @@
  * thread) or files:FILES:PIPES (one process; regular files on tmpfs,
  * pipes holding data); by default mem:1 mem:64 mem:512 tree:10x4:64
  * files:1000:100.
+ *
+ * Then, in the same boot, the downtime of each kind of checkpoint for a
+ * container whose pid 1 has MIB of touched memory (--downtime, by default
+ * 64,512; "none" for none) and only reads CLOCK_MONOTONIC in a loop,
+ * keeping the longest gap between two reads: that gap during a direct
+ * checkpoint (flags 0), a deferred one to a file and a deferred one held,
+ * then written and dropped (CHECKPOINT_CRID_WRITE, _DROP), beside
+ * frozen_ns of the kernel's stats, the call's time and fork() of the same
+ * process; and the target's write rate (a byte stored per page) in the
+ * first second after the thaw of a deferred checkpoint against that
+ * without one.  Every image of it is restarted beside the target and its
+ * program checks its memory; the target checks its own at the end.
  */
 #include "../testing/selftests/checkpoint/cr_test.h"
 
@@ -480,6 +493,121 @@ static void wl_child(unsigned int idx, int cnt)
 }
 
 /*
+ * The downtime workload: wl_main() with one process and one thread whose
+ * spin loop is dt_loop().  The bench pokes these words in it and peeks
+ * them back (the same addresses: it is a fork of the bench).
+ */
+#define DT_CHUNK	16		/* pages written between two clock reads */
+#define DT_WRITE_NS	1000000000ULL	/* the write throughput window: 1 s */
+
+enum { DT_CMD_BEFORE = 1, DT_CMD_THROUGH };
+
+volatile uint64_t dt_reset, dt_gap_ns, dt_cmd, dt_called;
+volatile uint64_t dt_rate_before, dt_rate_after, dt_wgap_ns, dt_wpages;
+static int wl_downtime;
+
+/* One byte stored in each of DT_CHUNK pages, the byte it holds: nothing changes. */
+static void dt_touch(volatile uint8_t *b, size_t *pg, size_t pages)
+{
+	int i;
+
+	for (i = 0; i < DT_CHUNK; i++) {
+		b[*pg * 4096] = b[*pg * 4096];
+		if (++*pg == pages)
+			*pg = 0;
+	}
+}
+
+/* The write rate with no checkpoint, over 1 s, after a pass that makes every page writable. */
+static void dt_write_before(void)
+{
+	volatile uint8_t *b = (volatile uint8_t *)wl_thr[0].p;
+	size_t pages = wl_thr[0].len / 4096, pg = 0, n;
+	uint64_t t0, now;
+
+	for (n = 0; n < pages; n += DT_CHUNK)
+		dt_touch(b, &pg, pages);
+	n = 0;
+	t0 = mono_ns();
+	do {
+		dt_touch(b, &pg, pages);
+		n += DT_CHUNK;
+		spins++;
+		now = mono_ns();
+	} while (now - t0 < DT_WRITE_NS && !go_flag);
+	dt_rate_before = (uint64_t)(n * 4096.0 * 1e9 / (now - t0));
+}
+
+/*
+ * Write without a pause through a checkpoint: once the bench says it is
+ * about to call (dt_called 1, answered 2), the longest gap between two
+ * clock reads is the freeze; the rate is that of the first second after
+ * it.  Done once the bench says the call returned (dt_called 3).
+ */
+static void dt_write_through(void)
+{
+	volatile uint8_t *b = (volatile uint8_t *)wl_thr[0].p;
+	size_t pages = wl_thr[0].len / 4096, pg = 0;
+	uint64_t last = mono_ns(), now, gap = 0, end = 0, n = 0;
+	int armed = 0, have = 0;
+
+	while (!go_flag) {
+		dt_touch(b, &pg, pages);
+		spins++;
+		now = mono_ns();
+		if (!armed) {
+			if (dt_called == 1) {
+				armed = 1;
+				dt_called = 2;
+			}
+		} else if (now - last > gap) {
+			gap = now - last;
+			end = now;
+			n = 0;
+			have = 0;
+		} else if (!have) {
+			n += DT_CHUNK;
+			if (now - end >= DT_WRITE_NS) {
+				dt_rate_after = (uint64_t)(n * 4096.0 * 1e9 / (now - end));
+				dt_wpages = n;
+				have = 1;
+			}
+		}
+		last = now;
+		if (have && dt_called == 3)
+			break;
+	}
+	dt_wgap_ns = gap;
+}
+
+/* Read the clock, keep the longest gap between two reads; run the bench's commands. */
+static void dt_loop(void)
+{
+	uint64_t last = mono_ns(), now, cmd;
+
+	while (!go_flag) {
+		now = mono_ns();
+		if (now - last > dt_gap_ns)
+			dt_gap_ns = now - last;
+		last = now;
+		spins++;
+		if (dt_reset) {
+			dt_gap_ns = 0;
+			dt_reset = 0;
+		}
+		cmd = dt_cmd;
+		if (cmd) {
+			if (cmd == DT_CMD_BEFORE)
+				dt_write_before();
+			else
+				dt_write_through();
+			dt_cmd = 0;
+			last = mono_ns();
+		}
+	}
+}
+
+/*
  * The workload, pid 1 of our container or the root of a plain tree for
  * CRIU: builds everything, times one fork()+_exit()+wait() of itself,
  * says it is ready, spins (the bench sees it run) until told to go,
@@ -523,6 +651,8 @@ static int wl_main(void *arg)
 	cr_write_str(VS_FORK, buf);
 	cr_write_str(VS_READY, "1");
 
+	if (wl_downtime)
+		dt_loop();
 	while (!go_flag)
 		spins++;
 
@@ -1064,17 +1194,21 @@ struct vs_goal {
 	double value, target;
 	const char *unit;
 	int higher;	/* met when value >= target, else when value <= target */
+	int strict;	/* (not higher) met when value < target */
 };
 
 static int vs_goal_met(const struct vs_goal *g)
 {
-	return g->higher ? g->value >= g->target : g->value <= g->target;
+	if (g->higher)
+		return g->value >= g->target;
+	return g->strict ? g->value < g->target : g->value <= g->target;
 }
 
 static void vs_goal(struct vs_goal *g, int *n, const char *text, double value, double target,
 		    const char *unit, int higher)
 {
-	g[*n] = (struct vs_goal){ text, value, target, unit, higher };
+	g[*n] = (struct vs_goal){ .text = text, .value = value, .target = target, .unit = unit,
+				  .higher = higher };
 	(*n)++;
 }
 
@@ -1121,6 +1255,23 @@ static int vs_goals(const struct vs_result *res, int nwl, double bw, struct vs_g
 		"x", 1);
 	vs_goal(g, &n, "image size / criu's, largest of all workloads", worst, 1, "x", 0);
 	return n;
+}
+
+static void vs_print_goals(const struct vs_goal *goals, int ngoals)
+{
+	int i;
+
+	for (i = 0; i < ngoals; i++) {
+		const struct vs_goal *g = &goals[i];
+
+		printf("goal: %-50s %s %g%s: ", g->text,
+		       g->higher ? ">=" : g->strict ? "<" : "<=", g->target, g->unit);
+		if (isnan(g->value))
+			printf("n/a (not measured)\n");
+		else
+			printf(*g->unit == '%' ? "%.1f%s (%s)\n" : "%.3f%s (%s)\n", g->value,
+			       g->unit, vs_goal_met(g) ? "met" : "not met");
+	}
 }
 
 static void vs_print(const struct vs_result *res, int nwl, double bw,
@@ -1192,19 +1343,491 @@ static void vs_print(const struct vs_result *res, int nwl, double bw,
 	}
 
 	printf("\n");
-	for (i = 0; i < ngoals; i++) {
-		const struct vs_goal *g = &goals[i];
-
-		printf("goal: %-50s %s %g%s: ", g->text, g->higher ? ">=" : "<=", g->target,
-		       g->unit);
-		if (isnan(g->value))
-			printf("n/a (not measured)\n");
-		else
-			printf(*g->unit == '%' ? "%.1f%s (%s)\n" : "%.3f%s (%s)\n", g->value,
-			       g->unit, vs_goal_met(g) ? "met" : "not met");
-	}
-	printf("%d failure(s)\n", vs_fails);
+	vs_print_goals(goals, ngoals);
 	fflush(stdout);
+}
+
+static void vs_json_goals(FILE *f, const struct vs_goal *goals, int ngoals, const char *indent)
+{
+	int i;
+
+	for (i = 0; i < ngoals; i++) {
+		fprintf(f, "%s{\"goal\": \"%s\", \"target\": %g, \"unit\": \"%s\", ", indent,
+			goals[i].text, goals[i].target, goals[i].unit);
+		fprintf(f, "\"higher_is_better\": %s, ", goals[i].higher ? "true" : "false");
+		if (goals[i].strict)
+			fprintf(f, "\"strictly_below\": true, ");
+		fprintf(f, "\"value\": ");
+		vs_json_num(f, goals[i].value, 4);
+		fprintf(f, ", \"met\": %s}%s\n", isnan(goals[i].value) ? "null" :
+			vs_goal_met(&goals[i]) ? "true" : "false", i + 1 < ngoals ? "," : "");
+	}
+}
+
+/* -- downtime: the stall each kind of checkpoint makes its container see -- */
+
+#define DT_MAX_SIZES	4
+#define DT_IDLE_MS	200
+#define DT_IMG		"/tmp/bench-dt.img"
+
+enum { DT_IDLE, DT_DIRECT, DT_DEFERRED, DT_HELD, DT_WRITING, DT_NM };
+
+static const char *const dt_label[DT_NM] = {
+	"idle (200 ms, no call)", "direct (flags 0)", "deferred, to a file",
+	"deferred held+write+drop", "deferred, target writing",
+};
+static const char *const dt_key[DT_NM] = {
+	"idle", "direct", "deferred", "held", "deferred_writing",
+};
+
+struct dt_result {
+	size_t mib;
+	char name[32];
+	/* seconds: the target's longest stall, frozen_ns of the stats, the call(s) */
+	double stall[DT_NM][VS_MAX_RUNS], frozen[DT_NM][VS_MAX_RUNS], call[DT_NM][VS_MAX_RUNS];
+	double hold[VS_MAX_RUNS], wr[VS_MAX_RUNS], drop[VS_MAX_RUNS];	/* of DT_HELD */
+	double fork[VS_MAX_RUNS];
+	double before[VS_MAX_RUNS], after[VS_MAX_RUNS];		/* MiB/s of pages written */
+	double wpages[VS_MAX_RUNS];	/* pages written in the first second after the thaw */
+	int ok[DT_NM][VS_MAX_RUNS];	/* its image restarted and verified */
+	int live_ok[VS_MAX_RUNS];	/* the target found its memory intact after all calls */
+	char st[DT_NM][VS_MAX_RUNS][1024];
+};
+
+static int dt_cg = -1;
+static char dt_cgpath[160];
+
+static int dt_wait_word(pid_t pid, volatile uint64_t *word, uint64_t want, int ms)
+{
+	double end = mono() + ms / 1e3;
+	uint64_t v;
+
+	do {
+		if (cr_peek(pid, (void *)word, &v))
+			return -1;
+		if (v == want)
+			return 0;
+		usleep(200);
+	} while (mono() < end);
+	return -1;
+}
+
+/* Zero the target's longest gap; 0, or -1 if it does not answer. */
+static int dt_zero(pid_t pid)
+{
+	if (cr_poke(pid, (void *)&dt_reset, 1))
+		return -1;
+	return dt_wait_word(pid, &dt_reset, 0, 10000);
+}
+
+static double dt_peek_s(pid_t pid, volatile uint64_t *word, double scale)
+{
+	uint64_t v;
+
+	return cr_peek(pid, (void *)word, &v) ? NAN : v / scale;
+}
+
+/* checkpoint(@pid, fd of @path or -1, @flags), its time in *@t: its value, or -errno. */
+static long dt_call(pid_t pid, const char *path, unsigned long flags, double *t, char *why,
+		    size_t len)
+{
+	int fd = -1;
+	uint64_t t0;
+	long ret;
+
+	*t = NAN;
+	why[0] = '\0';
+	if (path) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+	}
+	t0 = mono_ns();
+	ret = sys_checkpoint(pid, fd, flags);
+	if (ret < 0) {
+		ret = -errno;
+		cr_reason(why, len);
+	} else {
+		*t = (mono_ns() - t0) / 1e9;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Restart the image @path (then removed) beside the target; 1 if its program verified. */
+static int dt_verify(const struct dt_result *d, int m, int run)
+{
+	char why[256], what[400], tool[64];
+	pid_t rpid;
+	int ret;
+
+	snprintf(tool, sizeof(tool), "downtime %s", dt_key[m]);
+	unlink(VS_VERIFY);
+	ret = cr_restart_img(dt_cg, DT_IMG, &rpid, why, sizeof(why));
+	unlink(DT_IMG);
+	if (ret) {
+		snprintf(what, sizeof(what), "restart: %s (%s)", strerror(-ret), why);
+		vs_fail(d->name, tool, run, what);
+		return 0;
+	}
+	if (vs_wait_runs(rpid, 300000)) {
+		cr_kill_wait(rpid);
+		vs_fail(d->name, tool, run, "the restored program does not run");
+		return 0;
+	}
+	return vs_verify(rpid, d->name, tool, run);
+}
+
+static void dt_failed(const struct dt_result *d, int m, int run, const char *what, long ret,
+		      const char *why)
+{
+	char msg[400], tool[64];
+
+	snprintf(tool, sizeof(tool), "downtime %s", dt_key[m]);
+	snprintf(msg, sizeof(msg), "%s: %s (%s)", what, strerror(-ret), why);
+	vs_fail(d->name, tool, run, msg);
+}
+
+/* One checkpoint of kind @m of the running target @pid; its image verified. 0, or -1. */
+static int dt_measure(struct dt_result *d, int m, int run, pid_t pid)
+{
+	char why[256];
+	double t;
+	long ret, crid;
+
+	if (dt_zero(pid))
+		return -1;
+	cr_msleep(20);
+	if (m == DT_HELD) {
+		crid = dt_call(pid, NULL, CHECKPOINT_DEFERRED, &d->hold[run], why, sizeof(why));
+		if (crid <= 0) {
+			dt_failed(d, m, run, "checkpoint(pid, -1, CHECKPOINT_DEFERRED)", crid, why);
+			return 0;
+		}
+		/* the stats are the hold's: a write-out does not change them */
+		vs_kstats("checkpoint", d->st[m][run], sizeof(d->st[m][run]));
+		ret = dt_call(crid, DT_IMG, CHECKPOINT_CRID_WRITE, &d->wr[run], why, sizeof(why));
+		if (ret)
+			dt_failed(d, m, run, "checkpoint(crid, fd, CHECKPOINT_CRID_WRITE)", ret, why);
+		ret = dt_call(crid, NULL, CHECKPOINT_CRID_DROP, &d->drop[run], why, sizeof(why));
+		if (ret)
+			dt_failed(d, m, run, "checkpoint(crid, -1, CHECKPOINT_CRID_DROP)", ret, why);
+		d->call[m][run] = d->hold[run] + d->wr[run] + d->drop[run];
+	} else {
+		ret = dt_call(pid, DT_IMG, m == DT_DIRECT ? 0 : CHECKPOINT_DEFERRED, &t, why,
+			      sizeof(why));
+		if (ret) {
+			dt_failed(d, m, run, m == DT_DIRECT ? "checkpoint(pid, fd, 0)" :
+				  "checkpoint(pid, fd, CHECKPOINT_DEFERRED)", ret, why);
+			return 0;
+		}
+		vs_kstats("checkpoint", d->st[m][run], sizeof(d->st[m][run]));
+		d->call[m][run] = t;
+	}
+	cr_msleep(20);
+	d->stall[m][run] = dt_peek_s(pid, &dt_gap_ns, 1e9);
+	d->frozen[m][run] = vs_kvalue(d->st[m][run], "frozen_ns") / 1e9;
+	if (!isnan(d->call[m][run]))
+		d->ok[m][run] = dt_verify(d, m, run);
+	return 0;
+}
+
+/*
+ * The target's write rate in 1 s without a checkpoint, then the same
+ * through a deferred checkpoint to a file: the first second after the thaw.
+ */
+static int dt_measure_writes(struct dt_result *d, int run, pid_t pid)
+{
+	const int m = DT_WRITING;
+	char why[256];
+	double t;
+	long ret;
+
+	if (cr_poke(pid, (void *)&dt_cmd, DT_CMD_BEFORE) ||
+	    dt_wait_word(pid, &dt_cmd, 0, 120000))
+		return -1;
+	d->before[run] = dt_peek_s(pid, &dt_rate_before, 1048576.0);
+	if (cr_poke(pid, (void *)&dt_called, 0) || cr_poke(pid, (void *)&dt_cmd, DT_CMD_THROUGH))
+		return -1;
+	cr_msleep(200);
+	if (cr_poke(pid, (void *)&dt_called, 1) || dt_wait_word(pid, &dt_called, 2, 10000))
+		return -1;
+	ret = dt_call(pid, DT_IMG, CHECKPOINT_DEFERRED, &t, why, sizeof(why));
+	if (ret)
+		dt_failed(d, m, run, "checkpoint(pid, fd, CHECKPOINT_DEFERRED), target writing",
+			  ret, why);
+	else
+		vs_kstats("checkpoint", d->st[m][run], sizeof(d->st[m][run]));
+	if (cr_poke(pid, (void *)&dt_called, 3) || dt_wait_word(pid, &dt_cmd, 0, 120000))
+		return -1;
+	if (ret)
+		return 0;
+	d->call[m][run] = t;
+	d->stall[m][run] = dt_peek_s(pid, &dt_wgap_ns, 1e9);
+	d->frozen[m][run] = vs_kvalue(d->st[m][run], "frozen_ns") / 1e9;
+	d->after[run] = dt_peek_s(pid, &dt_rate_after, 1048576.0);
+	d->wpages[run] = dt_peek_s(pid, &dt_wpages, 1);
+	d->ok[m][run] = dt_verify(d, m, run);
+	return 0;
+}
+
+static void dt_run(struct dt_result *d, int run)
+{
+	pid_t pid;
+	int m;
+
+	memset(&wl, 0, sizeof(wl));
+	wl.bytes = d->mib << 20;
+	wl.procs = 1;
+	wl.threads = 1;
+	snprintf(wl.name, sizeof(wl.name), "%s", d->name);
+	wl_seed = vs_mix(((uint64_t)d->mib << 40) ^ ((uint64_t)run << 20) ^ mono_ns());
+	wl_downtime = 1;
+	pid = vs_start(1);
+	wl_downtime = 0;
+	if (pid < 0) {
+		vs_fail(d->name, "downtime", run, "the workload did not start");
+		return;
+	}
+	d->fork[run] = vs_fork_s();
+	cr_msleep(100);
+	if (dt_zero(pid))
+		goto dead;
+	cr_msleep(DT_IDLE_MS);
+	d->stall[DT_IDLE][run] = dt_peek_s(pid, &dt_gap_ns, 1e9);
+	for (m = DT_DIRECT; m <= DT_HELD; m++)
+		if (dt_measure(d, m, run, pid))
+			goto dead;
+	if (dt_measure_writes(d, run, pid))
+		goto dead;
+	/* the live target, after all that: is its memory still what it wrote? */
+	d->live_ok[run] = vs_verify(pid, d->name, "downtime live", run);
+	return;
+dead:
+	vs_fail(d->name, "downtime", run, "the target does not answer");
+	cr_kill_wait(pid);
+}
+
+static void dt_init(struct dt_result *d, size_t mib)
+{
+	int m, run;
+
+	memset(d, 0, sizeof(*d));
+	d->mib = mib;
+	snprintf(d->name, sizeof(d->name), "mem %zu MiB", mib);
+	for (run = 0; run < VS_MAX_RUNS; run++) {
+		for (m = 0; m < DT_NM; m++)
+			d->stall[m][run] = d->frozen[m][run] = d->call[m][run] = NAN;
+		d->hold[run] = d->wr[run] = d->drop[run] = d->fork[run] = NAN;
+		d->before[run] = d->after[run] = d->wpages[run] = NAN;
+	}
+}
+
+struct dt_ratios {
+	double over_fork, over_direct, held_over_fork, writes;
+};
+
+static void dt_ratios(const struct dt_result *d, struct dt_ratios *q)
+{
+	q->over_fork = vs_med(d->stall[DT_DEFERRED]) / vs_med(d->fork);
+	q->over_direct = vs_med(d->stall[DT_DEFERRED]) / vs_med(d->stall[DT_DIRECT]);
+	q->held_over_fork = vs_med(d->stall[DT_HELD]) / vs_med(d->fork);
+	q->writes = vs_med(d->after) / vs_med(d->before);
+}
+
+static int dt_goals(const struct dt_result *res, int n, struct vs_goal *g)
+{
+	struct dt_ratios q = { NAN, NAN, NAN, NAN };
+	int i, ng = 0;
+
+	for (i = 0; i < n; i++)
+		if (res[i].mib == 512)
+			dt_ratios(&res[i], &q);
+	vs_goal(g, &ng, "512 MiB deferred downtime / fork() time", q.over_fork, 1, "x", 0);
+	vs_goal(g, &ng, "512 MiB deferred downtime / direct", q.over_direct * 100, 5, "%", 0);
+	g[ng - 1].strict = 1;
+	return ng;
+}
+
+static void dt_pair(const double *v, double scale)
+{
+	double min, med;
+
+	vs_stats(v, vs_runs, &min, &med);
+	vs_cell(min * scale, "%.2f", 8);
+	vs_cell(med * scale, "%.2f", 8);
+}
+
+static void dt_print(const struct dt_result *res, int n, const struct vs_goal *goals, int ngoals)
+{
+	const struct dt_result *d;
+	struct dt_ratios q;
+	int i, m, run, ok, mr;
+
+	printf("\ndowntime: pid 1 of a container, its memory touched, reads CLOCK_MONOTONIC in a loop;\n"
+	       "stall: the longest gap between two of its reads during the call(s)\n");
+	printf("%-22s %-26s %17s %17s %17s %8s\n", "workload", "checkpoint", "stall ms",
+	       "frozen ms", "call ms", "verified");
+	printf("%-22s %-26s %8s %8s %8s %8s %8s %8s\n", "", "", "min", "median", "min",
+	       "median", "min", "median");
+	for (i = 0; i < n; i++) {
+		d = &res[i];
+		for (m = 0; m < DT_NM; m++) {
+			printf("%-22s %-26s", m ? "" : d->name, dt_label[m]);
+			dt_pair(d->stall[m], 1e3);
+			if (m == DT_IDLE) {
+				printf(" %8s %8s %8s %8s %8s\n", "-", "-", "-", "-", "-");
+				continue;
+			}
+			dt_pair(d->frozen[m], 1e3);
+			dt_pair(d->call[m], 1e3);
+			for (run = ok = 0; run < vs_runs; run++)
+				ok += d->ok[m][run];
+			printf(" %6d/%d\n", ok, vs_runs);
+		}
+		printf("%-22s %-26s", "", "fork()+_exit()+wait()");
+		dt_pair(d->fork, 1e3);
+		for (run = ok = 0; run < vs_runs; run++)
+			ok += d->live_ok[run];
+		printf(" %8s %8s %8s %8s %6d/%d\n", "-", "-", "-", "-", ok, vs_runs);
+	}
+	printf("stall: of the fork() row, the time fork()+_exit()+wait() takes in the target\n"
+	       "frozen: frozen_ns of " VS_STATS " (held: of the hold call)\n"
+	       "call: the checkpoint() call (held: the hold, CRID_WRITE and CRID_DROP calls)\n"
+	       "verified: runs whose image (on tmpfs) restarted and whose restored program found\n"
+	       "       every page it wrote; of the fork() row: the live target, after all calls\n");
+
+	printf("\n%-22s %9s %9s %9s | %10s %10s %8s %9s\n", "workload", "deferred", "deferred",
+	       "held", "writes", "writes", "writes", "pages in");
+	printf("%-22s %9s %9s %9s | %10s %10s %8s %9s\n", "", "/fork()", "/direct", "/fork()",
+	       "before", "after thaw", "/before", "1st s");
+	for (i = 0; i < n; i++) {
+		d = &res[i];
+		dt_ratios(d, &q);
+		printf("%-22s", d->name);
+		vs_cell(q.over_fork, "%.2fx", 9);
+		vs_cell(q.over_direct * 100, "%.1f%%", 9);
+		vs_cell(q.held_over_fork, "%.2fx", 9);
+		printf(" |");
+		vs_cell(vs_med(d->before), "%.0f", 10);
+		vs_cell(vs_med(d->after), "%.0f", 10);
+		vs_cell(q.writes, "%.3fx", 8);
+		vs_cell(vs_med(d->wpages), "%.0f", 9);
+		printf("\n");
+	}
+	printf("ratios of the median stalls (deferred: to a file)\n"
+	       "writes: MiB/s of pages the target rewrites (one byte stored per 4 KiB page, the\n"
+	       "       value it held), median: in 1 s without a checkpoint, and in the first\n"
+	       "       second after the thaw of a deferred checkpoint (its copy-on-write cost);\n"
+	       "       pages in 1st s: how many pages that second wrote (median)\n");
+
+	printf("\nkernel stats (" VS_STATS "), median runs by stall:\n");
+	for (i = 0; i < n; i++) {
+		d = &res[i];
+		for (m = DT_DIRECT; m < DT_NM; m++) {
+			mr = vs_median_run(d->stall[m]);
+			printf("  %-22s %-17s %s\n", m == DT_DIRECT ? d->name : "", dt_key[m],
+			       mr >= 0 && d->st[m][mr][0] ? d->st[m][mr] : "n/a");
+		}
+		printf("  %-22s %-17s hold %.1f ms, write %.1f ms, drop %.1f ms (medians)\n", "",
+		       "held calls", vs_med(d->hold) * 1e3, vs_med(d->wr) * 1e3,
+		       vs_med(d->drop) * 1e3);
+	}
+	printf("\n");
+	vs_print_goals(goals, ngoals);
+	fflush(stdout);
+}
+
+static void dt_json(FILE *f, const struct dt_result *res, int n, const struct vs_goal *goals,
+		    int ngoals)
+{
+	const struct dt_result *d;
+	struct dt_ratios q;
+	int i, m, run, mr;
+
+	fprintf(f, "  \"downtime\": {\"idle_window_s\": %.3f, \"write_window_s\": 1, ",
+		DT_IDLE_MS / 1e3);
+	fprintf(f, "\"write_unit\": \"one byte stored per 4 KiB page\", \"sizes\": [\n");
+	for (i = 0; i < n; i++) {
+		d = &res[i];
+		dt_ratios(d, &q);
+		fprintf(f, "    {\"name\": \"%s\", \"mib\": %zu, \"bytes\": %zu, ", d->name, d->mib,
+			d->mib << 20);
+		vs_json_arr(f, "fork_s", d->fork, 6);
+		fprintf(f, ", \"live_verified\": [");
+		for (run = 0; run < vs_runs; run++)
+			fprintf(f, "%s%s", run ? ", " : "", d->live_ok[run] ? "true" : "false");
+		fprintf(f, "],\n");
+		for (m = 0; m < DT_NM; m++) {
+			fprintf(f, "     \"%s\": {", dt_key[m]);
+			vs_json_arr(f, "stall_s", d->stall[m], 6);
+			if (m == DT_IDLE) {
+				fprintf(f, "},\n");
+				continue;
+			}
+			fprintf(f, ", ");
+			vs_json_arr(f, "frozen_s", d->frozen[m], 6);
+			fprintf(f, ", ");
+			vs_json_arr(f, "call_s", d->call[m], 6);
+			if (m == DT_HELD) {
+				fprintf(f, ", ");
+				vs_json_arr(f, "hold_s", d->hold, 6);
+				fprintf(f, ", ");
+				vs_json_arr(f, "write_s", d->wr, 6);
+				fprintf(f, ", ");
+				vs_json_arr(f, "drop_s", d->drop, 6);
+			}
+			fprintf(f, ", \"verified\": [");
+			for (run = 0; run < vs_runs; run++)
+				fprintf(f, "%s%s", run ? ", " : "", d->ok[m][run] ? "true" : "false");
+			fprintf(f, "], \"kstats_checkpoint\": ");
+			mr = vs_median_run(d->stall[m]);
+			if (mr >= 0 && d->st[m][mr][0])
+				vs_json_kv(f, d->st[m][mr]);
+			else
+				fprintf(f, "null");
+			fprintf(f, "},\n");
+		}
+		fprintf(f, "     \"writes\": {");
+		vs_json_arr(f, "before_mibs", d->before, 1);
+		fprintf(f, ", ");
+		vs_json_arr(f, "after_thaw_mibs", d->after, 1);
+		fprintf(f, ", ");
+		vs_json_arr(f, "pages_first_second", d->wpages, 0);
+		fprintf(f, "},\n     \"ratios\": {\"deferred_over_fork\": ");
+		vs_json_num(f, q.over_fork, 4);
+		fprintf(f, ", \"deferred_over_direct\": ");
+		vs_json_num(f, q.over_direct, 4);
+		fprintf(f, ", \"held_over_fork\": ");
+		vs_json_num(f, q.held_over_fork, 4);
+		fprintf(f, ", \"writes_after_over_before\": ");
+		vs_json_num(f, q.writes, 4);
+		fprintf(f, "}}%s\n", i + 1 < n ? "," : "");
+	}
+	fprintf(f, "   ],\n   \"goals\": [\n");
+	vs_json_goals(f, goals, ngoals, "    ");
+	fprintf(f, "   ]},\n");
+}
+
+/* "64 512" or "64,512": the sizes in MiB; "none" or "": none.  Their number, or -1. */
+static int dt_parse(const char *arg, size_t *mib)
+{
+	char buf[128], *tok, *save = NULL;
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if (!strcmp(buf, "none"))
+		return 0;
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		char *e;
+		unsigned long v = strtoul(tok, &e, 0);
+
+		if (*e || !v || v > 65536 || n == DT_MAX_SIZES)
+			return -1;
+		mib[n++] = v;
+	}
+	return n;
 }
 
 static void vs_json_side(FILE *f, const struct vs_side *s, int criu)
@@ -1239,7 +1862,8 @@ static void vs_json_side(FILE *f, const struct vs_side *s, int criu)
 }
 
 static int vs_json(const char *path, const struct vs_result *res, int nwl, size_t memcpy_mib,
-		   const double *mt, const struct vs_goal *goals, int ngoals)
+		   const double *mt, const struct vs_goal *goals, int ngoals,
+		   const struct dt_result *dres, int ndt, const struct vs_goal *dgoals, int ndg)
 {
 	const struct vs_result *r;
 	double min, med;
@@ -1285,16 +1909,11 @@ static int vs_json(const char *path, const struct vs_result *res, int nwl, size_
 		fprintf(f, "}}%s\n", i + 1 < nwl ? "," : "");
 	}
 	fprintf(f, "  ],\n  \"goals\": [\n");
-	for (i = 0; i < ngoals; i++) {
-		fprintf(f, "    {\"goal\": \"%s\", \"target\": %g, \"unit\": \"%s\", ",
-			goals[i].text, goals[i].target, goals[i].unit);
-		fprintf(f, "\"higher_is_better\": %s, \"value\": ",
-			goals[i].higher ? "true" : "false");
-		vs_json_num(f, goals[i].value, 4);
-		fprintf(f, ", \"met\": %s}%s\n", isnan(goals[i].value) ? "null" :
-			vs_goal_met(&goals[i]) ? "true" : "false", i + 1 < ngoals ? "," : "");
-	}
-	fprintf(f, "  ],\n  \"failures\": %d\n}\n", vs_fails);
+	vs_json_goals(f, goals, ngoals, "    ");
+	fprintf(f, "  ],\n");
+	if (ndt)
+		dt_json(f, dres, ndt, dgoals, ndg);
+	fprintf(f, "  \"failures\": %d\n}\n", vs_fails);
 	return fclose(f) ? -1 : 0;
 }
 
@@ -1316,11 +1935,12 @@ static int vs_main(int argc, char **argv)
 	static struct vs_result res[VS_MAX_WL];
 	static const char *const defaults[] = { "mem:1", "mem:64", "mem:512", "tree:10x4:64",
 						 "files:1000:100" };
+	static struct dt_result dres[DT_MAX_SIZES];
 	double mt[VS_MAX_RUNS], min, med, bw;
-	struct vs_goal goals[8];
+	struct vs_goal goals[8], dgoals[4];
 	const char *json = NULL;
-	size_t memcpy_mib = 512;
-	int nwl = 0, ngoals, a, i, run;
+	size_t memcpy_mib = 512, dt_mib[DT_MAX_SIZES] = { 64, 512 };
+	int nwl = 0, ngoals, ndt = 2, ndg = 0, a, i, run;
 	struct rlimit rl;
 	char path[64];
 
@@ -1335,6 +1955,12 @@ static int vs_main(int argc, char **argv)
 			memcpy_mib = strtoul(argv[++a], NULL, 0);
 			if (!memcpy_mib)
 				return 2;
+		} else if (!strcmp(argv[a], "--downtime") && a + 1 < argc) {
+			ndt = dt_parse(argv[++a], dt_mib);
+			if (ndt < 0) {
+				fprintf(stderr, "cr-bench: bad --downtime %s\n", argv[a]);
+				return 2;
+			}
 		} else if (nwl < VS_MAX_WL && !vs_parse(argv[a], &res[nwl].spec)) {
 			nwl++;
 		} else {
@@ -1381,7 +2007,34 @@ static int vs_main(int argc, char **argv)
 
 	ngoals = vs_goals(res, nwl, bw, goals);
 	vs_print(res, nwl, bw, goals, ngoals);
-	if (json && vs_json(json, res, nwl, memcpy_mib, mt, goals, ngoals)) {
+
+	/* after the table: the stalls of direct and deferred checkpoints */
+	if (ndt) {
+		snprintf(dt_cgpath, sizeof(dt_cgpath), "%s-restored", vs_cgpath);
+		mkdir(dt_cgpath, 0755);
+		dt_cg = open(dt_cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		for (i = 0; i < ndt; i++) {
+			dt_init(&dres[i], dt_mib[i]);
+			for (run = 0; run < vs_runs; run++) {
+				dt_run(&dres[i], run);
+				fprintf(stderr,
+					"# downtime %s run %d: stall direct %.2f ms, deferred %.2f ms, held %.2f ms, writing %.2f ms; fork %.2f ms\n",
+					dres[i].name, run + 1, dres[i].stall[DT_DIRECT][run] * 1e3,
+					dres[i].stall[DT_DEFERRED][run] * 1e3,
+					dres[i].stall[DT_HELD][run] * 1e3,
+					dres[i].stall[DT_WRITING][run] * 1e3, dres[i].fork[run] * 1e3);
+			}
+		}
+		ndg = dt_goals(dres, ndt, dgoals);
+		dt_print(dres, ndt, dgoals, ndg);
+		close(dt_cg);
+		cr_cgroup_remove(dt_cgpath);
+	}
+	printf("%d failure(s)\n", vs_fails);
+	fflush(stdout);
+
+	if (json && vs_json(json, res, nwl, memcpy_mib, mt, goals, ngoals, dres, ndt, dgoals,
+			    ndg)) {
 		perror(json);
 		vs_fails++;
 	}
