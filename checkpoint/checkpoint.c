@@ -842,12 +842,16 @@ static void cr_thaw(struct cr_freezer *fz, bool leave_frozen)
 /*
  * Wait until every task of the container is frozen, then collect them.
  * Tasks that exit meanwhile (an exiting task is not frozen) are waited
- * for, and the tasks collected again.
+ * for, and the tasks collected again.  The polls start 50 us apart and
+ * back off to 2 ms: a freeze usually takes well under a jiffy, which is
+ * the container's downtime in a deferred checkpoint.
  */
 static int cr_freeze_wait(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks *ts)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(CR_FREEZE_TIMEOUT_MS);
+	u64 poll_ns = 50 * NSEC_PER_USEC;
 	unsigned int i;
+	ktime_t poll;
 	pid_t late;
 	int ret;
 
@@ -888,7 +892,10 @@ static int cr_freeze_wait(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_t
 			return cr_err(ctx, -EBUSY, "the container did not freeze within %d ms",
 				      CR_FREEZE_TIMEOUT_MS);
 		}
-		schedule_timeout_killable(msecs_to_jiffies(2));
+		poll = ns_to_ktime(poll_ns);
+		set_current_state(TASK_KILLABLE);
+		schedule_hrtimeout_range(&poll, poll_ns / 4, HRTIMER_MODE_REL);
+		poll_ns = min_t(u64, poll_ns * 2, 2 * NSEC_PER_MSEC);
 	}
 }
 

@@ -57,6 +57,7 @@ struct cr_held {
 
 static DEFINE_XARRAY_ALLOC1(cr_helds);
 static u64 cr_held_pages_total;		/* under the xa_lock */
+static u32 cr_held_next = 1;		/* crids are not reused at once */
 
 static void cr_held_reap_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(cr_held_reap_work, cr_held_reap_fn);
@@ -132,7 +133,10 @@ int cr_held_add(struct cr_ctx *ctx, struct task_struct *root)
 			     "held checkpoints would hold %llu pages, more than a quarter of the RAM (%llu)",
 			     cr_held_pages_total + hd->pages, max_pages);
 	else
-		ret = __xa_alloc(&cr_helds, &crid, hd, xa_limit_31b, GFP_ATOMIC);
+		ret = __xa_alloc_cyclic(&cr_helds, &crid, hd, xa_limit_31b, &cr_held_next,
+					GFP_ATOMIC);
+	if (ret == 1)
+		ret = 0;	/* the crids wrapped around */
 	if (!ret) {
 		cr_held_pages_total += hd->pages;
 		hd->crid = crid;

@@ -341,6 +341,8 @@ void cr_pgarr_release(struct cr_ctx *ctx)
 {
 	struct cr_pgarr *pa, *tmp;
 
-	list_for_each_entry_safe(pa, tmp, &ctx->pgarr, list)
+	list_for_each_entry_safe(pa, tmp, &ctx->pgarr, list) {
 		cr_pgarr_free(pa);
+		cond_resched();
+	}
 }

@@ -12,6 +12,9 @@
 #   CR_BENCH_WORKLOADS='...'     cr-bench --vs-criu workloads (default:
 #                                mem:1 mem:64 mem:512 tree:10x4:64 files:1000:100)
 #   CR_BENCH_MEMCPY=512          MiB of the memcpy bandwidth figure
+#   CR_BENCH_DOWNTIME='64 512'   MiB of the downtime section's targets (direct
+#                                and deferred checkpoints, their stalls);
+#                                '' for no downtime section
 #   CR_BENCH_MORE=1              also the older tables in the same boot:
 #                                checkpoint beside memcpy and write(2) for
 #                                CR_BENCH_SIZES, and one memory spread over
@@ -22,6 +25,8 @@ set -u
 runs=${CR_BENCH_RUNS:-3}
 workloads=${CR_BENCH_WORKLOADS:-}
 memcpy=${CR_BENCH_MEMCPY:-512}
+read -ra dt_sizes <<< "${CR_BENCH_DOWNTIME-64 512}"
+downtime=$(IFS=,; echo "${dt_sizes[*]}")
 sizes=${CR_BENCH_SIZES:-64 512}
 tasks=${CR_BENCH_TASKS:-1 10 100 1000}
 json=${BENCH_JSON:-}
@@ -37,7 +42,7 @@ fi
 phase userspace "$REPO/harness/userspace.sh" || exit 1
 phase bench-initramfs "$REPO/harness/mkbench-cpio.sh" "$BUILD/bench.cpio" || exit 1
 
-cmd="cr-bench-guest --runs $runs --memcpy $memcpy $workloads"
+cmd="cr-bench-guest --runs $runs --memcpy $memcpy --downtime ${downtime:-none} $workloads"
 [ "$more" = 1 ] && cmd="$cmd && echo && $older"
 criu_v=$(dpkg-query -W -f='${Version}' criu 2>/dev/null || echo unknown)
 echo "== release kernel (no debug options) beside CRIU $criu_v, QEMU TCG, $CR_VM_CPUS CPUs, 4 GiB guest"

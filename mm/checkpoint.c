@@ -188,15 +188,34 @@ struct cr_walk {
 };
 
 /*
+ * May @folio be written other than through its mappings: pinned for DMA,
+ * or referenced by someone else (an I/O in flight took it with FOLL_GET)?
+ * @ours: references we took.  A large folio mapped by PTEs is always
+ * copied: its references are not told apart as simply.
+ */
+static bool cr_folio_busy(struct folio *folio, unsigned int ours, bool pmd)
+{
+	long expected = folio_mapcount(folio) + ours;
+
+	if (folio_maybe_dma_pinned(folio))
+		return true;
+	if (folio_test_large(folio) && !pmd)
+		return true;
+	if (folio_test_swapcache(folio))
+		expected += folio_nr_pages(folio);
+	return folio_ref_count(folio) != expected;
+}
+
+/*
  * Deferred checkpoint: the present anonymous page @page, mapped by @pte
  * (locked), becomes copy-on-write for its mm.  False if it must be
- * copied now instead (it may be pinned: a write through the pin would
+ * copied now instead (a write through a pin or an I/O in flight would
  * not fault).
  */
 static bool cr_cow_pte(struct mm_walk *walk, unsigned long addr, pte_t *pte,
 		       struct page *page)
 {
-	if (folio_maybe_dma_pinned(page_folio(page)))
+	if (cr_folio_busy(page_folio(page), 1, false))
 		return false;
 	if (pte_write(ptep_get(pte)))
 		ptep_set_wrprotect(walk->mm, addr, pte);
@@ -261,9 +280,9 @@ static int cr_walk_huge(struct cr_walk *w, struct mm_walk *walk, pmd_t *pmd,
 		return 1;
 	}
 	/* Deferred: the huge page as a whole becomes copy-on-write, as fork() does. */
-	if (w->cow && head && PageAnon(head) && !folio_maybe_dma_pinned(page_folio(head))) {
+	if (w->cow && head && PageAnon(head) && !cr_folio_busy(page_folio(head), 0, true)) {
 		if (pmd_write(pmdval))
-			pmdp_set_wrprotect(walk->mm, addr, pmd);
+			pmdp_set_wrprotect(walk->mm, addr & HPAGE_PMD_MASK, pmd);
 		if (PageAnonExclusive(head))
 			ClearPageAnonExclusive(head);
 		copy = false;
@@ -311,6 +330,13 @@ static const struct mm_walk_ops cr_walk_ops = {
 	.walk_lock = PGWALK_RDLOCK,
 };
 
+/* Deferred: every area write-locked too, as fork() does (per-VMA locks). */
+static const struct mm_walk_ops cr_cow_walk_ops = {
+	.pmd_entry = cr_walk_pmd,
+	.pte_entry = cr_walk_pte,
+	.walk_lock = PGWALK_WRLOCK,
+};
+
 /* Next batch of touched pages of [*@start, @end); *@start moves on. */
 static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 			   struct cr_walk *w, unsigned long *start,
@@ -334,7 +360,7 @@ static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 	} else if (mmap_read_lock_killable(mm)) {
 		return -EINTR;
 	}
-	ret = walk_page_range(mm, *start, end, &cr_walk_ops, w);
+	ret = walk_page_range(mm, *start, end, w->cow ? &cr_cow_walk_ops : &cr_walk_ops, w);
 	if (w->cow) {
 		raw_write_seqcount_end(&mm->write_protect_seq);
 		mmu_notifier_invalidate_range_end(&range);
@@ -365,7 +391,8 @@ static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 
 		if (!w->copy[i])
 			continue;
-		copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+		copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NOWARN |
+				  __GFP_RETRY_MAYFAIL);
 		if (!copy) {
 			ret = -ENOMEM;
 			break;
@@ -591,8 +618,11 @@ int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t)
 	w.addrs = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.addrs), CR_GFP);
 	w.pages = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.pages), CR_GFP);
 	w.cow = ctx->flags & CHECKPOINT_DEFERRED;
-	if (w.cow)
+	if (w.cow) {
 		w.copy = kvmalloc_array(CR_PAGES_MAX, sizeof(*w.copy), CR_GFP);
+		/* Pages in per-CPU LRU batches hold a reference of their own. */
+		lru_add_drain_all();
+	}
 	if (!w.addrs || !w.pages || (w.cow && !w.copy)) {
 		ret = -ENOMEM;
 		goto out;
