@@ -1,0 +1,1120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deferred checkpoints (CHECKPOINT_DEFERRED): the container is frozen only
+ * while it is captured, its private pages held copy-on-write; the image is
+ * written after the thaw, in the same call (a file) or later from a held
+ * checkpoint named by a crid (CHECKPOINT_CRID_WRITE, CHECKPOINT_CRID_DROP).
+ *
+ *  - the memory the container overwrites after the capture (anonymous,
+ *    heap, stack, the private copies of a tmpfs file's pages) comes back
+ *    as it was at the capture, and the file is not changed;
+ *  - a container that stamps its memory without a pause, while its image
+ *    is written, restarts consistent (it checks every page itself);
+ *  - a held checkpoint outlives its container until written, and is
+ *    dropped once written and its container gone;
+ *  - a held checkpoint written to a pipe restarts from the other end;
+ *  - the errors of the crid operations, other users' crids;
+ *  - holding and dropping leaks no memory; the per-user limit.
+ *
+ * The restored programs check their own memory and say so in their exit
+ * status (the details in a result file, for the log).
+ */
+#include "cr_test.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+
+#include "../kselftest_harness.h"
+
+#define D_DIR		"/tmp/crdefer"
+#define D_READY		D_DIR "/ready"
+#define D_GO		D_DIR "/go"	/* the live container: overwrite, generation 1 */
+#define D_DONE		D_DIR "/done"	/* ... it did */
+#define D_CHECK		D_DIR "/check"	/* the restored one: check */
+#define D_RESULT	D_DIR "/result"
+#define D_FILE		D_DIR "/mapped"	/* on tmpfs, mapped MAP_PRIVATE */
+#define D_IMG		D_DIR "/a.img"
+#define D_IMG2		D_DIR "/b.img"
+#define D_HELD		"/sys/kernel/checkpoint/held"
+#define HELD_HEADER	"crid uid root pages records writes image_bytes"
+
+#define ANON_SIZE	(4UL << 20)
+#define SMALL_SIZE	(1UL << 20)
+#define HEAP_SIZE	(1UL << 20)
+#define STACK_SIZE	(16UL << 10)
+#define FMAP_SIZE	(1UL << 20)
+#define FMAP_COW_PAGES	192	/* written before the checkpoint; the other 64 after only */
+
+#define W_SIZE		(32UL << 20)	/* the continuous writer's area */
+#define W_PAGES		(W_SIZE / 4096)
+
+#define HELD_USER_MAX	16
+#define CYCLES		1000
+#define WARMUP_CYCLES	200
+
+enum { R_ANON = 1, R_HEAP, R_STACK, R_FMAP, R_FILE };
+
+static const char *errname(int err)
+{
+	const char *s = strerrorname_np(err);
+
+	return s ? s : "?";
+}
+
+/* The word @word of region @region, generation @gen. */
+static inline uint64_t wval(uint64_t seed, uint64_t region, uint64_t gen, uint64_t word)
+{
+	uint64_t z = seed + (region << 56) + (gen << 48) + word;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void __attribute__((noinline)) fill(uint64_t *p, size_t len, uint64_t seed, int region,
+					   uint64_t gen, uint64_t word0)
+{
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		p[i] = wval(seed, region, gen, word0 + i);
+}
+
+/* The words of @p that are not generation @gen of @region; the first in *@first. */
+static unsigned long __attribute__((noinline)) count_bad(const uint64_t *p, size_t len,
+							 uint64_t seed, int region, uint64_t gen,
+							 uint64_t word0, long *first)
+{
+	unsigned long bad = 0;
+	size_t i;
+
+	if (first)
+		*first = -1;
+	for (i = 0; i < len / 8; i++)
+		if (p[i] != wval(seed, region, gen, word0 + i) && !bad++ && first)
+			*first = i;
+	return bad;
+}
+
+/* -- the memory workload ------------------------------------------------------ */
+
+struct memwl {
+	uint64_t seed;
+	int full;	/* a 4 MiB area, heap, stack and a private file mapping; else 1 MiB */
+};
+
+/* Where the workload's memory is, for the test to read it in the live container. */
+uint64_t *volatile m_anon, *volatile m_heap, *volatile m_stack, *volatile m_fmap;
+volatile uint64_t m_ticks;
+
+static int write_mapped_file(uint64_t seed)
+{
+	static uint64_t page[512];
+	unsigned long p;
+	int fd;
+
+	fd = open(D_FILE, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	for (p = 0; p < FMAP_SIZE / 4096; p++) {
+		fill(page, sizeof(page), seed, R_FILE, 0, p * 512);
+		if (write(fd, page, sizeof(page)) != sizeof(page)) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/*
+ * Fill memory with generation 0 and wait.  D_GO (in the live container):
+ * overwrite all of it with generation 1, even the pages of the file
+ * mapping that were never written before.  D_CHECK (in the restored one):
+ * check that all of it is generation 0, the file mapping's untouched
+ * pages the file's contents; exit 0 if so.
+ */
+static int workload_mem(void *arg)
+{
+	const struct memwl *w = arg;
+	uint64_t stack_buf[STACK_SIZE / 8], seed = w->seed;
+	size_t anon_size = w->full ? ANON_SIZE : SMALL_SIZE;
+	unsigned long bad[5] = {};
+	long first[5] = { -1, -1, -1, -1, -1 };
+	uint64_t *anon, *heap = NULL, *fmap = NULL;
+	int overwritten = 0, fd;
+	char buf[512];
+
+	cr_quiet_fds();
+	prctl(PR_SET_NAME, "cr-mem");
+	anon = mmap(NULL, anon_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (anon == MAP_FAILED)
+		return 10;
+	fill(anon, anon_size, seed, R_ANON, 0, 0);
+	m_anon = anon;
+	if (w->full) {
+		/* on the brk heap, not a mapping of its own */
+		mallopt(M_MMAP_THRESHOLD, 16 << 20);
+		heap = malloc(HEAP_SIZE);
+		if (!heap)
+			return 11;
+		fill(heap, HEAP_SIZE, seed, R_HEAP, 0, 0);
+		fill(stack_buf, STACK_SIZE, seed, R_STACK, 0, 0);
+		fd = write_mapped_file(seed);
+		if (fd < 0)
+			return 12;
+		fmap = mmap(NULL, FMAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (fmap == MAP_FAILED)
+			return 13;
+		fill(fmap, FMAP_COW_PAGES * 4096UL, seed, R_FMAP, 0, 0);
+		m_heap = heap;
+		m_stack = stack_buf;
+		m_fmap = fmap;
+	}
+	cr_write_str(D_READY, "1");
+	for (;;) {
+		m_ticks++;
+		if (!overwritten && !access(D_GO, F_OK)) {
+			fill(anon, anon_size, seed, R_ANON, 1, 0);
+			if (w->full) {
+				fill(heap, HEAP_SIZE, seed, R_HEAP, 1, 0);
+				fill(stack_buf, STACK_SIZE, seed, R_STACK, 1, 0);
+				fill(fmap, FMAP_SIZE, seed, R_FMAP, 1, 0);
+			}
+			overwritten = 1;
+			cr_write_str(D_DONE, "1");
+		}
+		if (!access(D_CHECK, F_OK))
+			break;
+		cr_msleep(5);
+	}
+
+	/* -- restored (the test never makes the live one check) */
+	bad[0] = count_bad(anon, anon_size, seed, R_ANON, 0, 0, &first[0]);
+	if (w->full) {
+		bad[1] = count_bad(heap, HEAP_SIZE, seed, R_HEAP, 0, 0, &first[1]);
+		bad[2] = count_bad(stack_buf, STACK_SIZE, seed, R_STACK, 0, 0, &first[2]);
+		bad[3] = count_bad(fmap, FMAP_COW_PAGES * 4096UL, seed, R_FMAP, 0, 0, &first[3]);
+		bad[4] = count_bad(fmap + FMAP_COW_PAGES * 512, FMAP_SIZE - FMAP_COW_PAGES * 4096UL,
+				   seed, R_FILE, 0, FMAP_COW_PAGES * 512, &first[4]);
+	}
+	snprintf(buf, sizeof(buf),
+		 "mem: overwritten %d anon %lu (%ld) heap %lu (%ld) stack %lu (%ld) fmap %lu (%ld) fmap_file %lu (%ld)\n",
+		 overwritten, bad[0], first[0], bad[1], first[1], bad[2], first[2], bad[3],
+		 first[3], bad[4], first[4]);
+	cr_write_str(D_RESULT, buf);
+	return overwritten || bad[0] || bad[1] || bad[2] || bad[3] || bad[4];
+}
+
+/* -- the continuous writer ------------------------------------------------------ */
+
+uint64_t *volatile w_area;
+volatile uint64_t w_pos;	/* pages stamped: (gen - 1) * W_PAGES + i */
+
+/*
+ * At generation @gen, page @i next: pages [0, i) must hold @gen in their
+ * first and last words, pages [i, W_PAGES) @gen - 1 (0 before the first
+ * pass: the area was prefaulted with zeroes).
+ */
+static int writer_check(const uint64_t *area, uint64_t gen, unsigned long i)
+{
+	unsigned long p, bad = 0, first = 0;
+	char buf[256];
+
+	for (p = 0; p < W_PAGES; p++) {
+		uint64_t want = p < i ? gen : gen - 1;
+
+		if (area[p * 512] != want || area[p * 512 + 511] != want) {
+			if (!bad++)
+				first = p;
+		}
+	}
+	if (!bad) {
+		snprintf(buf, sizeof(buf), "writer: ok gen %llu page %lu\n", (unsigned long long)gen, i);
+		cr_write_str(D_RESULT, buf);
+		return 0;
+	}
+	snprintf(buf, sizeof(buf),
+		 "writer: bad %lu of %lu pages at gen %llu page %lu; first: page %lu holds %llu/%llu, wants %llu\n",
+		 bad, W_PAGES, (unsigned long long)gen, i, first,
+		 (unsigned long long)area[first * 512], (unsigned long long)area[first * 512 + 511],
+		 (unsigned long long)(first < i ? gen : gen - 1));
+	cr_write_str(D_RESULT, buf);
+	return 1;
+}
+
+/*
+ * Stamp each page of 32 MiB with the generation, pass after pass, without
+ * a pause; every 256 pages, look for D_CHECK: then check the whole area.
+ */
+static int workload_writer(void *arg)
+{
+	uint64_t *area, gen;
+	unsigned long i;
+
+	cr_quiet_fds();
+	prctl(PR_SET_NAME, "cr-writer");
+	area = mmap(NULL, W_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return 10;
+	for (i = 0; i < W_PAGES; i++)
+		area[i * 512] = area[i * 512 + 511] = 0;	/* every page present */
+	w_area = area;
+	cr_write_str(D_READY, "1");
+	for (gen = 1;; gen++) {
+		for (i = 0; i < W_PAGES; i++) {
+			if (!(i % 256) && !access(D_CHECK, F_OK))
+				return writer_check(area, gen, i);
+			area[i * 512] = gen;
+			area[i * 512 + 511] = gen;
+			w_pos++;
+		}
+	}
+}
+
+/* -- helpers -------------------------------------------------------------------- */
+
+struct held {
+	int crid;
+	unsigned int uid;
+	int root;
+	unsigned long long pages, records, image_bytes;
+	unsigned int writes;
+};
+
+/*
+ * The held checkpoints the caller sees (/sys/kernel/checkpoint/held):
+ * their number, or -1 if the file cannot be read or is not as documented;
+ * the line of @crid in *@h (h->crid 0 if it is not listed); their crids
+ * in @crids (up to @max).
+ */
+static int held_list(int crid, struct held *h, int *crids, int max)
+{
+	char buf[8192], *line, *save;
+	struct held e, dummy;
+	int n = 0;
+
+	if (!h)
+		h = &dummy;
+	memset(h, 0, sizeof(*h));
+	if (cr_read_str(D_HELD, buf, sizeof(buf)) <= 0)
+		return -1;
+	/* (more columns may follow: only these are read) */
+	line = strtok_r(buf, "\n", &save);
+	if (!line || strncmp(line, HELD_HEADER, strlen(HELD_HEADER)) ||
+	    (line[strlen(HELD_HEADER)] && line[strlen(HELD_HEADER)] != ' '))
+		return -1;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		if (sscanf(line, "%d %u %d %llu %llu %u %llu", &e.crid, &e.uid, &e.root, &e.pages,
+			   &e.records, &e.writes, &e.image_bytes) != 7 || e.crid <= 0)
+			return -1;
+		if (e.crid == crid)
+			*h = e;
+		if (crids && n < max)
+			crids[n] = e.crid;
+		n++;
+	}
+	return n;
+}
+
+static int held_count(void)
+{
+	return held_list(0, NULL, NULL, 0);
+}
+
+static int is_held(int crid)
+{
+	struct held h;
+
+	return held_list(crid, &h, NULL, 0) >= 0 && h.crid == crid;
+}
+
+/* checkpoint(@pid, -1, CHECKPOINT_DEFERRED): the crid, or -errno with the reason in @why. */
+static long hold(pid_t pid, char *why, size_t len)
+{
+	long r;
+
+	why[0] = '\0';
+	r = sys_checkpoint(pid, -1, CHECKPOINT_DEFERRED);
+	if (r < 0) {
+		r = -errno;
+		cr_reason(why, len);
+	}
+	return r;
+}
+
+/* checkpoint(@crid, -1, CHECKPOINT_CRID_DROP): 0 or -errno, the reason in @why. */
+static int drop(int crid, char *why, size_t len)
+{
+	why[0] = '\0';
+	if (sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP)) {
+		int err = errno;
+
+		cr_reason(why, len);
+		return -err;
+	}
+	return 0;
+}
+
+/* checkpoint(@crid, fd of @path, CHECKPOINT_CRID_WRITE | @more) */
+static int crid_write(int crid, const char *path, unsigned long more, char *why, size_t len)
+{
+	return cr_checkpoint_flags(crid, path, CHECKPOINT_CRID_WRITE | more, why, len);
+}
+
+/* The call failed with @err and a reason. */
+#define EXPECT_FAIL(ret, err) do {						\
+	char __why[256] = "";							\
+	long __r = (ret);							\
+	int __e = errno;							\
+	EXPECT_EQ(-1, __r);							\
+	EXPECT_EQ(err, __e) TH_LOG("%s, not %s", errname(__e), errname(err));	\
+	cr_reason(__why, sizeof(__why));					\
+	EXPECT_NE(0, __why[0]);							\
+	TH_LOG("%s: %s", errname(__e), __why);					\
+} while (0)
+
+static pid_t start_ready(struct __test_metadata *_metadata, int cg, int (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	unlink(D_READY);
+	unlink(D_GO);
+	unlink(D_DONE);
+	unlink(D_CHECK);
+	unlink(D_RESULT);
+	pid = cr_start(cg, fn, arg);
+	if (pid > 0 && cr_wait_file(D_READY, 60000)) {
+		TH_LOG("the container did not get ready");
+		cr_kill_wait(pid);
+		return -1;
+	}
+	return pid;
+}
+
+/*
+ * Restart from the image fd @img, the files that drive the workloads
+ * gone first (the restored program must not redo what the live one did):
+ * the restored process, or -1.
+ */
+static pid_t restart_fd(struct __test_metadata *_metadata, int cg, int img)
+{
+	char why[256];
+	pid_t pid = -1;
+	int ret;
+
+	unlink(D_GO);
+	unlink(D_DONE);
+	unlink(D_CHECK);
+	unlink(D_RESULT);
+	ret = cr_restart_fd(cg, img, &pid, why, sizeof(why));
+	if (ret) {
+		TH_LOG("restart: %s: %s", errname(-ret), why);
+		return -1;
+	}
+	return pid;
+}
+
+static pid_t restart_img(struct __test_metadata *_metadata, int cg, const char *path)
+{
+	int img = open(path, O_RDONLY | O_CLOEXEC);
+	pid_t pid;
+
+	if (img < 0) {
+		TH_LOG("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	pid = restart_fd(_metadata, cg, img);
+	close(img);
+	return pid;
+}
+
+/*
+ * Tell the restored @pid to check itself: its exit status, or -1; the
+ * verdict, which must be of the workload @who, logged.
+ */
+static int check_restored(struct __test_metadata *_metadata, pid_t pid, const char *who)
+{
+	char res[512] = "";
+	int status;
+
+	if (cr_write_str(D_CHECK, "1"))
+		return -1;
+	status = cr_wait_exit_ms(pid, 60000);
+	if (status < 0) {
+		TH_LOG("the restored process did not end");
+		cr_kill_wait(pid);
+	}
+	unlink(D_CHECK);
+	cr_read_str(D_RESULT, res, sizeof(res));
+	res[strcspn(res, "\n")] = '\0';
+	TH_LOG("restored: exit status %d: %s", status, res[0] ? res : "(no result)");
+	if (status == 0 && strncmp(res, who, strlen(who)))
+		return -2;
+	return status;
+}
+
+static int restart_and_check(struct __test_metadata *_metadata, int cg, const char *path,
+			     const char *who)
+{
+	pid_t pid = restart_img(_metadata, cg, path);
+
+	return pid > 0 ? check_restored(_metadata, pid, who) : -1;
+}
+
+/* The words of the region at @addr of @pid that are not generation @gen: count, or -1. */
+static long live_bad(pid_t pid, uint64_t addr, size_t len, uint64_t seed, int region,
+		     uint64_t gen)
+{
+	uint64_t *buf = malloc(len);
+	struct iovec l = { buf, len }, r = { (void *)addr, len };
+	long bad = -1;
+
+	if (buf && process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)len)
+		bad = count_bad(buf, len, seed, region, gen, 0, NULL);
+	free(buf);
+	return bad;
+}
+
+/* The words of the mapped file that are not its contents: count, or -1. */
+static long file_bad(uint64_t seed)
+{
+	uint64_t *buf = malloc(FMAP_SIZE);
+	int fd = open(D_FILE, O_RDONLY);
+	long bad = -1;
+
+	if (buf && fd >= 0 && read(fd, buf, FMAP_SIZE) == FMAP_SIZE && cr_file_size(D_FILE) ==
+	    FMAP_SIZE)
+		bad = count_bad(buf, FMAP_SIZE, seed, R_FILE, 0, 0, NULL);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return bad;
+}
+
+/* The word at @addr in the image @path (its page data): 0 or -1. */
+static int image_word(const char *path, uint64_t addr, uint64_t *val)
+{
+	int fd = open(path, O_RDONLY), ret = -1;
+	uint64_t data_off;
+	struct stat st;
+	uint8_t *img;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (img == MAP_FAILED)
+		return -1;
+	if (!cr_find_page(img, st.st_size, addr, NULL, &data_off) && (addr & 4095) <= 4096 - 8) {
+		memcpy(val, img + data_off + (addr & 4095), sizeof(*val));
+		ret = 0;
+	}
+	munmap(img, st.st_size);
+	return ret;
+}
+
+/* Is the image in @path complete and sound (cr_image_check())?  0 or -1, why in @why. */
+static int image_complete(const char *path, char *why, size_t len)
+{
+	int fd = open(path, O_RDONLY), ret;
+	struct stat st;
+	uint8_t *img;
+
+	if (fd < 0 || fstat(fd, &st) || st.st_size < (off_t)sizeof(struct cr_hdr_head)) {
+		snprintf(why, len, "%s: cannot read it, or too short", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (img == MAP_FAILED) {
+		snprintf(why, len, "mmap: %s", strerror(errno));
+		return -1;
+	}
+	ret = cr_image_check(img, st.st_size, why, len);
+	munmap(img, st.st_size);
+	return ret;
+}
+
+/* The first byte where the files @a and @b differ, -1 if they are the same, -2 if unreadable. */
+static long files_differ(const char *a, const char *b)
+{
+	char *x, *y;
+	off_t sa = cr_file_size(a), sb = cr_file_size(b), i;
+	int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY);
+	long ret = -2;
+
+	x = sa > 0 ? malloc(sa) : NULL;
+	y = sb > 0 ? malloc(sb) : NULL;
+	if (x && y && fa >= 0 && fb >= 0 && read(fa, x, sa) == sa && read(fb, y, sb) == sb) {
+		ret = -1;
+		for (i = 0; i < (sa < sb ? sa : sb); i++)
+			if (x[i] != y[i])
+				break;
+		if (i < sa || i < sb)
+			ret = i;
+	}
+	free(x);
+	free(y);
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	return ret;
+}
+
+/* The value of @key ("MemAvailable:") in /proc/meminfo, in kB, or -1. */
+static long meminfo_kb(const char *key)
+{
+	char buf[8192], *p;
+
+	if (cr_read_str("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, key);
+	return p ? atol(p + strlen(key)) : -1;
+}
+
+static long mem_available_kb(void)
+{
+	return meminfo_kb("MemAvailable:");
+}
+
+/* The memory workload's argument: not in the fixture, which is shared memory. */
+static struct memwl wl;
+
+FIXTURE(df) {
+	int cg;
+	char cgpath[128];
+	char why[256];
+};
+
+FIXTURE_SETUP(df)
+{
+	mkdir(D_DIR, 0755);
+	unlink(D_READY);
+	unlink(D_GO);
+	unlink(D_DONE);
+	unlink(D_CHECK);
+	unlink(D_RESULT);
+	self->cg = cr_cgroup(self->cgpath, sizeof(self->cgpath));
+	ASSERT_LE(0, self->cg);
+	wl.seed = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	wl.full = 0;
+	TH_LOG("seed %llx", (unsigned long long)wl.seed);
+}
+
+/*
+ * In the parent, after the test's process ended: a FIXTURE_TEARDOWN() is
+ * skipped when an ASSERT fails (the harness's child variable does not
+ * survive the longjmp at -O2), which would leave the container running
+ * into the next test.  (self->cg is the test process's fd, not ours.)
+ */
+FIXTURE_TEARDOWN_PARENT(df)
+{
+	int crids[64], n, i;
+
+	/* what a failed test left running or held */
+	cr_cgroup_remove(self->cgpath);
+	n = held_list(0, NULL, crids, 64);
+	for (i = 0; i < n && i < 64; i++)
+		sys_checkpoint(crids[i], -1, CHECKPOINT_CRID_DROP);
+	unlink(D_CHECK);
+	unlink(D_IMG);
+	unlink(D_IMG2);
+	unlink(D_FILE);
+}
+
+/* -- 1. copy-on-write keeps what was captured ------------------------------------ */
+
+TEST_F_TIMEOUT(df, cow_memory_kept, 120)
+{
+	uint64_t anon = 0, heap = 0, stack = 0, fmap = 0, brk_end = 0;
+	double t0, t_hold, t_write;
+	struct held h;
+	long crid, diff;
+	pid_t pid;
+	int ret;
+
+	wl.full = 1;
+	pid = start_ready(_metadata, self->cg, workload_mem, &wl);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, cr_peek(pid, (void *)&m_anon, &anon));
+	ASSERT_EQ(0, cr_peek(pid, (void *)&m_heap, &heap));
+	ASSERT_EQ(0, cr_peek(pid, (void *)&m_stack, &stack));
+	ASSERT_EQ(0, cr_peek(pid, (void *)&m_fmap, &fmap));
+	ASSERT_NE(0, anon);
+	ASSERT_NE(0, heap);
+	ASSERT_NE(0, stack);
+	ASSERT_NE(0, fmap);
+	{
+		char path[64], line[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "[heap]"))
+				sscanf(line, "%*x-%lx", &brk_end);
+		if (f)
+			fclose(f);
+	}
+	EXPECT_GT(brk_end, heap) TH_LOG("the malloc block %#llx is not on the brk heap",
+					(unsigned long long)heap);
+
+	t0 = cr_now();
+	crid = hold(pid, self->why, sizeof(self->why));
+	t_hold = cr_now() - t0;
+	ASSERT_LT(0, crid) TH_LOG("deferred checkpoint: %s: %s", errname(-crid), self->why);
+	ASSERT_EQ(1, held_count());
+	held_list(crid, &h, NULL, 0);
+	EXPECT_EQ(crid, h.crid);
+	EXPECT_EQ(0, h.uid);
+	EXPECT_EQ(pid, h.root);
+	EXPECT_LT((ANON_SIZE + HEAP_SIZE + FMAP_COW_PAGES * 4096UL) / 4096, h.pages);
+	EXPECT_EQ(0, h.writes);
+
+	/* The live container overwrites everything, and really has. */
+	ASSERT_EQ(0, cr_write_str(D_GO, "1"));
+	ASSERT_EQ(0, cr_wait_file(D_DONE, 30000));
+	EXPECT_EQ(0, live_bad(pid, anon, ANON_SIZE, wl.seed, R_ANON, 1));
+	EXPECT_EQ(0, live_bad(pid, heap, HEAP_SIZE, wl.seed, R_HEAP, 1));
+	EXPECT_EQ(0, live_bad(pid, stack, STACK_SIZE, wl.seed, R_STACK, 1));
+	EXPECT_EQ(0, live_bad(pid, fmap, FMAP_SIZE, wl.seed, R_FMAP, 1));
+	EXPECT_EQ(0, file_bad(wl.seed));
+
+	/* Written twice: the same image, both complete. */
+	t0 = cr_now();
+	ret = crid_write(crid, D_IMG, 0, self->why, sizeof(self->why));
+	t_write = cr_now() - t0;
+	ASSERT_EQ(0, ret) TH_LOG("write: %s: %s", errname(-ret), self->why);
+	ret = crid_write(crid, D_IMG2, 0, self->why, sizeof(self->why));
+	ASSERT_EQ(0, ret) TH_LOG("second write: %s: %s", errname(-ret), self->why);
+	held_list(crid, &h, NULL, 0);
+	EXPECT_EQ(crid, h.crid);
+	EXPECT_EQ(2, h.writes);
+	EXPECT_EQ(cr_file_size(D_IMG2), (off_t)h.image_bytes);
+	EXPECT_EQ(0, image_complete(D_IMG, self->why, sizeof(self->why)))
+		TH_LOG("image: %s", self->why);
+	diff = files_differ(D_IMG, D_IMG2);
+	EXPECT_EQ(-1, diff) TH_LOG("the two write-outs differ at byte %ld (%lld and %lld bytes)",
+				   diff, (long long)cr_file_size(D_IMG),
+				   (long long)cr_file_size(D_IMG2));
+	TH_LOG("hold %.3f s, write-out %.3f s: %llu pages, %llu records, %lld bytes", t_hold,
+	       t_write, h.pages, h.records, (long long)cr_file_size(D_IMG));
+	ASSERT_EQ(0, drop(crid, self->why, sizeof(self->why))) TH_LOG("drop: %s", self->why);
+	EXPECT_EQ(0, held_count());
+
+	cr_kill_wait(pid);
+	/* Private writes left the file as it was. */
+	EXPECT_EQ(0, file_bad(wl.seed));
+	/* Restored from the second write-out: generation 0 everywhere. */
+	EXPECT_EQ(0, restart_and_check(_metadata, self->cg, D_IMG2, "mem:"));
+	EXPECT_EQ(0, file_bad(wl.seed));
+}
+
+/* -- 2. a container that writes all the time -------------------------------------- */
+
+struct sampler {
+	pid_t pid;
+	volatile int stop;
+	uint64_t max;		/* largest w_pos read while the call had not returned */
+	int samples;
+};
+
+static void *sampler_fn(void *arg)
+{
+	struct sampler *s = arg;
+	uint64_t v;
+
+	while (!s->stop) {
+		if (!cr_peek(s->pid, (void *)&w_pos, &v) && !s->stop) {
+			if (v > s->max)
+				s->max = v;
+			s->samples++;
+		}
+		cr_msleep(2);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(df, continuous_writer, 180)
+{
+	struct sampler s = {};
+	uint64_t p0 = 0, p1 = 0, cap = 0;
+	double t0, dt;
+	pthread_t th;
+	long crid;
+	pid_t pid;
+	int ret;
+
+	/* (a) DEFERRED with a file: the container runs on while its image is written. */
+	pid = start_ready(_metadata, self->cg, workload_writer, NULL);
+	ASSERT_LT(0, pid);
+	for (int i = 0; i < 500 && p0 < W_PAGES / 2; i++) {
+		cr_msleep(10);
+		ASSERT_EQ(0, cr_peek(pid, (void *)&w_pos, &p0));
+	}
+	ASSERT_LE(W_PAGES / 2, p0);
+	s.pid = pid;
+	ASSERT_EQ(0, pthread_create(&th, NULL, sampler_fn, &s));
+	t0 = cr_now();
+	ret = cr_checkpoint_flags(pid, D_IMG, CHECKPOINT_DEFERRED, self->why, sizeof(self->why));
+	dt = cr_now() - t0;
+	s.stop = 1;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("deferred checkpoint: %s: %s", errname(-ret), self->why);
+	ASSERT_EQ(0, cr_peek(pid, (void *)&w_pos, &p1));
+	ASSERT_EQ(0, image_word(D_IMG, (uintptr_t)&w_pos, &cap));
+	EXPECT_EQ(0, image_complete(D_IMG, self->why, sizeof(self->why)))
+		TH_LOG("image: %s", self->why);
+	TH_LOG("checkpoint with the write-out: %.3f s, %lld bytes; pages stamped: %llu before the call, %llu at the capture, %llu seen during the call (%d samples), %llu after",
+	       dt, (long long)cr_file_size(D_IMG), (unsigned long long)p0,
+	       (unsigned long long)cap, (unsigned long long)s.max, s.samples,
+	       (unsigned long long)p1);
+	EXPECT_LE(p0, cap);
+	/* it ran, thawed, before the call had returned: while the image was written */
+	EXPECT_LT(cap, s.max);
+	EXPECT_EQ(0, held_count());
+	cr_kill_wait(pid);
+	EXPECT_EQ(0, restart_and_check(_metadata, self->cg, D_IMG, "writer:"));
+
+	/* (b) Held, written after 200 ms of running. */
+	pid = start_ready(_metadata, self->cg, workload_writer, NULL);
+	ASSERT_LT(0, pid);
+	cr_msleep(100);
+	t0 = cr_now();
+	crid = hold(pid, self->why, sizeof(self->why));
+	dt = cr_now() - t0;
+	ASSERT_LT(0, crid) TH_LOG("deferred checkpoint: %s: %s", errname(-crid), self->why);
+	EXPECT_EQ(0, cr_running_and_thawed(pid, self->cgpath, &w_pos));
+	cr_msleep(200);
+	ASSERT_EQ(0, cr_peek(pid, (void *)&w_pos, &p1));
+	t0 = cr_now();
+	ret = crid_write(crid, D_IMG, CHECKPOINT_CRID_DROP, self->why, sizeof(self->why));
+	ASSERT_EQ(0, ret) TH_LOG("write and drop: %s: %s", errname(-ret), self->why);
+	EXPECT_EQ(0, is_held(crid));
+	ASSERT_EQ(0, image_word(D_IMG, (uintptr_t)&w_pos, &cap));
+	TH_LOG("hold %.3f s, write-out %.3f s; pages stamped: %llu at the capture, %llu before the write-out (%.1f passes after the capture)",
+	       dt, cr_now() - t0, (unsigned long long)cap, (unsigned long long)p1,
+	       (double)(p1 - cap) / W_PAGES);
+	EXPECT_LT(cap, p1);
+	cr_kill_wait(pid);
+	EXPECT_EQ(0, restart_and_check(_metadata, self->cg, D_IMG, "writer:"));
+}
+
+/* -- 3. a held checkpoint outlives its container ---------------------------------- */
+
+TEST_F_TIMEOUT(df, exited_container_writes_back, 120)
+{
+	struct held h;
+	double t0;
+	long crid;
+	pid_t pid;
+	int ret;
+
+	wl.full = 1;
+	pid = start_ready(_metadata, self->cg, workload_mem, &wl);
+	ASSERT_LT(0, pid);
+	crid = hold(pid, self->why, sizeof(self->why));
+	ASSERT_LT(0, crid) TH_LOG("deferred checkpoint: %s: %s", errname(-crid), self->why);
+	cr_kill_wait(pid);
+	ASSERT_EQ(-1, kill(pid, 0));
+	ASSERT_EQ(0, cr_cg_empty(self->cgpath));
+	cr_msleep(2500);
+	/* never written: kept */
+	ASSERT_LE(0, held_list(crid, &h, NULL, 0));
+	ASSERT_EQ(crid, h.crid) TH_LOG("the held checkpoint went with its container");
+	EXPECT_EQ(0, h.root);
+	EXPECT_EQ(0, h.writes);
+	ret = crid_write(crid, D_IMG, 0, self->why, sizeof(self->why));
+	ASSERT_EQ(0, ret) TH_LOG("write: %s: %s", errname(-ret), self->why);
+	EXPECT_EQ(0, restart_and_check(_metadata, self->cg, D_IMG, "mem:"));
+
+	/* written, its container gone: dropped within a few seconds */
+	t0 = cr_now();
+	while (is_held(crid) && cr_now() - t0 < 3.0)
+		cr_msleep(100);
+	EXPECT_EQ(0, is_held(crid));
+	TH_LOG("dropped %.1f s after the restored container ended", cr_now() - t0);
+	EXPECT_EQ(-1, sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* -- 4. written to a pipe, restarted from it -------------------------------------- */
+
+TEST_F_TIMEOUT(df, write_to_pipe, 120)
+{
+	int fds[2], status;
+	pid_t pid, rpid, writer;
+	struct held h;
+	long crid;
+
+	pid = start_ready(_metadata, self->cg, workload_writer, NULL);
+	ASSERT_LT(0, pid);
+	cr_msleep(100);
+	crid = hold(pid, self->why, sizeof(self->why));
+	ASSERT_LT(0, crid) TH_LOG("deferred checkpoint: %s: %s", errname(-crid), self->why);
+	ASSERT_EQ(0, pipe(fds));
+	writer = fork();
+	ASSERT_LE(0, writer);
+	if (writer == 0) {
+		close(fds[0]);
+		if (sys_checkpoint(crid, fds[1], CHECKPOINT_CRID_WRITE))
+			_exit(errno);
+		_exit(0);
+	}
+	close(fds[1]);
+	/* the container writes on meanwhile */
+	rpid = restart_fd(_metadata, self->cg, fds[0]);
+	close(fds[0]);
+	status = cr_wait_exit(writer);
+	EXPECT_EQ(0, status) TH_LOG("CHECKPOINT_CRID_WRITE to the pipe: %s", errname(status));
+	ASSERT_LT(0, rpid);
+	held_list(crid, &h, NULL, 0);
+	EXPECT_EQ(crid, h.crid);
+	EXPECT_EQ(1, h.writes);
+	EXPECT_LT(W_SIZE, h.image_bytes);
+	TH_LOG("%llu bytes through the pipe", h.image_bytes);
+	EXPECT_EQ(0, drop(crid, self->why, sizeof(self->why))) TH_LOG("drop: %s", self->why);
+	EXPECT_EQ(0, waitpid(pid, NULL, WNOHANG));	/* ran all along */
+	cr_kill_wait(pid);
+	EXPECT_EQ(0, check_restored(_metadata, rpid, "writer:"));
+}
+
+/* -- 5. errors ----------------------------------------------------------------- */
+
+TEST_F_TIMEOUT(df, crid_errors, 120)
+{
+	int wfd, rfd, ofd, rep[2], st, held_seen = -2;
+	long crid, crid2, r_write = 0, r_drop = 0;
+	int e_write = 0, e_drop = 0;
+	char out[1024] = "", why_w[300] = "", why_d[300] = "", *p;
+	struct held h;
+	pid_t pid, child;
+	ssize_t n;
+
+	pid = start_ready(_metadata, self->cg, workload_mem, &wl);
+	ASSERT_LT(0, pid);
+	crid = hold(pid, self->why, sizeof(self->why));
+	ASSERT_LT(0, crid) TH_LOG("deferred checkpoint: %s: %s", errname(-crid), self->why);
+	wfd = open(D_IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	rfd = open(D_IMG, O_RDONLY);
+	ofd = open(D_IMG2, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, rfd);
+	ASSERT_LE(0, ofd);
+
+	/* unknown */
+	EXPECT_FAIL(sys_checkpoint(crid + 1000, -1, CHECKPOINT_CRID_DROP), ENOENT);
+	EXPECT_FAIL(sys_checkpoint(crid + 1000, wfd, CHECKPOINT_CRID_WRITE), ENOENT);
+	EXPECT_FAIL(sys_checkpoint(0x7fffffff, wfd, CHECKPOINT_CRID_WRITE), ENOENT);
+	/* dropped twice */
+	crid2 = hold(pid, self->why, sizeof(self->why));
+	ASSERT_LT(0, crid2) TH_LOG("second deferred checkpoint: %s", self->why);
+	EXPECT_NE(crid, crid2);
+	EXPECT_EQ(0, sys_checkpoint(crid2, -1, CHECKPOINT_CRID_DROP));
+	EXPECT_FAIL(sys_checkpoint(crid2, -1, CHECKPOINT_CRID_DROP), ENOENT);
+	EXPECT_FAIL(sys_checkpoint(crid2, wfd, CHECKPOINT_CRID_WRITE), ENOENT);
+	/* other flags */
+	EXPECT_FAIL(sys_checkpoint(crid, wfd, CHECKPOINT_CRID_WRITE | CHECKPOINT_KILL), EINVAL);
+	EXPECT_FAIL(sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP | CHECKPOINT_DEFERRED), EINVAL);
+	EXPECT_FAIL(sys_checkpoint(crid, wfd, CHECKPOINT_CRID_WRITE | CHECKPOINT_SUBTREE), EINVAL);
+	/* fds */
+	EXPECT_FAIL(sys_checkpoint(crid, 1, CHECKPOINT_CRID_DROP), EBADF);
+	EXPECT_FAIL(sys_checkpoint(crid, rfd, CHECKPOINT_CRID_WRITE), EBADF);
+	EXPECT_FAIL(sys_checkpoint(crid, -1, CHECKPOINT_CRID_WRITE), EBADF);
+	/* none of that did anything: held, unwritten; the container runs, thawed */
+	ASSERT_EQ(1, held_count());
+	held_list(crid, &h, NULL, 0);
+	EXPECT_EQ(crid, h.crid);
+	EXPECT_EQ(0, h.writes);
+	EXPECT_EQ(0, cr_file_size(D_IMG));
+	EXPECT_EQ(0, waitpid(pid, NULL, WNOHANG));
+	EXPECT_EQ(0, cr_running_and_thawed(pid, self->cgpath, &m_ticks));
+
+	/* another user */
+	ASSERT_EQ(0, pipe(rep));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		char why[256] = "";
+		long r;
+		int len;
+
+		close(rep[0]);
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		r = sys_checkpoint(crid, ofd, CHECKPOINT_CRID_WRITE);
+		len = snprintf(out, sizeof(out), "write %ld %d %s\n", r, r ? errno : 0,
+			       r && cr_reason(why, sizeof(why)) ? why : "");
+		r = sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP);
+		why[0] = '\0';
+		len += snprintf(out + len, sizeof(out) - len, "drop %ld %d %s\n", r, r ? errno : 0,
+				r && cr_reason(why, sizeof(why)) ? why : "");
+		len += snprintf(out + len, sizeof(out) - len, "held %d\n", held_count());
+		_exit(write(rep[1], out, len) == len ? 0 : 3);
+	}
+	close(rep[1]);
+	n = read(rep[0], out, sizeof(out) - 1);
+	close(rep[0]);
+	st = cr_wait_exit(child);
+	ASSERT_EQ(0, st);
+	ASSERT_LT(0, n);
+	out[n] = '\0';
+	p = strstr(out, "write ");
+	ASSERT_NE(NULL, p);
+	EXPECT_LE(2, sscanf(p, "write %ld %d %299[^\n]", &r_write, &e_write, why_w));
+	p = strstr(out, "drop ");
+	ASSERT_NE(NULL, p);
+	EXPECT_LE(2, sscanf(p, "drop %ld %d %299[^\n]", &r_drop, &e_drop, why_d));
+	p = strstr(out, "held ");
+	ASSERT_NE(NULL, p);
+	held_seen = atoi(p + 5);
+	TH_LOG("uid 65534: write: %s: %s; drop: %s: %s; sees %d held", errname(e_write), why_w,
+	       errname(e_drop), why_d, held_seen);
+	EXPECT_EQ(-1, r_write);
+	EXPECT_EQ(EPERM, e_write);
+	EXPECT_NE(0, why_w[0]);
+	EXPECT_EQ(-1, r_drop);
+	EXPECT_EQ(EPERM, e_drop);
+	EXPECT_NE(0, why_d[0]);
+	EXPECT_EQ(0, held_seen);
+	EXPECT_EQ(0, cr_file_size(D_IMG2));
+
+	/* still the owner's, and it works */
+	held_list(crid, &h, NULL, 0);
+	EXPECT_EQ(crid, h.crid);
+	EXPECT_EQ(0, h.writes);
+	ASSERT_EQ(0, sys_checkpoint(crid, wfd, CHECKPOINT_CRID_WRITE))
+		TH_LOG("write: %s", cr_reason(self->why, sizeof(self->why)));
+	EXPECT_EQ(0, drop(crid, self->why, sizeof(self->why))) TH_LOG("drop: %s", self->why);
+	EXPECT_EQ(0, held_count());
+	close(wfd);
+	close(rfd);
+	close(ofd);
+	cr_kill_wait(pid);
+	EXPECT_EQ(0, restart_and_check(_metadata, self->cg, D_IMG, "mem:"));
+}
+
+/* -- 6. hold and drop, again and again ------------------------------------------- */
+
+TEST_F_TIMEOUT(df, hold_drop_cycles, 240)
+{
+	long before, after = 0, sunreclaim, crid;
+	double t0, dt;
+	pid_t pid;
+	int i;
+
+	pid = start_ready(_metadata, self->cg, workload_mem, &wl);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, held_count());
+	/*
+	 * Warm up: slab caches, the reaper's work, and under KASAN its
+	 * quarantine of freed objects (up to 1/32 of the RAM), which would
+	 * look like a leak if it filled during the cycles.
+	 */
+	for (i = 0; i < WARMUP_CYCLES; i++) {
+		crid = hold(pid, self->why, sizeof(self->why));
+		ASSERT_LT(0, crid) TH_LOG("warm-up %d: %s: %s", i, errname(-crid), self->why);
+		ASSERT_EQ(0, drop(crid, self->why, sizeof(self->why)));
+	}
+	/*
+	 * What the tests before freed may still be coming back (dying memory
+	 * cgroups, RCU): a leak would hide behind it.  Wait for MemAvailable
+	 * to keep within 1 MiB for a second.
+	 */
+	before = mem_available_kb();
+	for (t0 = cr_now(); cr_now() - t0 < 10.0;) {
+		cr_msleep(1000);
+		after = mem_available_kb();
+		if (labs(after - before) < 1024)
+			break;
+		before = after;
+	}
+	before = mem_available_kb();
+	sunreclaim = meminfo_kb("SUnreclaim:");
+	ASSERT_LT(0, before);
+	TH_LOG("MemAvailable settled in %.1f s", cr_now() - t0);
+
+	t0 = cr_now();
+	for (i = 0; i < CYCLES; i++) {
+		crid = hold(pid, self->why, sizeof(self->why));
+		ASSERT_LT(0, crid) TH_LOG("cycle %d: %s: %s", i, errname(-crid), self->why);
+		ASSERT_EQ(0, drop(crid, self->why, sizeof(self->why)))
+			TH_LOG("cycle %d: drop: %s", i, self->why);
+	}
+	dt = cr_now() - t0;
+	TH_LOG("%d cycles of hold and drop: %.1f s, %.2f ms a cycle", CYCLES, dt,
+	       dt * 1000 / CYCLES);
+	EXPECT_EQ(0, held_count());
+	for (t0 = cr_now(); cr_now() - t0 < 2.0; cr_msleep(100)) {
+		after = mem_available_kb();
+		if (after >= before - 8192)
+			break;
+	}
+	TH_LOG("MemAvailable: %ld kB before, %ld kB after (%+ld kB); SUnreclaim %ld kB before, %ld kB after",
+	       before, after, after - before, sunreclaim, meminfo_kb("SUnreclaim:"));
+	EXPECT_LE(before - 8192, after);
+	/* the container ran on all along, and is as it was */
+	EXPECT_EQ(0, waitpid(pid, NULL, WNOHANG));
+	EXPECT_EQ(0, cr_running_and_thawed(pid, self->cgpath, &m_ticks));
+	crid = hold(pid, self->why, sizeof(self->why));
+	ASSERT_LT(0, crid) TH_LOG("%s: %s", errname(-crid), self->why);
+	ASSERT_EQ(0, crid_write(crid, D_IMG, CHECKPOINT_CRID_DROP, self->why, sizeof(self->why)))
+		TH_LOG("write and drop: %s", self->why);
+	EXPECT_EQ(0, held_count());
+	cr_kill_wait(pid);
+	EXPECT_EQ(0, restart_and_check(_metadata, self->cg, D_IMG, "mem:"));
+}
+
+/* -- 7. the limit per user ------------------------------------------------------ */
+
+TEST_F_TIMEOUT(df, limit_per_user, 120)
+{
+	long crids[HELD_USER_MAX], crid;
+	pid_t pid;
+	int i;
+
+	pid = start_ready(_metadata, self->cg, workload_mem, &wl);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, held_count());
+	for (i = 0; i < HELD_USER_MAX; i++) {
+		crids[i] = hold(pid, self->why, sizeof(self->why));
+		ASSERT_LT(0, crids[i]) TH_LOG("hold %d: %s: %s", i + 1, errname(-crids[i]),
+					      self->why);
+	}
+	EXPECT_EQ(HELD_USER_MAX, held_count());
+	crid = hold(pid, self->why, sizeof(self->why));
+	EXPECT_EQ(-ENOSPC, crid) TH_LOG("hold %d: %ld", HELD_USER_MAX + 1, crid);
+	EXPECT_NE(0, self->why[0]);
+	TH_LOG("hold %d: %s: %s", HELD_USER_MAX + 1, errname(-crid), self->why);
+	if (crid > 0)
+		drop(crid, self->why, sizeof(self->why));
+	EXPECT_EQ(HELD_USER_MAX, held_count());
+	/* the refused one left the container running, thawed */
+	EXPECT_EQ(0, cr_running_and_thawed(pid, self->cgpath, &m_ticks));
+
+	ASSERT_EQ(0, crid_write(crids[HELD_USER_MAX - 1], D_IMG, 0, self->why, sizeof(self->why)))
+		TH_LOG("write: %s", self->why);
+	for (i = 0; i < HELD_USER_MAX; i++) {
+		EXPECT_EQ(0, drop(crids[i], self->why, sizeof(self->why)))
+			TH_LOG("drop %ld: %s", crids[i], self->why);
+	}
+	EXPECT_EQ(0, held_count());
+	/* room again */
+	crid = hold(pid, self->why, sizeof(self->why));
+	EXPECT_LT(0, crid) TH_LOG("after the drops: %s: %s", errname(-crid), self->why);
+	if (crid > 0) {
+		EXPECT_EQ(0, drop(crid, self->why, sizeof(self->why)));
+	}
+	cr_kill_wait(pid);
+	EXPECT_EQ(0, restart_and_check(_metadata, self->cg, D_IMG, "mem:"));
+}
+
+TEST_HARNESS_MAIN
