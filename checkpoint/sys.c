@@ -194,7 +194,7 @@ static struct cr_ctx *cr_ctx_alloc(struct file *file, unsigned long flags,
 	ctx->flags = flags;
 	ctx->restart = restart;
 	/* A deferred checkpoint holds its records until its pages are held. */
-	ctx->hold = flags & CHECKPOINT_DEFERRED;
+	ctx->hold = !restart && (flags & CHECKPOINT_DEFERRED);
 	ctx->file = file ? get_file(file) : NULL;
 	/* A file that cannot seek (a tty, a FIFO-like device) is a stream too. */
 	ctx->ppos = !file || (file->f_mode & FMODE_STREAM) || !(file->f_mode & FMODE_LSEEK) ?
