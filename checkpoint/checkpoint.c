@@ -374,12 +374,13 @@ static int cr_write_end(struct cr_ctx *ctx, const struct cr_hdr_end *end)
 int cr_write_held(struct cr_ctx *ctx, bool keep)
 {
 	struct cr_hdr_end end;
-	int ret;
+	int ret = 0;
 
 	ctx->hold = false;
 	if (!(ctx->flags & CHECKPOINT_NO_PAGE_CSUM))
-		cr_pgarr_hash(ctx);
-	ret = cr_write_tail(ctx, &end, keep);
+		ret = cr_pgarr_hash(ctx);
+	if (!ret)
+		ret = cr_write_tail(ctx, &end, keep);
 	if (!ret)
 		ret = cr_write_end(ctx, &end);
 	return ret;

@@ -8,8 +8,8 @@
  *
  * checkpoint(crid, fd, CHECKPOINT_CRID_WRITE) writes its image, as many
  * times as asked; checkpoint(crid, -1, CHECKPOINT_CRID_DROP) releases it.
- * Only its owner (the effective uid that took it, in the same user
- * namespace) or CAP_SYS_ADMIN over that namespace may do either.  The
+ * Only its owner (the effective uid that took it, from its user namespace
+ * or one below) or CAP_SYS_ADMIN over that namespace may do either.  The
  * owner is that user, not the process that took it (the tools take it in
  * one call and write it in another): a held checkpoint is dropped once
  * its owner has no process left, and once its container is gone after
@@ -78,7 +78,7 @@ static void cr_held_remove(struct cr_held *hd)
 	bool removed;
 
 	xa_lock(&cr_helds);
-	removed = __xa_erase(&cr_helds, hd->crid) == hd;
+	removed = __xa_cmpxchg(&cr_helds, hd->crid, hd, NULL, 0) == hd;
 	if (removed)
 		cr_held_pages_total -= hd->pages;
 	xa_unlock(&cr_helds);
@@ -144,9 +144,11 @@ int cr_held_add(struct cr_ctx *ctx, struct task_struct *root)
 		hd->root = get_pid(task_pid(root));
 	}
 	xa_unlock(&cr_helds);
+	if (ret == -EBUSY)
+		ret = cr_err(ctx, -ENOSPC, "every crid is in use");
 	if (ret) {
 		kfree(hd);
-		return ret == -EBUSY ? -ENOSPC : ret;
+		return ret;
 	}
 	schedule_delayed_work(&cr_held_reap_work, HZ);
 	return crid;
@@ -157,7 +159,8 @@ static bool cr_held_may(const struct cr_held *hd)
 {
 	const struct cred *cred = current_cred();
 
-	if (cred->user_ns == hd->owner->user_ns && uid_eq(cred->euid, hd->owner->euid))
+	/* Its owner also from a user namespace of its own (to restart it there). */
+	if (in_userns(hd->owner->user_ns, cred->user_ns) && uid_eq(cred->euid, hd->owner->euid))
 		return true;
 	return ns_capable_noaudit(hd->owner->user_ns, CAP_SYS_ADMIN);
 }
@@ -176,14 +179,21 @@ static struct cr_held *cr_held_get(int crid)
 	return hd;
 }
 
-/* Write the image of @hd to @file, at *@ppos (NULL: a stream). */
-static int cr_held_write(struct cr_held *hd, struct file *file, char *why, size_t len)
+/*
+ * Write the image of @hd to @file, at its position unless a stream; a
+ * write-out to the caller's file (@count) is counted, one for restart()
+ * is not.
+ */
+static int cr_held_write(struct cr_held *hd, struct file *file, bool count, char *why,
+			 size_t len)
 {
 	struct cr_ctx *ctx = hd->ctx;
 	int ret;
 
-	if (mutex_lock_killable(&hd->lock))
+	if (mutex_lock_killable(&hd->lock)) {
+		strscpy(why, "interrupted by a fatal signal", len);
 		return -EINTR;
+	}
 	ctx->err = 0;
 	ctx->errmsg[0] = '\0';
 	ctx->file = file;
@@ -197,7 +207,9 @@ static int cr_held_write(struct cr_held *hd, struct file *file, char *why, size_
 	if (ctx->ppos)
 		*ctx->ppos = ctx->pos;
 	if (!ret)
-		hd->image_bytes = ctx->bytes;
+		WRITE_ONCE(hd->image_bytes, ctx->bytes);
+	if (!ret && count)
+		WRITE_ONCE(hd->writes, hd->writes + 1);
 	if (ret)
 		strscpy(why, ctx->errmsg[0] ? ctx->errmsg : "writing the image failed", len);
 	ctx->file = NULL;
@@ -233,12 +245,9 @@ int cr_held_op(int crid, struct file *file, unsigned long flags, char *why, size
 		snprintf(why, len, "checkpoint: held checkpoint %d is another user's", crid);
 		ret = -EPERM;
 	}
-	if (!ret && (flags & CHECKPOINT_CRID_WRITE)) {
-		ret = cr_held_write(hd, file, why, len);
-		/* Written back: dropped once its container is gone. */
-		if (!ret)
-			WRITE_ONCE(hd->writes, hd->writes + 1);
-	}
+	/* Written back, it is dropped once its container is gone. */
+	if (!ret && (flags & CHECKPOINT_CRID_WRITE))
+		ret = cr_held_write(hd, file, true, why, len);
 	if (!ret && (flags & CHECKPOINT_CRID_DROP))
 		cr_held_remove(hd);
 	cr_held_put(hd);
@@ -355,8 +364,8 @@ bool cr_held_exists(int crid)
  * the page data copied once more.
  *
  * Return: the file, positioned at the image, or an ERR_PTR: -ENOENT (no
- * such crid), -EPERM (not the owner's), -ENOMEM, -ENOSPC (tmpfs) or
- * -EINTR.
+ * such crid), -EPERM (not the owner's), -EFBIG (larger than the
+ * caller's RLIMIT_FSIZE), -ENOMEM, -ENOSPC (tmpfs) or -EINTR.
  */
 struct file *cr_held_file(int crid, char *why, size_t len)
 {
@@ -373,11 +382,18 @@ struct file *cr_held_file(int crid, char *why, size_t len)
 		cr_held_put(hd);
 		return ERR_PTR(-EPERM);
 	}
+	if (hd->size > rlimit(RLIMIT_FSIZE)) {
+		snprintf(why, len,
+			 "restart: the image of held checkpoint %d (%llu bytes) is over RLIMIT_FSIZE",
+			 crid, hd->size);
+		cr_held_put(hd);
+		return ERR_PTR(-EFBIG);
+	}
 	file = shmem_kernel_file_setup("checkpoint-image", 0, VM_NORESERVE);
 	if (IS_ERR(file)) {
 		snprintf(why, len, "restart: no file for the image of held checkpoint %d", crid);
 	} else {
-		ret = cr_held_write(hd, file, why, len);
+		ret = cr_held_write(hd, file, false, why, len);
 		if (ret) {
 			fput(file);
 			file = ERR_PTR(ret);

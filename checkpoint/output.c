@@ -84,6 +84,8 @@ void *cr_rec_get(struct cr_ctx *ctx, u32 type, size_t len, u32 tag, u32 ptag)
  */
 static int cr_emit(struct cr_ctx *ctx, struct iov_iter *from)
 {
+	if (WARN_ON_ONCE(!ctx->file))
+		return -EBADF;
 	while (iov_iter_count(from)) {
 		u64 t0 = ktime_get_ns();
 		ssize_t n;
@@ -229,9 +231,12 @@ void cr_output_rewind(struct cr_ctx *ctx)
  *
  * The pages are held copy-on-write, so their contents are those of the
  * capture; they are hashed once, at the first write-out, off the
- * container's downtime.
+ * container's downtime.  A fatal signal stops it; the next write-out
+ * goes on where it stopped.
+ *
+ * Return: 0 or -EINTR.
  */
-void cr_pgarr_hash(struct cr_ctx *ctx)
+int cr_pgarr_hash(struct cr_ctx *ctx)
 {
 	struct cr_pgarr *pa;
 	u64 t0 = ktime_get_ns();
@@ -242,6 +247,8 @@ void cr_pgarr_hash(struct cr_ctx *ctx)
 
 		if (!pa->csum)
 			continue;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		xxh64_reset(&st, 0);
 		for (i = 0; i < pa->nr; i++) {
 			void *p = kmap_local_page(pa->pages[i]);
@@ -254,6 +261,7 @@ void cr_pgarr_hash(struct cr_ctx *ctx)
 		cond_resched();
 	}
 	ctx->st.hash_ns += ktime_get_ns() - t0;
+	return 0;
 }
 
 /**

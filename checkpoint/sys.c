@@ -289,6 +289,7 @@ static void cr_ctx_trim(struct cr_ctx *ctx)
 	if (ctx->root)
 		put_task_struct(ctx->root);
 	ctx->root = NULL;
+	memset(ctx->stdio, 0, sizeof(ctx->stdio));	/* were the objhash's */
 }
 
 /**
@@ -315,7 +316,8 @@ static long cr_ctx_hold(struct cr_ctx *ctx)
 	cr_stats_remember(ctx);
 	cr_size_remember(root, ctx->arena.total);
 	cr_ctx_trim(ctx);
-	ret = cr_held_add(ctx, root);
+	/* A caller killed now would never learn the crid. */
+	ret = fatal_signal_pending(current) ? -EINTR : cr_held_add(ctx, root);
 	put_task_struct(root);
 	if (ret < 0)
 		return cr_ctx_done(ctx, ret);
@@ -326,7 +328,7 @@ static long cr_ctx_hold(struct cr_ctx *ctx)
 /* checkpoint(crid, fd, CHECKPOINT_CRID_WRITE and/or CHECKPOINT_CRID_DROP) */
 static long cr_crid_op(int crid, int fd, unsigned long flags)
 {
-	char why[CR_ERRMSG_LEN];
+	char why[CR_ERRMSG_LEN] = "";
 	struct fd f = EMPTY_FD;
 	long ret;
 
@@ -381,8 +383,8 @@ static long cr_crid_op(int crid, int fd, unsigned long flags)
  * Return: 0 on success, or with CHECKPOINT_DEFERRED and @fd -1 the crid
  * of the held checkpoint (> 0); on failure a negative errno, with the
  * reason in /sys/kernel/checkpoint/error:
- *  -EINVAL	unknown @flags bits, LEAVE_FROZEN with KILL, a CRID flag
- *		with another flag, @pid names a kernel thread or a thread,
+ *  -EINVAL	unknown @flags bits, LEAVE_FROZEN with KILL, DEFERRED with
+ *		either, a CRID flag with another flag, @pid names a kernel thread or a thread,
  *		or without CHECKPOINT_SUBTREE not the init of a pid
  *		namespace;
  *  -EBADF	@fd is not open for writing (or not -1 where it must be);
@@ -422,6 +424,11 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 			       "checkpoint: CHECKPOINT_LEAVE_FROZEN and CHECKPOINT_KILL exclude each other");
 	if (flags & CHECKPOINT_CRID_OPS)
 		return cr_crid_op(pid, fd, flags);
+	/* The image must be out before the container is killed or left frozen. */
+	if ((flags & CHECKPOINT_DEFERRED) &&
+	    (flags & (CHECKPOINT_KILL | CHECKPOINT_LEAVE_FROZEN)))
+		return cr_fail(-EINVAL,
+			       "checkpoint: CHECKPOINT_DEFERRED excludes CHECKPOINT_KILL and CHECKPOINT_LEAVE_FROZEN");
 	if ((flags & CHECKPOINT_DEFERRED) && fd == -1) {
 		ctx = cr_ctx_alloc(NULL, flags, false);
 		if (!ctx)
@@ -536,7 +543,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 {
 	struct file *held = NULL, *file;
 	struct cr_resume res = {};
-	char why[CR_ERRMSG_LEN];
+	char why[CR_ERRMSG_LEN] = "";
 	bool restored_child;
 	struct cr_ctx *ctx;
 	struct fd f = EMPTY_FD;

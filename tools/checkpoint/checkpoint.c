@@ -356,6 +356,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if ((flags & CHECKPOINT_DEFERRED) &&
+	    (flags & (CHECKPOINT_LEAVE_FROZEN | CHECKPOINT_KILL))) {
+		fprintf(stderr, "checkpoint: -d and -H exclude -F and -k\n");
+		usage(stderr);
+		return 2;
+	}
 	if ((flags & CHECKPOINT_LEAVE_FROZEN) && (flags & CHECKPOINT_KILL)) {
 		fprintf(stderr, "checkpoint: -F and -k exclude each other\n");
 		usage(stderr);

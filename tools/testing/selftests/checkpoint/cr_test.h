@@ -236,7 +236,8 @@ static inline int cr_test_checkpoint(pid_t pid, int fd, unsigned long flags)
 	long crid;
 	int err;
 
-	if (!mode || !*mode)
+	/* Deferred excludes killing or leaving frozen: those stay direct. */
+	if (!mode || !*mode || (flags & (CHECKPOINT_KILL | CHECKPOINT_LEAVE_FROZEN)))
 		return sys_checkpoint(pid, fd, flags) < 0 ? -1 : 0;
 	flags |= CHECKPOINT_DEFERRED;
 	if (strcmp(mode, "hold"))
