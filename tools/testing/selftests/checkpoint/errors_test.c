@@ -42,6 +42,10 @@ TEST(checkpoint_argument_order)
 	EXPECT_FAIL(sys_checkpoint(-5, -1, 0), EBADF, "not open");
 	EXPECT_FAIL(sys_checkpoint(-5, rfd, 0), EBADF, "not open for writing");
 	EXPECT_FAIL(sys_checkpoint(999999, wfd, 0), ESRCH, "no process 999999");
+	EXPECT_FAIL(sys_checkpoint(-5, -1, CHECKPOINT_DEFERRED | CHECKPOINT_KILL), EINVAL,
+		    "CHECKPOINT_DEFERRED excludes");
+	EXPECT_FAIL(sys_checkpoint(-5, -1, CHECKPOINT_DEFERRED | CHECKPOINT_LEAVE_FROZEN), EINVAL,
+		    "CHECKPOINT_DEFERRED excludes");
 	/* a deferred checkpoint held in the kernel takes fd -1 */
 	EXPECT_FAIL(sys_checkpoint(999999, -1, CHECKPOINT_DEFERRED), ESRCH, "no process 999999");
 	/* crid operations: flags, then fd, then the crid */
