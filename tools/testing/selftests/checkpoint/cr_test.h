@@ -254,6 +254,28 @@ static inline int cr_test_checkpoint(pid_t pid, int fd, unsigned long flags)
 	return sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP) < 0 ? -1 : 0;
 }
 
+/*
+ * Freeze the cgroup @cgpath and wait (5 s at most) until it is frozen:
+ * then a kill ends its tasks without any of them running again (a reader
+ * would otherwise see its writer die first).  0, or -1.
+ */
+static inline int cr_freeze_cg(const char *cgpath)
+{
+	char path[300], buf[256];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", cgpath);
+	if (cr_write_str(path, "1"))
+		return -1;
+	snprintf(path, sizeof(path), "%s/cgroup.events", cgpath);
+	for (i = 0; i < 500; i++) {
+		if (cr_read_str(path, buf, sizeof(buf)) > 0 && strstr(buf, "frozen 1"))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
 /* checkpoint(@pid, @flags) into the file @path; 0 or -errno, reason in @why. */
 static inline int cr_checkpoint_flags(pid_t pid, const char *path, unsigned long flags,
 				      char *why, size_t len)

@@ -300,9 +300,17 @@ static void pt_cycle(struct __test_metadata *_metadata, struct pt_env *e, unsign
 
 	ret = cr_checkpoint_flags(e->init, PT_IMG, flags, e->why, sizeof(e->why));
 	ASSERT_EQ(0, ret) TH_LOG("checkpoint: %s (%s)", strerror(-ret), e->why);
+	/* Frozen first: killed, no task of it sees another die and reports it. */
+	EXPECT_EQ(0, cr_freeze_cg(e->cgpath));
 	cr_kill_wait(e->init);
 	e->init = -1;
 	ASSERT_EQ(0, cr_cg_empty(e->cgpath));
+	{
+		char path[300];
+
+		snprintf(path, sizeof(path), "%s/cgroup.freeze", e->cgpath);
+		ASSERT_EQ(0, cr_write_str(path, "0"));
+	}
 	TH_LOG("checkpoint and kill: %.1f s, image of %lld bytes", cr_now() - t0,
 	       (long long)cr_file_size(PT_IMG));
 	t0 = cr_now();
