@@ -483,7 +483,8 @@ TEST_F_TIMEOUT(fi, checkpoint, 120)
 		img = open(CR_TEST_DIR "/fi.img", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		ASSERT_LE(0, img);
 		ASSERT_EQ(0, cr_nth_arm(nth, n));
-		r = sys_checkpoint(pid, img, 0);
+		/* CR_TEST_DEFERRED=1: the sweep goes through a deferred checkpoint */
+		r = sys_checkpoint(pid, img, getenv("CR_TEST_DEFERRED") ? CHECKPOINT_DEFERRED : 0);
 		err = errno;
 		left = cr_nth_disarm(nth);
 		close(img);
