@@ -330,24 +330,30 @@ static int cr_check_tail(struct cr_ctx *ctx, const struct cr_hdr_tail *t, u64 of
 	while (end < t->data_offset) {
 		loff_t pos = ctx->start_pos + end;
 		u8 pad[64];
-		size_t i, want = min_t(u64, sizeof(pad), t->data_offset - end);
-		ssize_t n = kernel_read(ctx->file, pad, want, ctx->ppos ? &pos : NULL);
+		struct kvec kv = {
+			.iov_base = pad,
+			.iov_len = min_t(u64, sizeof(pad), t->data_offset - end),
+		};
+		struct iov_iter it;
+		size_t i;
+		int ret;
 
-		if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND ||
-		    n == -ERESTART_RESTARTBLOCK)
-			return -EINTR;
-		if (n < 0)
-			return cr_err(ctx, n, "reading the image at byte %llu failed", end);
-		if (n == 0)
+		iov_iter_kvec(&it, ITER_DEST, &kv, 1, kv.iov_len);
+		ret = cr_read_full(ctx, &it, ctx->ppos ? &pos : NULL, false);
+		if (ret == -ENODATA)
 			return cr_err(ctx, -ENODATA,
 				      "image truncated: it ends at offset %#llx, before its page data",
-				      end);
-		for (i = 0; i < n; i++)
+				      end + kv.iov_len - iov_iter_count(&it));
+		if (ret == -EINTR)
+			return ret;
+		if (ret)
+			return cr_err(ctx, ret, "reading the image at byte %llu failed", end);
+		for (i = 0; i < kv.iov_len; i++)
 			if (pad[i])
 				return cr_err(ctx, -EBADMSG,
 					      "offset %#llx: not zero before the page data",
 					      end + i);
-		end += n;
+		end += kv.iov_len;
 	}
 	/* A file can be seen to be complete before anything changes. */
 	return ctx->ppos ? cr_read_end(ctx, false) : 0;

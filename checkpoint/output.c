@@ -226,6 +226,31 @@ void cr_output_rewind(struct cr_ctx *ctx)
 }
 
 /**
+ * cr_hash_pages() - the data_csum of the pages of one PAGES record
+ * @ctx: checkpoint context (its hash time is counted)
+ * @pages: the pages, in record order
+ * @nr: how many
+ *
+ * Return: xxh64 (seed 0) of their bytes, as restart checks it.
+ */
+u64 cr_hash_pages(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
+{
+	struct xxh64_state st;
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	xxh64_reset(&st, 0);
+	for (i = 0; i < nr; i++) {
+		void *p = kmap_local_page(pages[i]);
+
+		xxh64_update(&st, p, PAGE_SIZE);
+		kunmap_local(p);
+	}
+	ctx->st.hash_ns += ktime_get_ns() - t0;
+	return xxh64_digest(&st);
+}
+
+/**
  * cr_pgarr_hash() - fill in the page checksums of a deferred checkpoint
  * @ctx: checkpoint context
  *
@@ -239,28 +264,16 @@ void cr_output_rewind(struct cr_ctx *ctx)
 int cr_pgarr_hash(struct cr_ctx *ctx)
 {
 	struct cr_pgarr *pa;
-	u64 t0 = ktime_get_ns();
 
 	list_for_each_entry(pa, &ctx->pgarr, list) {
-		struct xxh64_state st;
-		unsigned int i;
-
 		if (!pa->csum)
 			continue;
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		xxh64_reset(&st, 0);
-		for (i = 0; i < pa->nr; i++) {
-			void *p = kmap_local_page(pa->pages[i]);
-
-			xxh64_update(&st, p, PAGE_SIZE);
-			kunmap_local(p);
-		}
-		*pa->csum = xxh64_digest(&st);
+		*pa->csum = cr_hash_pages(ctx, pa->pages, pa->nr);
 		pa->csum = NULL;
 		cond_resched();
 	}
-	ctx->st.hash_ns += ktime_get_ns() - t0;
 	return 0;
 }
 

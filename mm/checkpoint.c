@@ -410,24 +410,6 @@ static int cr_gather_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 	return 0;
 }
 
-/* xxh64 of the pages of one PAGES record, as restart will check it. */
-static u64 cr_pages_csum(struct cr_ctx *ctx, struct page **pages, unsigned int nr)
-{
-	struct xxh64_state st;
-	u64 t0 = ktime_get_ns();
-	unsigned int i;
-
-	xxh64_reset(&st, 0);
-	for (i = 0; i < nr; i++) {
-		void *p = kmap_local_page(pages[i]);
-
-		xxh64_update(&st, p, PAGE_SIZE);
-		kunmap_local(p);
-	}
-	ctx->st.hash_ns += ktime_get_ns() - t0;
-	return xxh64_digest(&st);
-}
-
 /*
  * PAGES records for the touched pages of one area; their contents are
  * queued for the page data after the tail.
@@ -471,7 +453,7 @@ static int cr_write_vma_pages(struct cr_ctx *ctx, struct mm_struct *mm,
 		else if (w->cow)
 			csum = &h->data_csum;	/* hashed at write-out */
 		else
-			h->data_csum = cr_pages_csum(ctx, w->pages, w->nr);
+			h->data_csum = cr_hash_pages(ctx, w->pages, w->nr);
 		run = (struct cr_page_run *)(h + 1);
 		run->addr = w->addrs[0];
 		run->nr = 1;

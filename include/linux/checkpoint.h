@@ -228,6 +228,7 @@ int cr_flush_data(struct cr_ctx *ctx, u64 data_offset, bool keep);
 int cr_write_out(struct cr_ctx *ctx, const void *buf, size_t len);
 int cr_write_held(struct cr_ctx *ctx, bool keep);
 void cr_output_rewind(struct cr_ctx *ctx);
+u64 cr_hash_pages(struct cr_ctx *ctx, struct page **pages, unsigned int nr);
 int cr_pgarr_hash(struct cr_ctx *ctx);
 
 /* checkpoint/input.c: restart's image and records */

@@ -276,6 +276,34 @@ static inline int cr_freeze_cg(const char *cgpath)
 	return -1;
 }
 
+/*
+ * The word at @addr in the image @path (the page data of its PAGES
+ * records), for what the restored process starts from.  0 or -1.
+ */
+static inline int cr_image_word(const char *path, uint64_t addr, uint64_t *val)
+{
+	int fd = open(path, O_RDONLY), ret = -1;
+	uint64_t data_off;
+	struct stat st;
+	uint8_t *img;
+
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (img == MAP_FAILED)
+		return -1;
+	if (!cr_find_page(img, st.st_size, addr, NULL, &data_off) && (addr & 4095) <= 4096 - 8) {
+		memcpy(val, img + data_off + (addr & 4095), sizeof(*val));
+		ret = 0;
+	}
+	munmap(img, st.st_size);
+	return ret;
+}
+
 /* checkpoint(@pid, @flags) into the file @path; 0 or -errno, reason in @why. */
 static inline int cr_checkpoint_flags(pid_t pid, const char *path, unsigned long flags,
 				      char *why, size_t len)

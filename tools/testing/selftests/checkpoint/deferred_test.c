@@ -493,31 +493,6 @@ static long file_bad(uint64_t seed)
 	return bad;
 }
 
-/* The word at @addr in the image @path (its page data): 0 or -1. */
-static int image_word(const char *path, uint64_t addr, uint64_t *val)
-{
-	int fd = open(path, O_RDONLY), ret = -1;
-	uint64_t data_off;
-	struct stat st;
-	uint8_t *img;
-
-	if (fd < 0 || fstat(fd, &st)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (img == MAP_FAILED)
-		return -1;
-	if (!cr_find_page(img, st.st_size, addr, NULL, &data_off) && (addr & 4095) <= 4096 - 8) {
-		memcpy(val, img + data_off + (addr & 4095), sizeof(*val));
-		ret = 0;
-	}
-	munmap(img, st.st_size);
-	return ret;
-}
-
 /* Is the image in @path complete and sound (cr_image_check())?  0 or -1, why in @why. */
 static int image_complete(const char *path, char *why, size_t len)
 {
@@ -770,7 +745,7 @@ TEST_F_TIMEOUT(df, continuous_writer, 180)
 	pthread_join(th, NULL);
 	ASSERT_EQ(0, ret) TH_LOG("deferred checkpoint: %s: %s", errname(-ret), self->why);
 	ASSERT_EQ(0, cr_peek(pid, (void *)&w_pos, &p1));
-	ASSERT_EQ(0, image_word(D_IMG, (uintptr_t)&w_pos, &cap));
+	ASSERT_EQ(0, cr_image_word(D_IMG, (uintptr_t)&w_pos, &cap));
 	EXPECT_EQ(0, image_complete(D_IMG, self->why, sizeof(self->why)))
 		TH_LOG("image: %s", self->why);
 	TH_LOG("checkpoint with the write-out: %.3f s, %lld bytes; pages stamped: %llu before the call, %llu at the capture, %llu seen during the call (%d samples), %llu after",
@@ -799,7 +774,7 @@ TEST_F_TIMEOUT(df, continuous_writer, 180)
 	ret = crid_write(crid, D_IMG, CHECKPOINT_CRID_DROP, self->why, sizeof(self->why));
 	ASSERT_EQ(0, ret) TH_LOG("write and drop: %s: %s", errname(-ret), self->why);
 	EXPECT_EQ(0, is_held(crid));
-	ASSERT_EQ(0, image_word(D_IMG, (uintptr_t)&w_pos, &cap));
+	ASSERT_EQ(0, cr_image_word(D_IMG, (uintptr_t)&w_pos, &cap));
 	TH_LOG("hold %.3f s, write-out %.3f s; pages stamped: %llu at the capture, %llu before the write-out (%.1f passes after the capture)",
 	       dt, cr_now() - t0, (unsigned long long)cap, (unsigned long long)p1,
 	       (double)(p1 - cap) / W_PAGES);

@@ -271,34 +271,6 @@ static int finish(pid_t pid, const char *comm, int ms)
 }
 
 /*
- * The word at @addr in the image @path (the page data of its PAGES
- * records), for what the restored process starts from.  0 or -1.
- */
-static int image_word(const char *path, uint64_t addr, uint64_t *val)
-{
-	int fd = open(path, O_RDONLY), ret = -1;
-	uint64_t data_off;
-	struct stat st;
-	uint8_t *img;
-
-	if (fd < 0 || fstat(fd, &st)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (img == MAP_FAILED)
-		return -1;
-	if (!cr_find_page(img, st.st_size, addr, NULL, &data_off) && (addr & 4095) <= 4096 - 8) {
-		memcpy(val, img + data_off + (addr & 4095), sizeof(*val));
-		ret = 0;
-	}
-	munmap(img, st.st_size);
-	return ret;
-}
-
-/*
  * Restart the pattern image @img: the restored process checks every page
  * as it goes and ends two generations after it is told, with a check of
  * the whole region.  0, or -1 with what went wrong logged.
@@ -313,7 +285,7 @@ static int restart_pattern(struct __test_metadata *_metadata, int cg, const char
 	pid_t pid;
 	int ret;
 
-	if (image_word(img, (uintptr_t)&pat_gen, &g0)) {
+	if (cr_image_word(img, (uintptr_t)&pat_gen, &g0)) {
 		TH_LOG("%s: no page holds the generation counter", img);
 		return -1;
 	}
@@ -742,7 +714,7 @@ TEST_F_TIMEOUT(st, torn_image_is_caught, 60)
 	ASSERT_NE(0, region);
 	ASSERT_EQ(0, cr_checkpoint(pid, good, why, sizeof(why))) TH_LOG("checkpoint: %s", why);
 	cr_kill_wait(pid);
-	ASSERT_EQ(0, image_word(good, (uintptr_t)&pat_gen, &g));
+	ASSERT_EQ(0, cr_image_word(good, (uintptr_t)&pat_gen, &g));
 	/* the image as taken passes */
 	EXPECT_EQ(0, restart_pattern(_metadata, self->cg, good));
 	/* page 100 of a generation to come */
