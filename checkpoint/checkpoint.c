@@ -1209,6 +1209,28 @@ static void cr_kill_tasks(struct cr_tasks *ts)
 			do_send_sig_info(SIGKILL, SEND_SIG_PRIV, ts->v[i].t, PIDTYPE_TGID);
 }
 
+/* Every record but the tail, of tasks that cannot run meanwhile. */
+static int cr_capture_records(struct cr_ctx *ctx, struct cr_tasks *ts)
+{
+	unsigned int i;
+	int ret;
+
+	ret = cr_write_head(ctx, cr_ns_flags(ts));
+	if (!ret)
+		ret = cr_write_tree(ctx, ts);
+	for (i = 0; !ret && i < ts->nr; i++) {
+		if (ts->v[i].zombie)
+			continue;
+		ret = cr_write_one_task(ctx, &ts->v[i]);
+		cond_resched();
+	}
+	if (!ret)
+		ret = cr_write_unix_queues(ctx);
+	if (!ret)
+		ret = cr_check_leaks(ctx, ts);
+	return ret;
+}
+
 /* The capture proper, every task frozen. */
 static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks *ts)
 {
@@ -1228,22 +1250,51 @@ static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks
 				     task_pid_vnr(ts->v[i].t));
 	}
 	if (!ret)
-		ret = cr_write_head(ctx, cr_ns_flags(ts));
-	if (!ret)
-		ret = cr_write_tree(ctx, ts);
-	for (i = 0; !ret && i < ts->nr; i++) {
-		if (ts->v[i].zombie)
-			continue;
-		ret = cr_write_one_task(ctx, &ts->v[i]);
-		cond_resched();
-	}
-	if (!ret)
-		ret = cr_write_unix_queues(ctx);
-	if (!ret)
-		ret = cr_check_leaks(ctx, ts);
+		ret = cr_capture_records(ctx, ts);
 	/* A thaw during the capture fails it before the page data are written. */
 	if (!ret)
 		ret = cr_check_frozen(ctx, fz, ts);
+	return ret;
+}
+
+/*
+ * A process checkpointing itself (pid 0): it is not frozen, it is inside
+ * this call, which is as still as frozen for a process of one thread
+ * without children.  Its registers are those of the call, which returns
+ * 0 in a process restored from the image (cr_write_cpu()).  Deferred
+ * and held only: the pages are held copy-on-write for when it goes on.
+ */
+static long cr_checkpoint_self(struct cr_ctx *ctx)
+{
+	struct cr_tasks ts = { .cap = 4 };
+	struct task_struct *t = current;
+	u64 t0 = ktime_get_ns();
+	int ret;
+
+	xa_init(&ts.set);
+	ctx->root = get_task_struct(t);
+	ctx->arena.first_size = cr_arena_first_size(t);
+	ts.ns = task_active_pid_ns(t);
+	task_lock(t);
+	ts.nsp = *t->nsproxy;
+	task_unlock(t);
+	ret = cr_collect(ctx, &ts);
+	if (ret == -EAGAIN)
+		ret = cr_err(ctx, -EBUSY, "the caller's pid was reused during the checkpoint");
+	if (!ret && ts.nr != 1)
+		ret = cr_err(ctx, -EOPNOTSUPP,
+			     "a process checkpointing itself must be alone: the caller has %s",
+			     thread_group_empty(t) ? "children" : "other threads");
+	if (!ret)
+		ret = cr_check_task(ctx, &ts, &ts.v[0]);
+	if (!ret)
+		ret = cr_check_namespaces(ctx, &ts);
+	if (!ret)
+		ret = cr_capture_records(ctx, &ts);
+	ctx->st.capture_ns = ktime_get_ns() - t0;
+	ctx->frozen_ns = ctx->st.capture_ns;
+	cr_tasks_release(&ts);
+	kvfree(ts.v);
 	return ret;
 }
 
@@ -1251,7 +1302,8 @@ static int cr_capture(struct cr_ctx *ctx, struct cr_freezer *fz, struct cr_tasks
  * cr_do_checkpoint() - checkpoint the container rooted at @pid
  * @ctx: checkpoint context
  * @pid: init of the container, or with CHECKPOINT_SUBTREE the root of the
- *	subtree, in the caller's pid namespace
+ *	subtree, in the caller's pid namespace; 0: the caller itself (held,
+ *	CHECKPOINT_DEFERRED with fd -1, checked by the caller)
  *
  * Return: 0 or -errno, the reason recorded in @ctx.
  */
@@ -1266,6 +1318,8 @@ long cr_do_checkpoint(struct cr_ctx *ctx, pid_t pid)
 	u64 t0, t1;
 	int ret;
 
+	if (!pid)
+		return cr_checkpoint_self(ctx);
 	xa_init(&ts.set);
 	rcu_read_lock();
 	t = find_task_by_vpid(pid);

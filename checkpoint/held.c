@@ -354,6 +354,28 @@ bool cr_held_exists(int crid)
 }
 
 /**
+ * cr_held_of() - is @crid a held checkpoint whose root is @t?
+ * @crid: a crid
+ * @t: a task
+ *
+ * The root is kept as its struct pid: a pid number reused since is
+ * another struct pid, another process.
+ *
+ * Return: true if @crid is held and was taken of @t as its root.
+ */
+bool cr_held_of(int crid, struct task_struct *t)
+{
+	struct cr_held *hd = cr_held_get(crid);
+	bool of;
+
+	if (!hd)
+		return false;
+	of = hd->root == task_pid(t);
+	cr_held_put(hd);
+	return of;
+}
+
+/**
  * cr_held_file() - the image of a held checkpoint, for restart()
  * @crid: its crid
  * @why: filled with the reason of a failure

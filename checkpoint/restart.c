@@ -968,9 +968,10 @@ static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
 
 	/* A stream's END record comes after all the page data, read now. */
 	ret = ctx->ppos ? 0 : cr_read_end(ctx, caller_restored);
-	if (!ret)
+	/* In place, the caller keeps its group, session and namespaces. */
+	if (!ret && !(ctx->flags & RESTART_IN_PLACE))
 		ret = cr_restore_groups(ctx);
-	if (!ret)
+	if (!ret && !(ctx->flags & RESTART_IN_PLACE))
 		ret = cr_restore_net(ctx);
 	if (ret)
 		return ret;
@@ -1014,6 +1015,32 @@ static int cr_tree_finish(struct cr_ctx *ctx, bool caller_restored)
 	return 0;
 }
 
+/* The caller becomes the root task: pid 1 of the image, or in place. */
+static bool cr_caller_becomes_root(const struct cr_ctx *ctx)
+{
+	return ctx->root_pid == 1 || (ctx->flags & RESTART_IN_PLACE);
+}
+
+/*
+ * RESTART_IN_PLACE: the image is of the caller alone, with its pid.  The
+ * held checkpoint is known to be of the caller's process; this checks
+ * the image itself.
+ */
+static int cr_check_in_place(struct cr_ctx *ctx)
+{
+	const struct cr_tree_task *tt = ctx->tree->nodes[0].tt;
+
+	if (ctx->tree->nr != 1)
+		return cr_err(ctx, -EINVAL,
+			      "restart: RESTART_IN_PLACE: the image has %u tasks, not the caller alone",
+			      ctx->tree->nr);
+	if (tt->pid != task_pid_vnr(current))
+		return cr_err(ctx, -EINVAL,
+			      "restart: RESTART_IN_PLACE: the image is of pid %d, the caller is %d",
+			      tt->pid, task_pid_vnr(current));
+	return 0;
+}
+
 static int cr_restart_checks(struct cr_ctx *ctx)
 {
 	struct cr_rst_tree *tree = ctx->tree;
@@ -1025,7 +1052,7 @@ static int cr_restart_checks(struct cr_ctx *ctx)
 		if (!(tree->nodes[i].tt->flags & CR_TASK_ZOMBIE))
 			live++;
 	/* The caller is no created task when it becomes the root. */
-	atomic_set(&tree->acks, live - (ctx->root_pid == 1));
+	atomic_set(&tree->acks, live - cr_caller_becomes_root(ctx));
 	if (!(ctx->flags & RESTART_FROZEN))
 		return 0;
 	rcu_read_lock();
@@ -1042,8 +1069,9 @@ static int cr_restart_checks(struct cr_ctx *ctx)
  * @ctx: restart context
  * @res: filled with how the caller goes on
  *
- * If the root task of the image was pid 1 of its container, the caller
- * becomes it.  Otherwise it is created as a child of the caller with its
+ * If the root task of the image was pid 1 of its container, or with
+ * RESTART_IN_PLACE (an image of the caller alone), the caller becomes
+ * it.  Otherwise it is created as a child of the caller with its
  * saved pid, and @res->ax tells the caller that pid.
  *
  * Return: 0 once restored; -errno with nothing changed (and no task
@@ -1067,6 +1095,8 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 		return ret;
 	t0 = ktime_get_ns();
 	ret = cr_read_tree(ctx);
+	if (!ret && (ctx->flags & RESTART_IN_PLACE))
+		ret = cr_check_in_place(ctx);
 	if (ret)
 		goto out;
 	tree = ctx->tree;
@@ -1098,7 +1128,7 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 		goto out;
 
 	/* Every task is created (those sharing with a restored one excepted)... */
-	become = ctx->root_pid == 1;
+	become = cr_caller_becomes_root(ctx);
 	if (!become) {
 		ret = cr_create(ctx, 0);
 		res->ax = ctx->root_pid;
@@ -1121,7 +1151,7 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 			if (n->tt->flags & CR_TASK_SUBREAPER)
 				current->signal->is_child_subreaper = 1;
 			ret = cr_take_turn(ctx, 0);
-			if (!ret)
+			if (!ret && !(ctx->flags & RESTART_IN_PLACE))
 				cr_restore_uts(ctx);
 		}
 		if (!ret) {

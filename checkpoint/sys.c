@@ -357,7 +357,9 @@ static long cr_crid_op(int crid, int fd, unsigned long flags)
 /**
  * sys_checkpoint - checkpoint a container to a file descriptor
  * @pid: the container's init (pid 1 of a pid namespace), or with
- *	CHECKPOINT_SUBTREE any process, in the caller's pid namespace; with
+ *	CHECKPOINT_SUBTREE any process, in the caller's pid namespace; 0
+ *	for the caller itself (with CHECKPOINT_DEFERRED and @fd -1: a
+ *	self-checkpoint, which restart() can roll the caller back to); with
  *	CHECKPOINT_CRID_WRITE or CHECKPOINT_CRID_DROP the crid of a held
  *	checkpoint
  * @fd: file descriptor open for writing; the image is written at its
@@ -377,16 +379,21 @@ static long cr_crid_op(int crid, int fd, unsigned long flags)
  * The container's cgroup is frozen while every task of it is captured
  * and thawed after (left frozen if it was frozen before).  Without
  * CHECKPOINT_DEFERRED it stays frozen until its memory is written.
+ * A process checkpointing itself (@pid 0) is not frozen: it must have
+ * one thread and no children; a process restored from that checkpoint
+ * (by restart() with RESTART_IN_PLACE, or in a new container) comes
+ * back from this call with 0.
  *
  * Checks, in this order: @flags, @fd, @pid (or the crid), permission.
  *
  * Return: 0 on success, or with CHECKPOINT_DEFERRED and @fd -1 the crid
- * of the held checkpoint (> 0); on failure a negative errno, with the
- * reason in /sys/kernel/checkpoint/error:
+ * of the held checkpoint (> 0), and 0 again in a process restored from a
+ * self-checkpoint; on failure a negative errno, with the reason in
+ * /sys/kernel/checkpoint/error:
  *  -EINVAL	unknown @flags bits, LEAVE_FROZEN with KILL, DEFERRED with
  *		either, a CRID flag with another flag, @pid names a kernel thread or a thread,
  *		or without CHECKPOINT_SUBTREE not the init of a pid
- *		namespace;
+ *		namespace; @pid 0 without CHECKPOINT_DEFERRED and @fd -1;
  *  -EBADF	@fd is not open for writing (or not -1 where it must be);
  *  -ENOENT	no held checkpoint of that crid;
  *  -ENOSPC	(CHECKPOINT_DEFERRED with @fd -1) 64 checkpoints are held,
@@ -405,7 +412,8 @@ static long cr_crid_op(int crid, int fd, unsigned long flags)
  *		one of its unix sockets is connected to a socket outside it
  *		(without CHECKPOINT_SOCK_DISCONNECT);
  *  -EOPNOTSUPP	the container uses something not supported yet (named in
- *		the reason); nothing was changed;
+ *		the reason), or a process checkpointing itself has other
+ *		threads or children; nothing was changed;
  *  -EINTR	a fatal signal arrived, or a signal interrupted a write
  *		to @fd that could not complete;
  *  -ENOMEM	out of memory;
@@ -429,6 +437,9 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	    (flags & (CHECKPOINT_KILL | CHECKPOINT_LEAVE_FROZEN)))
 		return cr_fail(-EINVAL,
 			       "checkpoint: CHECKPOINT_DEFERRED excludes CHECKPOINT_KILL and CHECKPOINT_LEAVE_FROZEN");
+	if (!pid && !((flags & CHECKPOINT_DEFERRED) && fd == -1))
+		return cr_fail(-EINVAL,
+			       "checkpoint: pid 0 (the caller itself) is held: CHECKPOINT_DEFERRED with fd -1");
 	if ((flags & CHECKPOINT_DEFERRED) && fd == -1) {
 		ctx = cr_ctx_alloc(NULL, flags, false);
 		if (!ctx)
@@ -456,6 +467,26 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 	return cr_ctx_done(ctx, ret);
 }
 
+/*
+ * RESTART_IN_PLACE: the caller goes back to a held checkpoint of itself.
+ * No pid is chosen, but what it gets back (its descriptors, its root and
+ * working directory, its memory) is what restart() gives: the same
+ * capability is asked for, over the caller's own user namespace.
+ */
+static long cr_restart_in_place_caller(int crid)
+{
+	if (!checkpoint_restore_ns_capable(current_user_ns()))
+		return cr_fail(-EPERM,
+			       "restart: RESTART_IN_PLACE needs CAP_CHECKPOINT_RESTORE over the caller's user namespace");
+	if (!thread_group_empty(current) || atomic_read(&current->mm->mm_users) > 1)
+		return cr_fail(-EINVAL,
+			       "restart: the caller must be single-threaded and not share its memory");
+	if (!cr_held_of(crid, current))
+		return cr_fail(-EINVAL,
+			       "restart: RESTART_IN_PLACE: the held checkpoint is not of the calling process");
+	return 0;
+}
+
 /* The checks of restart() on its caller, after those on its arguments. */
 static long cr_restart_caller(void)
 {
@@ -479,7 +510,9 @@ static long cr_restart_caller(void)
  *	fd -1) to restart from, which stays held
  * @fd: file descriptor open for reading, positioned at the image; -1
  *	with a crid
- * @flags: RESTART_FROZEN: leave the restored container frozen
+ * @flags: RESTART_FROZEN: leave the restored container frozen;
+ *	RESTART_IN_PLACE: with a held checkpoint of the caller itself,
+ *	roll the caller back to it (see below)
  *
  * Called by pid 1 of a new pid namespace, single-threaded, with
  * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) in the user namespace owning
@@ -496,6 +529,16 @@ static long cr_restart_caller(void)
  *
  * Checks, in this order: @flags, @crid, @fd, permission, caller.
  *
+ * With RESTART_IN_PLACE the caller is rolled back ("undo"): @crid is a
+ * held checkpoint of the calling process alone (a self-checkpoint,
+ * checkpoint() of pid 0, or one taken of it from outside), which stays
+ * held.  The caller, single-threaded, without children, with
+ * CAP_CHECKPOINT_RESTORE over its own user namespace, gets back its
+ * memory, registers, descriptors, signal handlers, mask and pending
+ * signals as they were and carries on from there: from a
+ * self-checkpoint, its checkpoint() returns 0.  Its pid, credentials,
+ * namespaces, process group and session stay as they are now.
+ *
  * Every other task of the image is created in the kernel by its saved
  * parent with its saved pid.  A root task that was not pid 1 of its
  * container is created instead as a child of the caller, with its saved
@@ -506,14 +549,16 @@ static long cr_restart_caller(void)
  * Return: does not return on success, or returns the pid of the restored
  * child (see above); on failure a negative errno, with the reason in
  * /sys/kernel/checkpoint/error:
- *  -EINVAL	unknown @flags bits, a negative @crid; or the caller is not
- *		pid 1 of a new pid namespace, or is multi-threaded or shares
- *		its memory;
+ *  -EINVAL	unknown @flags bits, RESTART_IN_PLACE with RESTART_FROZEN
+ *		or without a crid, a negative @crid; or the caller is not
+ *		pid 1 of a new pid namespace (RESTART_IN_PLACE: the held
+ *		checkpoint is not of the caller, or not of it alone), or is
+ *		multi-threaded or shares its memory, or has children;
  *  -ENOENT	@crid names no held checkpoint;
  *  -EBADF	@fd is not open for reading, or not -1 with a crid;
  *  -EPERM	no CAP_CHECKPOINT_RESTORE (nor CAP_SYS_ADMIN) over the
- *		caller's pid namespace, or the held checkpoint @crid is
- *		another user's;
+ *		caller's pid namespace (RESTART_IN_PLACE: user namespace),
+ *		or the held checkpoint @crid is another user's;
  *  -ENOEXEC	not a checkpoint image, or one for another architecture;
  *  -EPROTO	image of another format version or ABI hash;
  *  -EBADMSG	corrupt image: bad record, bad field, checksum mismatch
@@ -551,14 +596,23 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 
 	if (flags & ~RESTART_FLAGS_ALL)
 		return cr_fail(-EINVAL, "restart: unknown flags");
+	if ((flags & RESTART_IN_PLACE) && (flags & RESTART_FROZEN))
+		return cr_fail(-EINVAL,
+			       "restart: RESTART_IN_PLACE and RESTART_FROZEN exclude each other");
 	if (crid < 0)
 		return cr_fail(-EINVAL, "restart: crid is negative");
+	if (!crid && (flags & RESTART_IN_PLACE))
+		return cr_fail(-EINVAL,
+			       "restart: RESTART_IN_PLACE needs a held checkpoint (crid > 0)");
 	if (crid > 0 && !cr_held_exists(crid))
 		return cr_fail(-ENOENT, "restart: no such in-kernel checkpoint");
 	if (crid > 0) {
 		if (fd != -1)
 			return cr_fail(-EBADF, "restart: from a held checkpoint fd must be -1");
-		ret = cr_restart_caller();
+		if (flags & RESTART_IN_PLACE)
+			ret = cr_restart_in_place_caller(crid);
+		else
+			ret = cr_restart_caller();
 		if (ret)
 			return ret;
 		/* The image of the held checkpoint, in a file of the kernel's. */
@@ -591,7 +645,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		fput(held);
 	else
 		fdput_pos(f);
-	restored_child = ctx->root_pid != 1;
+	restored_child = !(flags & RESTART_IN_PLACE) && ctx->root_pid != 1;
 	ret = cr_ctx_done(ctx, ret);
 	if (ret)
 		return ret;

@@ -210,7 +210,7 @@ int cr_check_restarter(struct cr_ctx *ctx)
 	read_unlock(&tasklist_lock);
 	if (children)
 		return cr_err(ctx, -EINVAL,
-			      "restart: the caller has children: it must be a new init without any");
+			      "restart: the caller has children: it must have none");
 #ifdef CONFIG_POSIX_TIMERS
 	if (lock_task_sighand(current, &flags)) {
 		timers = !hlist_empty(&sig->posix_timers) || hrtimer_active(&sig->real_timer) ||

@@ -122,7 +122,8 @@ static bool cr_restart_from_scratch(long ret)
  * if a signal without handler had interrupted it: back at the syscall
  * instruction with the call number in rax.  A completed call keeps only
  * its result.  A call carried on with its own state (nanosleep) keeps
- * orig_ax and gets a RESTART_BLOCK record.
+ * orig_ax and gets a RESTART_BLOCK record.  @t may be current, inside
+ * checkpoint() of itself (pid 0).
  *
  * Return: 0, -EOPNOTSUPP (32-bit code, segment selectors) or -ENOMEM.
  */
@@ -204,6 +205,9 @@ int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t)
 	} else if (nr >= 0 && ret != -ERESTART_RESTARTBLOCK) {
 		h->orig_ax = -1;
 	}
+	/* A process that checkpoints itself, restored, sees checkpoint() return 0. */
+	if (t == current)
+		h->ax = 0;
 	cr_hbuf_put(ctx, sizeof(*h));
 	return 0;
 }

@@ -296,6 +296,7 @@ int cr_held_add(struct cr_ctx *ctx, struct task_struct *root);
 int cr_held_op(int crid, struct file *file, unsigned long flags, char *why, size_t len);
 ssize_t cr_held_show(char *buf);
 bool cr_held_exists(int crid);
+bool cr_held_of(int crid, struct task_struct *t);
 struct file *cr_held_file(int crid, char *why, size_t len);
 int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp);
 int cr_check_tree(struct cr_ctx *ctx, const struct cr_tree_task *tt, u32 nr,

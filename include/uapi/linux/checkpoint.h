@@ -16,7 +16,10 @@
 
 /*
  * checkpoint() flags.  Without CHECKPOINT_SUBTREE, pid must be the init of
- * a pid namespace (a container): all its tasks are saved.
+ * a pid namespace (a container): all its tasks are saved.  pid 0 is the
+ * caller itself, a process of one thread without children: with
+ * CHECKPOINT_DEFERRED and fd -1 only, it returns the crid of the held
+ * checkpoint, and 0 in a process restored from it.
  */
 #define CHECKPOINT_SUBTREE	_BITUL(0)	/* pid and its descendants */
 #define CHECKPOINT_LEAVE_FROZEN	_BITUL(1)	/* do not thaw after the capture */
@@ -51,7 +54,14 @@
 
 /* restart() flags */
 #define RESTART_FROZEN		_BITUL(0)	/* leave the container frozen */
-#define RESTART_FLAGS_ALL	RESTART_FROZEN
+/*
+ * Roll the caller back to the held checkpoint crid, taken of the calling
+ * process alone (checkpoint() of pid 0, "self"): it gets back its memory,
+ * registers and descriptors as they were, and its checkpoint() call
+ * returns 0.  Its pid, credentials and namespaces stay.
+ */
+#define RESTART_IN_PLACE	_BITUL(1)
+#define RESTART_FLAGS_ALL	(RESTART_FROZEN | RESTART_IN_PLACE)
 
 /* restart() crid meaning "read the image from fd". */
 #define RESTART_CRID_FD		0

@@ -14,7 +14,10 @@
  *    dropped once written and its container gone;
  *  - a held checkpoint written to a pipe restarts from the other end;
  *  - the errors of the crid operations, other users' crids;
- *  - holding and dropping leaks no memory; the per-user limit.
+ *  - holding and dropping leaks no memory; the per-user limit;
+ *  - a process rolls itself back in place to a checkpoint of itself,
+ *    twice: memory, registers, descriptors, signal state as they were;
+ *    the errors of a self-checkpoint and of a rollback, in their order.
  *
  * The restored programs check their own memory and say so in their exit
  * status (the details in a result file, for the log).
@@ -1090,6 +1093,473 @@ TEST_F_TIMEOUT(df, limit_per_user, 120)
 	}
 	cr_kill_wait(pid);
 	EXPECT_EQ(0, restart_and_check(_metadata, self->cg, D_IMG, "mem:"));
+}
+
+/* -- 8. rollback in place ("undo") --------------------------------------------- */
+
+#define RB_LOG		D_DIR "/rollback.log"	/* what the rolled-back process found */
+#define RB_CRID		D_DIR "/rollback.crid"	/* its crid: memory forgets it */
+#define RB_ROLLS	D_DIR "/rollback.rolls"	/* rollbacks so far */
+#define RB_FD3		D_DIR "/rollback.fd3"	/* an fd opened after the checkpoint */
+#define RB_DATA		D_DIR "/rollback.data"
+#define RB_ROLLBACKS	2
+#define RB_ANON		(1UL << 20)
+#define RB_HEAP		(256UL << 10)
+#define RB_STACK	(16UL << 10)
+#define RB_SHARED	(256UL << 10)
+#define RB_QUEUED	"queued before the checkpoint"
+#define RB_LATE_FD	100
+
+enum { RB_R_ANON = 11, RB_R_HEAP, RB_R_STACK, RB_R_FMAP, RB_R_SHARED };
+
+/*
+ * A system call with r12-r15 and xmm7 loaded from @regs[0..5], which
+ * get what the registers hold after it: a process rolled back comes out
+ * of its checkpoint() with the registers it went in with.
+ */
+static long __attribute__((noinline)) sys3_regs(long nr, long a, long b, long c, uint64_t *regs)
+{
+	register uint64_t r12 asm("r12") = regs[0];
+	register uint64_t r13 asm("r13") = regs[1];
+	register uint64_t r14 asm("r14") = regs[2];
+	register uint64_t r15 asm("r15") = regs[3];
+	uint64_t x[2] = { regs[4], regs[5] };
+	long ret;
+
+	asm volatile("movdqu %[x], %%xmm7\n\t"
+		     "syscall\n\t"
+		     "movdqu %%xmm7, %[x]"
+		     : "=a"(ret), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15), [x] "+m"(x)
+		     : "0"(nr), "D"(a), "S"(b), "d"(c)
+		     : "rcx", "r11", "memory", "xmm7");
+	regs[0] = r12;
+	regs[1] = r13;
+	regs[2] = r14;
+	regs[3] = r15;
+	regs[4] = x[0];
+	regs[5] = x[1];
+	if (ret < 0 && ret > -4096) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+static volatile sig_atomic_t rb_usr2;
+
+static void rb_handler(int sig)
+{
+	rb_usr2 = sig;
+}
+
+static long rb_file_long(const char *path)
+{
+	char buf[32] = "";
+
+	return cr_read_str(path, buf, sizeof(buf)) > 0 ? atol(buf) : -1;
+}
+
+static void rb_file_set(const char *path, long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld\n", v);
+	cr_write_str(path, buf);
+}
+
+#define RB_BAD(...) do { cr_line(RB_LOG, __VA_ARGS__); bad++; } while (0)
+
+/*
+ * What the process changes after its checkpoint, generation @gen: all
+ * its memory, its descriptors (a position moved, one closed, one opened,
+ * the pipe's queue read and written), its signal mask and a handler.
+ */
+static void rb_mutate(uint64_t seed, uint64_t gen, uint64_t *anon, uint64_t *heap,
+		      uint64_t *stack, uint64_t *fmap, uint64_t *shared, int data, int data2,
+		      int *pfd)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+	sigset_t set;
+	char buf[8];
+	int late;
+
+	fill(anon, RB_ANON, seed, RB_R_ANON, gen, 0);
+	fill(heap, RB_HEAP, seed, RB_R_HEAP, gen, 0);
+	fill(stack, RB_STACK, seed, RB_R_STACK, gen, 0);
+	fill(fmap, FMAP_SIZE, seed, RB_R_FMAP, gen, 0);
+	fill(shared, RB_SHARED, seed, RB_R_SHARED, gen, 0);
+	lseek(data, 7777, SEEK_SET);
+	close(data2);
+	late = open(RB_DATA, O_RDONLY);
+	if (late >= 0 && dup2(late, RB_LATE_FD) == RB_LATE_FD)
+		rb_file_set(RB_FD3, RB_LATE_FD);
+	close(late);
+	if (read(pfd[0], buf, 5) != 5 || write(pfd[1], "after", 5) != 5)
+		cr_line(RB_LOG, "gen %llu: the pipe did not take the changes\n",
+			(unsigned long long)gen);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+}
+
+/*
+ * The process that rolls itself back (RB_ROLLBACKS times) to a
+ * checkpoint of itself, and checks after each rollback that everything
+ * is as it was at the checkpoint.  Exit status 0 if so; the findings in
+ * RB_LOG.
+ */
+static int rb_process(uint64_t seed)
+{
+	const uint64_t magic[6] = {
+		0x1212121212121212ULL ^ seed, 0x1313131313131313ULL ^ seed,
+		0x1414141414141414ULL ^ seed, 0x1515151515151515ULL ^ seed,
+		0x7777777777777777ULL ^ seed, 0x7070707070707070ULL ^ ~seed,
+	};
+	uint64_t regs[6], stack[RB_STACK / 8], *anon, *heap, *fmap, *shared;
+	struct sigaction sa = { .sa_handler = rb_handler }, old;
+	int data, data2, pfd[2], bad = 0, i, fd;
+	pid_t me = getpid();
+	char buf[64];
+	sigset_t set;
+	long crid, rolls, n;
+	ssize_t got;
+
+	cr_quiet_fds();
+	prctl(PR_SET_NAME, "cr-rollback");
+	mallopt(M_MMAP_THRESHOLD, 16 << 20);	/* the heap on brk */
+	anon = mmap(NULL, RB_ANON, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	shared = mmap(NULL, RB_SHARED, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	heap = malloc(RB_HEAP);
+	fd = write_mapped_file(seed);
+	if (anon == MAP_FAILED || shared == MAP_FAILED || !heap || fd < 0)
+		return 10;
+	fmap = mmap(NULL, FMAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (fmap == MAP_FAILED)
+		return 11;
+	fill(anon, RB_ANON, seed, RB_R_ANON, 0, 0);
+	fill(heap, RB_HEAP, seed, RB_R_HEAP, 0, 0);
+	fill(stack, RB_STACK, seed, RB_R_STACK, 0, 0);
+	fill(fmap, FMAP_COW_PAGES * 4096UL, seed, RB_R_FMAP, 0, 0);
+	fill(shared, RB_SHARED, seed, RB_R_SHARED, 0, 0);
+	data = open(RB_DATA, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (data < 0 || ftruncate(data, 8192) || lseek(data, 1234, SEEK_SET) != 1234)
+		return 12;
+	data2 = open(RB_DATA, O_RDONLY);
+	if (data2 < 0 || lseek(data2, 99, SEEK_SET) != 99)
+		return 13;
+	if (pipe2(pfd, O_NONBLOCK) || write(pfd[1], RB_QUEUED, strlen(RB_QUEUED)) !=
+	    (ssize_t)strlen(RB_QUEUED))
+		return 14;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+
+	memcpy(regs, magic, sizeof(regs));
+	crid = sys3_regs(__NR_checkpoint, 0, -1, CHECKPOINT_DEFERRED, regs);
+	if (crid < 0) {
+		char why[256] = "";
+
+		cr_line(RB_LOG, "self-checkpoint: %s: %s\n", errname(errno),
+			cr_reason(why, sizeof(why)) ? why : "");
+		return 15;
+	}
+	if (crid > 0) {
+		rb_file_set(RB_CRID, crid);
+		rb_file_set(RB_ROLLS, 0);
+		cr_line(RB_LOG, "checkpoint of itself: crid %ld\n", crid);
+	} else {
+		/* -- rolled back: everything as at the checkpoint */
+		crid = rb_file_long(RB_CRID);
+		rolls = rb_file_long(RB_ROLLS) + 1;
+		rb_file_set(RB_ROLLS, rolls);
+		cr_line(RB_LOG, "rolled back (%ld)\n", rolls);
+		for (i = 0; i < 6; i++)
+			if (regs[i] != magic[i])
+				RB_BAD("register %d: %#llx, not %#llx\n", i,
+				       (unsigned long long)regs[i], (unsigned long long)magic[i]);
+		if ((n = count_bad(anon, RB_ANON, seed, RB_R_ANON, 0, 0, NULL)))
+			RB_BAD("anonymous: %ld words changed\n", n);
+		if ((n = count_bad(heap, RB_HEAP, seed, RB_R_HEAP, 0, 0, NULL)))
+			RB_BAD("heap: %ld words changed\n", n);
+		if ((n = count_bad(stack, RB_STACK, seed, RB_R_STACK, 0, 0, NULL)))
+			RB_BAD("stack: %ld words changed\n", n);
+		if ((n = count_bad(fmap, FMAP_COW_PAGES * 4096UL, seed, RB_R_FMAP, 0, 0, NULL)))
+			RB_BAD("file mapping, written: %ld words changed\n", n);
+		if ((n = count_bad(fmap + FMAP_COW_PAGES * 512,
+				   FMAP_SIZE - FMAP_COW_PAGES * 4096UL, seed, R_FILE, 0,
+				   FMAP_COW_PAGES * 512, NULL)))
+			RB_BAD("file mapping, never written: %ld words not the file's\n", n);
+		if ((n = count_bad(shared, RB_SHARED, seed, RB_R_SHARED, 0, 0, NULL)))
+			RB_BAD("shared anonymous: %ld words changed\n", n);
+		if (getpid() != me)
+			RB_BAD("pid %d, was %d\n", getpid(), me);
+		if (lseek(data, 0, SEEK_CUR) != 1234)
+			RB_BAD("fd %d at %lld, not 1234\n", data, (long long)lseek(data, 0, SEEK_CUR));
+		if (lseek(data2, 0, SEEK_CUR) != 99)
+			RB_BAD("closed fd %d: %s\n", data2, strerror(errno));
+		n = rb_file_long(RB_FD3);
+		if (n > 0 && fcntl(n, F_GETFD) != -1)
+			RB_BAD("fd %ld opened after the checkpoint is still open\n", n);
+		got = read(pfd[0], buf, sizeof(buf));
+		if (got != (ssize_t)strlen(RB_QUEUED) || memcmp(buf, RB_QUEUED, got))
+			RB_BAD("pipe: %zd bytes queued, not the %zu of before\n", got,
+			       strlen(RB_QUEUED));
+		else if (write(pfd[1], RB_QUEUED, got) != got)	/* for the next rollback */
+			RB_BAD("pipe: cannot write\n");
+		sigprocmask(SIG_SETMASK, NULL, &set);
+		if (!sigismember(&set, SIGUSR1) || sigismember(&set, SIGUSR2))
+			RB_BAD("signal mask not as before\n");
+		sigaction(SIGUSR2, NULL, &old);
+		if (old.sa_handler != rb_handler)
+			RB_BAD("SIGUSR2 handler not as before\n");
+		else if (kill(getpid(), SIGUSR2) || rb_usr2 != SIGUSR2)
+			RB_BAD("SIGUSR2 handler did not run\n");
+		rb_usr2 = 0;
+		/* the heap still works */
+		free(malloc(4096));
+		if (bad)
+			return 20;
+		if (rolls >= RB_ROLLBACKS) {
+			cr_line(RB_LOG, "all as before\n");
+			return sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP) ? 21 : 0;
+		}
+	}
+	rb_mutate(seed, rb_file_long(RB_ROLLS) + 1, anon, heap, stack, fmap, shared, data,
+		  data2, pfd);
+	for (i = 0; i < 6; i++)
+		regs[i] = ~magic[i];
+	sys3_regs(__NR_restart, crid, -1, RESTART_IN_PLACE, regs);
+	{
+		char why[256] = "";
+
+		cr_line(RB_LOG, "restart in place: %s: %s\n", errname(errno),
+			cr_reason(why, sizeof(why)) ? why : "");
+	}
+	return 22;
+}
+
+static void rb_log(struct __test_metadata *_metadata)
+{
+	char *log = cr_load_file(RB_LOG);
+
+	TH_LOG("%s", log ? log : "(no log)");
+	free(log);
+}
+
+static void rb_clean(void)
+{
+	unlink(RB_LOG);
+	unlink(RB_CRID);
+	unlink(RB_ROLLS);
+	unlink(RB_FD3);
+	unlink(RB_DATA);
+}
+
+TEST_F_TIMEOUT(df, rollback_in_place, 120)
+{
+	pid_t pid;
+	int st;
+
+	rb_clean();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(rb_process(wl.seed));
+	st = cr_wait_exit_ms(pid, 90000);
+	rb_log(_metadata);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(RB_ROLLBACKS, rb_file_long(RB_ROLLS));
+	/* the file's contents are not the image's: not rolled back */
+	EXPECT_EQ(8192, cr_file_size(RB_DATA));
+	EXPECT_EQ(0, held_count());
+	rb_clean();
+}
+
+/* A child that checkpoints itself, then calls restart() in place with @flags. */
+struct rb_try {
+	int children;		/* has a child at the checkpoint */
+	int threads;		/* has a thread at the checkpoint */
+	int late_child;		/* forks after the checkpoint, then reaps it */
+	uid_t uid;		/* checkpoints itself as @uid (0: stays root) */
+	long crid;		/* another process's crid to roll back to */
+};
+
+static void *rb_idle(void *arg)
+{
+	pause();
+	return NULL;
+}
+
+static int rb_try_process(const struct rb_try *t)
+{
+	uint64_t regs[6] = {};
+	char why[256] = "";
+	pthread_t th;
+	pid_t c = -1;
+	long crid;
+
+	cr_quiet_fds();
+	if (t->uid && (setresgid(t->uid, t->uid, t->uid) || setresuid(t->uid, t->uid, t->uid)))
+		return 2;
+	if (t->crid) {
+		sys_restart(t->crid, -1, RESTART_IN_PLACE);
+		cr_line(RB_LOG, "other's %d %s\n", errno, cr_reason(why, sizeof(why)) ?: "");
+		return 0;
+	}
+	if (t->children && (c = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	if (t->threads && pthread_create(&th, NULL, rb_idle, NULL))
+		return 3;
+	crid = sys3_regs(__NR_checkpoint, 0, -1, CHECKPOINT_DEFERRED, regs);
+	if (crid == 0) {
+		cr_line(RB_LOG, "rolled back\n");
+		return 0;
+	}
+	if (crid < 0) {
+		cr_line(RB_LOG, "checkpoint %d %s\n", errno, cr_reason(why, sizeof(why)) ?: "");
+		if (c > 0)
+			kill(c, SIGKILL);
+		return 0;
+	}
+	if (t->late_child) {
+		c = fork();
+		if (c == 0) {
+			pause();
+			_exit(0);
+		}
+		sys_restart(crid, -1, RESTART_IN_PLACE);
+		cr_line(RB_LOG, "with a child %d %s\n", errno, cr_reason(why, sizeof(why)) ?: "");
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+	}
+	/* the order of the checks: flags, crid, fd, permission, caller */
+	sys_restart(crid, 5, RESTART_IN_PLACE | RESTART_FROZEN);
+	cr_line(RB_LOG, "frozen %d\n", errno);
+	sys_restart(0, 5, RESTART_IN_PLACE);
+	cr_line(RB_LOG, "crid0 %d\n", errno);
+	sys_restart(crid + 1000, 5, RESTART_IN_PLACE);
+	cr_line(RB_LOG, "unknown %d\n", errno);
+	sys_restart(crid, 5, RESTART_IN_PLACE);
+	cr_line(RB_LOG, "fd %d\n", errno);
+	sys_restart(crid, -1, RESTART_IN_PLACE);
+	cr_line(RB_LOG, "in place %d %s\n", errno, cr_reason(why, sizeof(why)) ?: "");
+	sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP);
+	return 0;
+}
+
+/* Run @t in a child: its log (to free), its exit status in *@st. */
+static char *rb_run(const struct rb_try *t, int *st)
+{
+	pid_t pid;
+	int fd;
+
+	/* the child may write it as another user */
+	fd = open(RB_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0 || fchmod(fd, 0666))
+		return NULL;
+	close(fd);
+	pid = fork();
+	if (pid < 0)
+		return NULL;
+	if (pid == 0)
+		_exit(rb_try_process(t));
+	*st = cr_wait_exit_ms(pid, 30000);
+	return cr_load_file(RB_LOG);
+}
+
+/* The errno of line @key of @log (its line in @line), or -1 if none. */
+static int rb_err(struct __test_metadata *_metadata, const char *log, const char *key,
+		  char *line, size_t len)
+{
+	const char *p = log ? strstr(log, key) : NULL;
+	int err = -1;
+
+	line[0] = '\0';
+	if (p && sscanf(p + strlen(key), " %d", &err) == 1) {
+		snprintf(line, len, "%.*s", (int)strcspn(p, "\n"), p);
+		TH_LOG("%s", line);
+	}
+	return err;
+}
+
+TEST_F_TIMEOUT(df, rollback_errors, 120)
+{
+	struct rb_try t = {};
+	char line[512], *log;
+	long crid;
+	pid_t pid;
+	int st = -1;
+
+	/* pid 0 is held: DEFERRED with fd -1 only */
+	EXPECT_FAIL(sys_checkpoint(0, -1, 0), EINVAL);
+	EXPECT_FAIL(sys_checkpoint(0, 1, CHECKPOINT_DEFERRED), EINVAL);
+	EXPECT_FAIL(sys_restart(0, -1, RESTART_IN_PLACE), EINVAL);
+	EXPECT_FAIL(sys_restart(0x7fffffff, -1, RESTART_IN_PLACE), ENOENT);
+
+	/* alone: no child, no other thread, at the checkpoint */
+	t.children = 1;
+	log = rb_run(&t, &st);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(EOPNOTSUPP, rb_err(_metadata, log, "checkpoint", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "children"));
+	free(log);
+	t.children = 0;
+	t.threads = 1;
+	log = rb_run(&t, &st);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(EOPNOTSUPP, rb_err(_metadata, log, "checkpoint", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "threads"));
+	free(log);
+	t.threads = 0;
+
+	/* ...nor at the rollback; then the argument checks, in order, and it works */
+	t.late_child = 1;
+	log = rb_run(&t, &st);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(EINVAL, rb_err(_metadata, log, "with a child", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "children"));
+	EXPECT_EQ(EINVAL, rb_err(_metadata, log, "frozen", line, sizeof(line)));
+	EXPECT_EQ(EINVAL, rb_err(_metadata, log, "crid0", line, sizeof(line)));
+	EXPECT_EQ(ENOENT, rb_err(_metadata, log, "unknown", line, sizeof(line)));
+	EXPECT_EQ(EBADF, rb_err(_metadata, log, "fd", line, sizeof(line)));
+	EXPECT_EQ(-1, rb_err(_metadata, log, "in place", line, sizeof(line)));
+	EXPECT_NE(NULL, log ? strstr(log, "rolled back") : NULL) TH_LOG("%s", log ?: "");
+	free(log);
+	t.late_child = 0;
+	EXPECT_EQ(0, held_count());
+
+	/* unprivileged: it may checkpoint itself, not roll back */
+	t.uid = 65534;
+	log = rb_run(&t, &st);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(EBADF, rb_err(_metadata, log, "fd", line, sizeof(line)));
+	EXPECT_EQ(EPERM, rb_err(_metadata, log, "in place", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "CAP_CHECKPOINT_RESTORE"));
+	free(log);
+	t.uid = 0;
+	EXPECT_EQ(0, held_count());
+
+	/* another process's checkpoint */
+	pid = start_ready(_metadata, self->cg, workload_mem, &wl);
+	ASSERT_LT(0, pid);
+	crid = hold(pid, self->why, sizeof(self->why));
+	ASSERT_LT(0, crid) TH_LOG("deferred checkpoint: %s", self->why);
+	t.crid = crid;
+	log = rb_run(&t, &st);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(EINVAL, rb_err(_metadata, log, "other's", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "not of the calling process"));
+	free(log);
+	EXPECT_EQ(0, drop(crid, self->why, sizeof(self->why)));
+	EXPECT_EQ(0, cr_running_and_thawed(pid, self->cgpath, &m_ticks));
+	cr_kill_wait(pid);
+	EXPECT_EQ(0, held_count());
+	unlink(RB_LOG);
 }
 
 TEST_HARNESS_MAIN

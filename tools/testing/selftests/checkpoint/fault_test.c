@@ -14,8 +14,12 @@
  * caller alive and able to say so) or past the point of no return:
  * restored, or killed; either way no task is left in the cgroup and no
  * file open.  Every process restored from an image checks its own memory
- * and files.  The harness' console check and kmemleak scan catch warnings
- * and leaks.
+ * and files.  The write-out of a held checkpoint fails cleanly (no
+ * complete image) and leaves it held and whole.  A process checkpointing
+ * itself fails cleanly with its memory as it was; rolling itself back
+ * either fails cleanly with nothing changed, or is killed past the point
+ * of no return, or is rolled back whole.  The harness' console check and
+ * kmemleak scan catch warnings and leaks.
  */
 #include "cr_test.h"
 #include "../kselftest_harness.h"
@@ -559,6 +563,368 @@ TEST_F_TIMEOUT(fi, checkpoint, 120)
 	self->afters++;
 	EXPECT_EQ(0, log_ok(self->afters));
 	close(nth);
+	LOG_MEMINFO("after");
+}
+
+/* -- the write-out of a held checkpoint ---------------------------------- */
+
+TEST_F_TIMEOUT(fi, held_write, 120)
+{
+	unsigned int n, points = 0, failed = 0, tolerated = 0, generic = 0;
+	char why[256];
+	int nth, img, err, bad = 0;
+	long left, r, crid;
+	double t0;
+	pid_t pid;
+
+	if (getenv("CR_TEST_DEFERRED"))
+		SKIP(return, "the held write-out is swept once");
+	LOG_MEMINFO("before");
+	nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, nth);
+	pid = cr_start(self->cg, workload, NULL);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, wait_ready(pid));
+	crid = sys_checkpoint(pid, -1, CHECKPOINT_DEFERRED);
+	ASSERT_LT(0, crid) TH_LOG("deferred checkpoint: %s", cr_reason(why, sizeof(why)));
+	t0 = cr_now();
+
+	for (n = 1; ; n++) {
+		ASSERT_TRUE(n <= NTH_CAP && cr_now() - t0 < SWEEP_MAX_S)
+			TH_LOG("%s: the write-out sweep is at N = %u after %.0f s: it does not end",
+			       variant->name, n, cr_now() - t0);
+		img = open(CR_TEST_DIR "/fi.img", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		ASSERT_LE(0, img);
+		ASSERT_EQ(0, cr_nth_arm(nth, n));
+		r = sys_checkpoint(crid, img, CHECKPOINT_CRID_WRITE);
+		err = errno;
+		left = cr_nth_disarm(nth);
+		close(img);
+		ASSERT_LE(0, left);
+		why[0] = '\0';
+		if (!r) {
+			EXPECT_EQ(1, image_complete(CR_TEST_DIR "/fi.img"))
+				TH_LOG("%s N = %u: write-out succeeded, its image is not complete",
+				       variant->name, n);
+			if (left)
+				points = n - left;
+			else
+				tolerated++;
+		} else {
+			cr_reason(why, sizeof(why));
+			ASSERT_EQ(0, left)
+				TH_LOG("%s N = %u: write-out failed before the fault: %s (%s)",
+				       variant->name, n, strerror(err), why);
+			failed++;
+			generic += generic_reason(why);
+			EXPECT_EQ(ENOMEM, err)
+				TH_LOG("%s N = %u: write-out failed with errno %d (%s), reason \"%s\"",
+				       variant->name, n, err, strerror(err), why);
+			EXPECT_NE('\0', why[0])
+				TH_LOG("%s N = %u: write-out failed (%s) without a reason",
+				       variant->name, n, strerror(err));
+			EXPECT_EQ(0, image_complete(CR_TEST_DIR "/fi.img"))
+				TH_LOG("%s N = %u: write-out failed (%s), yet its image is complete",
+				       variant->name, n, why);
+			/* still held, whole: the next write-out succeeds */
+			ASSERT_EQ(0, cr_checkpoint_flags(crid, CR_TEST_DIR "/fi.clean.img",
+							 CHECKPOINT_CRID_WRITE, why, sizeof(why)))
+				TH_LOG("%s N = %u: the write-out after the failed one failed: %s",
+				       variant->name, n, why);
+			EXPECT_EQ(1, image_complete(CR_TEST_DIR "/fi.clean.img"));
+		}
+		/* a write-out does not touch the container */
+		ASSERT_EQ(0, running_and_thawed(pid, self->cgpath));
+		if (points)
+			break;
+		if (!__test_passed(_metadata) && ++bad >= BAD_MAX) {
+			TH_LOG("%s: stopped at N = %u, %d iterations after the first failure",
+			       variant->name, n, BAD_MAX);
+			break;
+		}
+	}
+	TH_LOG("%s: a held write-out goes through %u allocation points (N = 1..%u), %.1f s",
+	       variant->name, points, n, cr_now() - t0);
+	TH_LOG("%s: %u failed cleanly (%u with a reason naming no cause), %u did without",
+	       variant->name, failed, generic, tolerated);
+	EXPECT_EQ(0, sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP));
+	cr_kill_wait(pid);
+
+	/* The last image restarts, and the process finds itself whole. */
+	ASSERT_EQ(0, restart_and_check(self->cg, CR_TEST_DIR "/fi.img", why, sizeof(why)))
+		TH_LOG("%s: the image of the last write-out: %s", variant->name, why);
+	self->afters++;
+	EXPECT_EQ(0, log_ok(self->afters));
+	close(nth);
+	LOG_MEMINFO("after");
+}
+
+/* -- a process's checkpoint of itself, and its rollback ------------------ */
+
+#define RB_LOG		CR_TEST_DIR "/fi.rb"
+#define RB_STACK	(64 << 10)
+
+enum rb_phase { RB_CKPT, RB_ROLL };
+
+/*
+ * After a deferred checkpoint every private page of the process is
+ * write-protected: a store copies the page, and that allocation would
+ * count down fail-nth before the test disarms it.  So the call is made
+ * with pause() right after it, no store in between; the test disarms
+ * the process's fail-nth (only the process's own allocations count it
+ * down, not the test's reads of it) once it is in pause(), then wakes it
+ * with SIGUSR1, whose handler counts the wakeups.
+ */
+volatile uint64_t rb_woken;
+
+static void rb_wake(int sig)
+{
+	rb_woken++;
+}
+
+static long rb_call_pause(long nr, long a, long b, long c)
+{
+	register long r12 asm("r12");
+	long ret;
+
+	asm volatile("syscall\n\t"
+		     "mov %%rax, %%r12\n\t"
+		     "mov %[pause], %%eax\n\t"
+		     "syscall\n\t"
+		     "mov %%r12, %%rax"
+		     : "=a"(ret), "=r"(r12)
+		     : "0"(nr), "D"(a), "S"(b), "d"(c), [pause] "i"(__NR_pause)
+		     : "rcx", "r11", "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+/* Fault-in the stack the calls below use: no page fault counts down. */
+static void __attribute__((noinline)) rb_touch_stack(void)
+{
+	volatile uint8_t buf[RB_STACK];
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i += 4096)
+		buf[i] = 1;
+}
+
+/* fail-nth of the calling thread to @n, through an fd closed again. */
+static int rb_arm(unsigned int n)
+{
+	int fd = open(FAIL_NTH, O_RDWR | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = cr_nth_arm(fd, n);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Checkpoint itself, change its memory, roll back: the allocation @n of
+ * @phase fails.  Reports in RB_LOG: "crid", then "ckpt-fail ERRNO
+ * INTACT reason", "roll-fail ERRNO INTACT reason" or "rolled INTACT",
+ * and "drop ERRNO"; INTACT is 1 if the memory is as it must be.
+ */
+static int rb_child(unsigned int n, enum rb_phase phase, const uint8_t *want_a,
+		    const uint8_t *want_b)
+{
+	struct sigaction sa = { .sa_handler = rb_wake };
+	char why[256] = "", *log;
+	long crid;
+	int err;
+
+	cr_quiet_fds();
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return 2;
+	cr_fill(region, REGION_SIZE, wl.seed);
+	rb_woken = 0;
+	rb_touch_stack();
+	if (phase == RB_CKPT && rb_arm(n))
+		return 3;
+	crid = rb_call_pause(__NR_checkpoint, 0, -1, CHECKPOINT_DEFERRED);
+	err = errno;
+	if (crid == 0) {
+		cr_line(RB_LOG, "rolled %d\n", !memcmp(region, want_a, REGION_SIZE));
+		log = cr_load_file(RB_LOG);
+		crid = log && strstr(log, "crid ") ? atol(strstr(log, "crid ") + 5) : 0;
+		goto drop;
+	}
+	if (crid < 0) {
+		cr_line(RB_LOG, "ckpt-fail %d %d %s\n", err, !memcmp(region, want_a, REGION_SIZE),
+			cr_reason(why, sizeof(why)) ?: "");
+		return 0;
+	}
+	cr_line(RB_LOG, "crid %ld\n", crid);
+	memcpy(region, want_b, REGION_SIZE);
+	if (phase == RB_ROLL && rb_arm(n))
+		return 4;
+	rb_call_pause(__NR_restart, crid, -1, RESTART_IN_PLACE);
+	err = errno;
+	cr_line(RB_LOG, "roll-fail %d %d %s\n", err, !memcmp(region, want_b, REGION_SIZE),
+		cr_reason(why, sizeof(why)) ?: "");
+drop:
+	err = sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP) ? errno : 0;
+	cr_line(RB_LOG, "drop %d\n", err);
+	return 0;
+}
+
+/* Is @pid in pause()? */
+static int rb_in_pause(pid_t pid)
+{
+	char path[64], buf[128] = "";
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	return cr_read_str(path, buf, sizeof(buf)) > 0 && buf[0] != 'r' &&
+	       atol(buf) == __NR_pause;
+}
+
+/*
+ * Disarm the fail-nth of @pid each time it is in pause(), and wake it:
+ * the count left after the checkpoint, after the rollback; its exit
+ * status.
+ */
+static int rb_watch(pid_t pid, long *left_ckpt, long *left_roll)
+{
+	int status, i, pauses = 0;
+	uint64_t w0 = 0, w;
+
+	*left_ckpt = *left_roll = -1;
+	for (i = 0; i < 30000; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return exit_code(status);
+		if (!rb_in_pause(pid) || cr_peek(pid, (void *)&rb_woken, &w0)) {
+			if (i > 20)
+				cr_msleep(1);
+			continue;
+		}
+		if (pauses++)
+			*left_roll = cr_nth_disarm_pid(pid);
+		else
+			*left_ckpt = cr_nth_disarm_pid(pid);
+		if (kill(pid, SIGUSR1))
+			break;
+		/* woken: out of that pause() */
+		while (!cr_peek(pid, (void *)&rb_woken, &w) && w == w0 && i++ < 30000)
+			cr_msleep(1);
+	}
+	cr_kill_wait(pid);
+	return -1;
+}
+
+/* The "@key ..." line of the log, or NULL. */
+static const char *rb_line(const char *log, const char *key)
+{
+	const char *p = log;
+
+	while (p && (p = strstr(p, key)) && p != log && p[-1] != '\n')
+		p++;
+	return p;
+}
+
+/* Drop what a killed process left held. */
+static void rb_drop_left(const char *log)
+{
+	const char *p = rb_line(log, "crid ");
+
+	if (p && !rb_line(log, "drop "))
+		sys_checkpoint(atoi(p + 5), -1, CHECKPOINT_CRID_DROP);
+}
+
+static void rb_sweep(struct __test_metadata *_metadata, const char *name, enum rb_phase phase,
+		     const uint8_t *want_a)
+{
+	unsigned int n, points = 0, failed = 0, killed = 0, tolerated = 0, generic = 0;
+	const char *what = phase == RB_CKPT ? "self-checkpoint" : "rollback";
+	uint8_t *want_b = malloc(REGION_SIZE);
+	long left_ckpt, left_roll, left;
+	int st, err, intact, bad = 0;
+	char why[256], *log;
+	const char *p;
+	double t0 = cr_now();
+	pid_t pid;
+
+	ASSERT_NE(NULL, want_b);
+	cr_fill(want_b, REGION_SIZE, wl.seed ^ 0xb);
+	for (n = 1; ; n++) {
+		ASSERT_TRUE(n <= NTH_CAP && cr_now() - t0 < SWEEP_MAX_S)
+			TH_LOG("%s: the %s sweep is at N = %u after %.0f s: it does not end",
+			       name, what, n, cr_now() - t0);
+		unlink(RB_LOG);
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(rb_child(n, phase, want_a, want_b));
+		st = rb_watch(pid, &left_ckpt, &left_roll);
+		log = cr_load_file(RB_LOG);
+		rb_drop_left(log);
+		left = phase == RB_CKPT ? left_ckpt : left_roll;
+		why[0] = '\0';
+		err = intact = -1;
+		if ((p = rb_line(log, phase == RB_CKPT ? "ckpt-fail " : "roll-fail "))) {
+			sscanf(p, "%*s %d %d %255[^\n]", &err, &intact, why);
+			failed++;
+			generic += generic_reason(why);
+			EXPECT_EQ(0, left)
+				TH_LOG("%s N = %u: the %s failed before the fault: %d (%s)", name, n,
+				       what, err, why);
+			EXPECT_EQ(ENOMEM, err)
+				TH_LOG("%s N = %u: the %s failed with errno %d, reason \"%s\"", name,
+				       n, what, err, why);
+			EXPECT_NE('\0', why[0])
+				TH_LOG("%s N = %u: the %s failed without a reason", name, n, what);
+			EXPECT_EQ(1, intact)
+				TH_LOG("%s N = %u: the %s failed (%s) and changed the memory", name,
+				       n, what, why);
+		} else if ((p = rb_line(log, "rolled "))) {
+			EXPECT_EQ(1, atoi(p + 7))
+				TH_LOG("%s N = %u: rolled back, the memory is not as at the checkpoint",
+				       name, n);
+			if (left > 0)
+				points = n - left;
+			else
+				tolerated++;
+		} else if (phase == RB_ROLL && st == 128 + SIGKILL && rb_line(log, "crid ")) {
+			killed++;	/* past the point of no return */
+		} else {
+			EXPECT_TRUE(0) TH_LOG("%s N = %u: the %s: exit status %d, log: %s", name,
+					      n, what, st, log ?: "(none)");
+		}
+		if (!rb_line(log, "ckpt-fail ") && st != 128 + SIGKILL)
+			EXPECT_EQ(0, (p = rb_line(log, "drop ")) ? atoi(p + 5) : -1)
+				TH_LOG("%s N = %u: the crid was not dropped", name, n);
+		EXPECT_EQ(0, st != 128 + SIGKILL ? st : 0);
+		free(log);
+		if (points)
+			break;
+		if (!__test_passed(_metadata) && ++bad >= BAD_MAX) {
+			TH_LOG("%s: stopped at N = %u, %d iterations after the first failure",
+			       name, n, BAD_MAX);
+			break;
+		}
+	}
+	TH_LOG("%s: a %s goes through %u allocation points (N = 1..%u), %.1f s", name, what,
+	       points, n, cr_now() - t0);
+	TH_LOG("%s: %u failed cleanly (%u with a reason naming no cause), %u killed past the point of no return, %u did without",
+	       name, failed, generic, killed, tolerated);
+	if (phase == RB_CKPT && !strcmp(name, "failslab"))
+		EXPECT_LT(0, failed);
+	free(want_b);
+}
+
+TEST_F_TIMEOUT(fi, rollback, 200)
+{
+	/* the rerun with CR_TEST_DEFERRED=1 has nothing more to sweep here */
+	if (getenv("CR_TEST_DEFERRED"))
+		SKIP(return, "self-checkpoints are deferred anyway");
+	LOG_MEMINFO("before");
+	rb_sweep(_metadata, variant->name, RB_CKPT, self->want);
+	rb_sweep(_metadata, variant->name, RB_ROLL, self->want);
+	unlink(RB_LOG);
 	LOG_MEMINFO("after");
 }
 
