@@ -387,7 +387,8 @@ bool cr_held_of(int crid, struct task_struct *t)
  *
  * Return: the file, positioned at the image, or an ERR_PTR: -ENOENT (no
  * such crid), -EPERM (not the owner's), -EFBIG (larger than the
- * caller's RLIMIT_FSIZE), -ENOMEM, -ENOSPC (tmpfs) or -EINTR.
+ * caller's RLIMIT_FSIZE), -ENOMEM (also for what tmpfs reports as
+ * -ENOSPC: it has no size limit here) or -EINTR.
  */
 struct file *cr_held_file(int crid, char *why, size_t len)
 {
@@ -413,16 +414,20 @@ struct file *cr_held_file(int crid, char *why, size_t len)
 	}
 	file = shmem_kernel_file_setup("checkpoint-image", 0, VM_NORESERVE);
 	if (IS_ERR(file)) {
-		snprintf(why, len, "restart: no file for the image of held checkpoint %d", crid);
+		ret = PTR_ERR(file);
+		snprintf(why, len,
+			 "restart: out of memory for a file for the image of held checkpoint %d",
+			 crid);
 	} else {
 		ret = cr_held_write(hd, file, false, why, len);
-		if (ret) {
+		if (ret)
 			fput(file);
-			file = ERR_PTR(ret);
-		} else {
+		else
 			file->f_pos = 0;
-		}
 	}
 	cr_held_put(hd);
-	return file;
+	/* The kernel's tmpfs has no size limit: only memory runs out. */
+	if (ret == -ENOSPC)
+		ret = -ENOMEM;
+	return ret ? ERR_PTR(ret) : file;
 }

@@ -468,6 +468,30 @@ SYSCALL_DEFINE3(checkpoint, pid_t, pid, int, fd, unsigned long, flags)
 }
 
 /*
+ * Does a process other than the caller use its address space (CLONE_VM,
+ * vfork())?  Passing users (a reader of its /proc/PID/mem, a debugger's
+ * peek) count in mm_users too, but not here.
+ */
+static bool cr_mm_shared(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct task_struct *p, *t;
+	bool shared = false;
+
+	if (atomic_read(&mm->mm_users) <= 1)
+		return false;
+	rcu_read_lock();
+	for_each_process_thread(p, t) {
+		if (!same_thread_group(t, current) && READ_ONCE(t->mm) == mm) {
+			shared = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return shared;
+}
+
+/*
  * RESTART_IN_PLACE: the caller goes back to a held checkpoint of itself.
  * No pid is chosen, but what it gets back (its descriptors, its root and
  * working directory, its memory) is what restart() gives: the same
@@ -478,7 +502,7 @@ static long cr_restart_in_place_caller(int crid)
 	if (!checkpoint_restore_ns_capable(current_user_ns()))
 		return cr_fail(-EPERM,
 			       "restart: RESTART_IN_PLACE needs CAP_CHECKPOINT_RESTORE over the caller's user namespace");
-	if (!thread_group_empty(current) || atomic_read(&current->mm->mm_users) > 1)
+	if (!thread_group_empty(current) || cr_mm_shared())
 		return cr_fail(-EINVAL,
 			       "restart: the caller must be single-threaded and not share its memory");
 	if (!cr_held_of(crid, current))
@@ -497,7 +521,7 @@ static long cr_restart_caller(void)
 			       "restart: needs CAP_CHECKPOINT_RESTORE over the new pid namespace");
 	if (ns == &init_pid_ns || task_pid_vnr(current) != 1)
 		return cr_fail(-EINVAL, "restart: the caller must be pid 1 of a new pid namespace");
-	if (!thread_group_empty(current) || atomic_read(&current->mm->mm_users) > 1)
+	if (!thread_group_empty(current) || cr_mm_shared())
 		return cr_fail(-EINVAL,
 			       "restart: the caller must be single-threaded and not share its memory");
 	return 0;
