@@ -15,6 +15,9 @@
 #   CR_BENCH_DOWNTIME='64 512'   MiB of the downtime section's targets (direct
 #                                and deferred checkpoints, their stalls);
 #                                '' for no downtime section
+#   CR_BENCH_ROLLBACK='64 512'   MiB of the rollback section's processes
+#                                (checkpoint of itself, undo in place); ''
+#                                for none
 #   CR_BENCH_MORE=1              also the older tables in the same boot:
 #                                checkpoint beside memcpy and write(2) for
 #                                CR_BENCH_SIZES, and one memory spread over
@@ -27,6 +30,7 @@ workloads=${CR_BENCH_WORKLOADS:-}
 memcpy=${CR_BENCH_MEMCPY:-512}
 read -ra dt_sizes <<< "${CR_BENCH_DOWNTIME-64 512}"
 downtime=$(IFS=,; echo "${dt_sizes[*]}")
+rollback=${CR_BENCH_ROLLBACK-64 512}
 sizes=${CR_BENCH_SIZES:-64 512}
 tasks=${CR_BENCH_TASKS:-1 10 100 1000}
 json=${BENCH_JSON:-}
@@ -43,6 +47,7 @@ phase userspace "$REPO/harness/userspace.sh" || exit 1
 phase bench-initramfs "$REPO/harness/mkbench-cpio.sh" "$BUILD/bench.cpio" || exit 1
 
 cmd="cr-bench-guest --runs $runs --memcpy $memcpy --downtime ${downtime:-none} $workloads"
+[ -n "$rollback" ] && cmd="$cmd && cr-bench --rollback $runs $rollback"
 [ "$more" = 1 ] && cmd="$cmd && echo && $older"
 criu_v=$(dpkg-query -W -f='${Version}' criu 2>/dev/null || echo unknown)
 echo "== release kernel (no debug options) beside CRIU $criu_v, QEMU TCG, $CR_VM_CPUS CPUs, 4 GiB guest"

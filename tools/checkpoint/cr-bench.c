@@ -9,6 +9,7 @@
  *   cr-bench --tasks TOTAL_MIB NR_TASKS...
  *   cr-bench --vs-criu [--runs N] [--memcpy MIB] [--json FILE] [--downtime MIB,...]
  *            [WORKLOAD...]
+ *   cr-bench --rollback RUNS MIB...
  *
  * --vs-criu: each workload is run as our container (checkpoint, restart)
  * and as a plain process tree for CRIU (criu dump, criu restore -d), N
@@ -32,6 +33,12 @@
  * first second after the thaw of a deferred checkpoint against that
  * without one.  Every image of it is restarted beside the target and its
  * program checks its memory; the target checks its own at the end.
+ *
+ * --rollback: a process with MIB of touched memory checkpoints itself,
+ * stores to every page and rolls itself back in place, RUNS times: the
+ * medians of the checkpoint, of the stores (their copy-on-write cost) and
+ * of the rollback, beside fork() of the same process; it checks every
+ * page after each rollback.
  */
 #include "../testing/selftests/checkpoint/cr_test.h"
 
@@ -2108,6 +2115,155 @@ static int vs_main(int argc, char **argv)
 	return vs_fails ? 1 : 0;
 }
 
+/* -- rollback: a process's checkpoint of itself, and its undo ------------- */
+
+#define RB_FILE		"/tmp/cr-bench.rollback"
+#define RB_MAX_RUNS	VS_MAX_RUNS
+
+/*
+ * The target: MIB of touched memory; per run, fork() timed, a checkpoint
+ * of itself (deferred, held), a store to every page (a transaction gone
+ * wrong: the copy-on-write cost), and a rollback in place, timed from
+ * just before restart() to the return of the rolled-back checkpoint().
+ * Lines in RB_FILE; memory forgets, the file does not.
+ */
+static int rb_target(size_t size, int runs)
+{
+	size_t pages = size / 4096, i;
+	uint64_t t0, t1, t2, fork_ns;
+	volatile uint64_t *p;
+	char buf[160], *f, *l;
+	unsigned long bad;
+	long crid;
+	pid_t c;
+	int run;
+
+	cr_quiet_fds();
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 10;
+	for (i = 0; i < pages; i++)
+		p[i * 512] = vs_mix(i);
+	for (run = 0; run < runs; run++) {
+		t0 = mono_ns();
+		c = fork();
+		if (c == 0)
+			_exit(0);
+		fork_ns = mono_ns() - t0;
+		if (c < 0 || waitpid(c, NULL, 0) != c)
+			return 11;
+		t0 = mono_ns();
+		crid = sys_checkpoint(0, -1, CHECKPOINT_DEFERRED);
+		t1 = mono_ns();
+		if (crid < 0) {
+			cr_line(RB_FILE, "error checkpoint: %s\n",
+				cr_reason(buf, sizeof(buf)) ?: strerror(errno));
+			return 12;
+		}
+		if (crid == 0) {
+			/* rolled back: the memory as at the checkpoint */
+			t1 = mono_ns();
+			f = cr_load_file(RB_FILE);
+			l = f ? strrchr(f, 't') : NULL;
+			t2 = l && l[1] == '2' ? strtoull(l + 3, NULL, 10) : 0;
+			l = f ? strstr(f, "crid ") : NULL;
+			crid = 0;
+			while (l) {
+				crid = atol(l + 5);
+				l = strstr(l + 5, "crid ");
+			}
+			free(f);
+			for (bad = 0, i = 0; i < pages; i++)
+				bad += p[i * 512] != vs_mix(i);
+			cr_line(RB_FILE, "undo %d %llu %lu\n", run, (unsigned long long)(t1 - t2), bad);
+			if (sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP))
+				return 13;
+			continue;
+		}
+		t2 = mono_ns();
+		for (i = 0; i < pages; i++)
+			p[i * 512] = ~vs_mix(i);
+		cr_line(RB_FILE, "ckpt %d %llu %llu %llu crid %ld t2 ", run,
+			(unsigned long long)fork_ns, (unsigned long long)(t1 - t0),
+			(unsigned long long)(mono_ns() - t2), crid);
+		/* the time just before the call, last in the file */
+		cr_line(RB_FILE, "%llu\n", (unsigned long long)mono_ns());
+		sys_restart(crid, -1, RESTART_IN_PLACE);
+		cr_line(RB_FILE, "error restart: %s\n", cr_reason(buf, sizeof(buf)) ?: strerror(errno));
+		return 14;
+	}
+	return 0;
+}
+
+static double rb_median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), vs_cmp);
+	return n ? v[n / 2] : 0;
+}
+
+/* cr-bench --rollback RUNS MIB... */
+static int rb_main(int argc, char **argv)
+{
+	int runs = argc > 0 ? atoi(argv[0]) : 0, a, st, fails = 0;
+
+	if (runs < 1 || runs > RB_MAX_RUNS)
+		return 2;
+	printf("\nrollback: a process with MIB of touched memory checkpoints itself\n"
+	       "  (checkpoint(0, -1, CHECKPOINT_DEFERRED), held), stores to every page, and rolls\n"
+	       "  itself back (restart(crid, -1, RESTART_IN_PLACE), timed to its return from the\n"
+	       "  checkpoint); beside fork() of the same process; medians of %d runs\n", runs);
+	printf("%7s %9s %9s %9s %9s %10s %10s %9s %6s\n", "MiB", "fork ms", "ckpt ms",
+	       "dirty ms", "undo ms", "undo MiB/s", "ckpt/fork", "undo/fork", "bad");
+	for (a = 1; a < argc; a++) {
+		double fk[RB_MAX_RUNS], ck[RB_MAX_RUNS], dy[RB_MAX_RUNS], un[RB_MAX_RUNS];
+		size_t mib = strtoul(argv[a], NULL, 0);
+		unsigned long long v1, v2, v3;
+		int nc = 0, nu = 0, r;
+		unsigned long b, bad = 0;
+		char *f, *l;
+		pid_t pid;
+
+		unlink(RB_FILE);
+		pid = fork();
+		if (pid == 0)
+			_exit(rb_target(mib << 20, runs));
+		st = cr_wait_exit(pid);
+		f = cr_load_file(RB_FILE);
+		for (l = f; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			if (sscanf(l, "ckpt %d %llu %llu %llu", &r, &v1, &v2, &v3) == 4 &&
+			    nc < RB_MAX_RUNS) {
+				fk[nc] = v1 / 1e6;
+				ck[nc] = v2 / 1e6;
+				dy[nc++] = v3 / 1e6;
+			} else if (sscanf(l, "undo %d %llu %lu", &r, &v1, &b) == 3 &&
+				   nu < RB_MAX_RUNS) {
+				un[nu++] = v1 / 1e6;
+				bad += b;
+			} else if (!strncmp(l, "error", 5)) {
+				printf("FAIL rollback %zu MiB: %.*s\n", mib, (int)strcspn(l, "\n"), l);
+			}
+		}
+		free(f);
+		if (st || nc != runs || nu != runs || bad) {
+			printf("FAIL rollback %zu MiB: exit status %d, %d checkpoints, %d rollbacks, %lu pages wrong\n",
+			       mib, st, nc, nu, bad);
+			fails++;
+			if (!nc || !nu)
+				continue;
+		}
+		{
+			double mf = rb_median(fk, nc), mc = rb_median(ck, nc);
+			double md = rb_median(dy, nc), mu = rb_median(un, nu);
+
+			printf("%7zu %9.2f %9.2f %9.2f %9.2f %10.0f %9.2fx %8.2fx %6lu\n", mib, mf,
+			       mc, md, mu, mib / (mu / 1e3), mc / mf, mu / mf, bad);
+		}
+		fflush(stdout);
+	}
+	unlink(RB_FILE);
+	return fails ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	char cgpath[128], why[256];
@@ -2115,6 +2271,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "--vs-criu"))
 		return vs_main(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "--rollback"))
+		return rb_main(argc - 2, argv + 2);
 	cg = cr_cgroup(cgpath, sizeof(cgpath));
 	if (argc > 2 && !strcmp(argv[1], "--tasks")) {
 		int ret = bench_tasks_main(cg, strtoul(argv[2], NULL, 0), argc - 3, argv + 3);
