@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task_stack.h>
 #include <linux/timekeeping.h>
@@ -1278,6 +1279,12 @@ static long cr_checkpoint_self(struct cr_ctx *ctx)
 	task_lock(t);
 	ts.nsp = *t->nsproxy;
 	task_unlock(t);
+	/* What ptrace would not show of it, a checkpoint does not hold. */
+	if (get_dumpable(t->mm) != SUID_DUMP_USER) {
+		ret = cr_err(ctx, -EPERM,
+			     "the caller is not dumpable: it may not checkpoint itself");
+		goto out;
+	}
 	ret = cr_collect(ctx, &ts);
 	if (ret == -EAGAIN)
 		ret = cr_err(ctx, -EBUSY, "the caller's pid was reused during the checkpoint");
@@ -1291,6 +1298,7 @@ static long cr_checkpoint_self(struct cr_ctx *ctx)
 		ret = cr_check_namespaces(ctx, &ts);
 	if (!ret)
 		ret = cr_capture_records(ctx, &ts);
+out:
 	ctx->st.capture_ns = ktime_get_ns() - t0;
 	ctx->frozen_ns = ctx->st.capture_ns;
 	cr_tasks_release(&ts);

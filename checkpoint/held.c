@@ -44,6 +44,7 @@ struct cr_held {
 	struct cr_ctx *ctx;
 	const struct cred *owner;
 	struct pid *root;	/* the container's root task */
+	u64 root_exec_id;	/* its self_exec_id: an execve() since is another program */
 	u64 records;		/* records in the arena */
 	u64 pages;		/* pages held */
 	u64 image_bytes;	/* of the last write-out */
@@ -142,6 +143,7 @@ int cr_held_add(struct cr_ctx *ctx, struct task_struct *root)
 		hd->crid = crid;
 		hd->owner = get_current_cred();
 		hd->root = get_pid(task_pid(root));
+		hd->root_exec_id = READ_ONCE(root->self_exec_id);
 	}
 	xa_unlock(&cr_helds);
 	if (ret == -EBUSY)
@@ -361,7 +363,8 @@ bool cr_held_exists(int crid)
  * The root is kept as its struct pid: a pid number reused since is
  * another struct pid, another process.
  *
- * Return: true if @crid is held and was taken of @t as its root.
+ * Return: true if @crid is held and was taken of @t as its root, and @t
+ * has not run execve() since.
  */
 bool cr_held_of(int crid, struct task_struct *t)
 {
@@ -370,7 +373,8 @@ bool cr_held_of(int crid, struct task_struct *t)
 
 	if (!hd)
 		return false;
-	of = hd->root == task_pid(t);
+	/* Not across an execve(): it may have gained privileges. */
+	of = hd->root == task_pid(t) && hd->root_exec_id == READ_ONCE(t->self_exec_id);
 	cr_held_put(hd);
 	return of;
 }

@@ -1397,6 +1397,9 @@ static int rb_try_process(const struct rb_try *t)
 	cr_quiet_fds();
 	if (t->uid && (setresgid(t->uid, t->uid, t->uid) || setresuid(t->uid, t->uid, t->uid)))
 		return 2;
+	/* the uid change made it non-dumpable, which may not checkpoint itself */
+	if (t->uid && prctl(PR_SET_DUMPABLE, 1))
+		return 2;
 	if (t->crid) {
 		sys_restart(t->crid, -1, RESTART_IN_PLACE);
 		cr_line(RB_LOG, "other's %d %s\n", errno, cr_reason(why, sizeof(why)) ?: "");
