@@ -356,6 +356,26 @@ bool cr_held_exists(int crid)
 }
 
 /**
+ * cr_held_access() - may the caller use the held checkpoint @crid?
+ * @crid: a crid
+ *
+ * The check of its owner that a write-out, a drop and restart() make.
+ *
+ * Return: 0, -ENOENT (not held now) or -EPERM (another user's).
+ */
+int cr_held_access(int crid)
+{
+	struct cr_held *hd = cr_held_get(crid);
+	int ret;
+
+	if (!hd)
+		return -ENOENT;
+	ret = cr_held_may(hd) ? 0 : -EPERM;
+	cr_held_put(hd);
+	return ret;
+}
+
+/**
  * cr_held_of() - is @crid a held checkpoint whose root is @t?
  * @crid: a crid
  * @t: a task

@@ -1087,9 +1087,6 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 	u64 t0;
 	int ret;
 
-	ret = cr_check_restarter(ctx);
-	if (ret)
-		return ret;
 	ret = cr_read_image(ctx);
 	if (ret)
 		return ret;

@@ -492,38 +492,43 @@ static bool cr_mm_shared(void)
 }
 
 /*
- * RESTART_IN_PLACE: the caller goes back to a held checkpoint of itself.
- * No pid is chosen, but what it gets back (its descriptors, its root and
- * working directory, its memory) is what restart() gives: the same
- * capability is asked for, over the caller's own user namespace.
+ * The checks of restart() on permission, then on its caller, after those
+ * on its arguments; none reads the image.  RESTART_IN_PLACE (the caller
+ * goes back to a held checkpoint of itself) chooses no pid, but what it
+ * gets back (its descriptors, its root and working directory, its
+ * memory) is what restart() gives: the same capability is asked for,
+ * over the caller's own user namespace.
  */
-static long cr_restart_in_place_caller(int crid)
-{
-	if (!checkpoint_restore_ns_capable(current_user_ns()))
-		return cr_fail(-EPERM,
-			       "restart: RESTART_IN_PLACE needs CAP_CHECKPOINT_RESTORE over the caller's user namespace");
-	if (!thread_group_empty(current) || cr_mm_shared())
-		return cr_fail(-EINVAL,
-			       "restart: the caller must be single-threaded and not share its memory");
-	if (!cr_held_of(crid, current))
-		return cr_fail(-EINVAL,
-			       "restart: RESTART_IN_PLACE: the held checkpoint is not of the calling process");
-	return 0;
-}
-
-/* The checks of restart() on its caller, after those on its arguments. */
-static long cr_restart_caller(void)
+static long cr_restart_checks(int crid, unsigned long flags)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
+	bool in_place = flags & RESTART_IN_PLACE;
+	const char *busy;
+	int ret;
 
-	if (!checkpoint_restore_ns_capable(ns->user_ns))
+	if (in_place && !checkpoint_restore_ns_capable(current_user_ns()))
+		return cr_fail(-EPERM,
+			       "restart: RESTART_IN_PLACE needs CAP_CHECKPOINT_RESTORE over the caller's user namespace");
+	if (!in_place && !checkpoint_restore_ns_capable(ns->user_ns))
 		return cr_fail(-EPERM,
 			       "restart: needs CAP_CHECKPOINT_RESTORE over the new pid namespace");
-	if (ns == &init_pid_ns || task_pid_vnr(current) != 1)
+	ret = crid ? cr_held_access(crid) : 0;
+	if (ret == -ENOENT)
+		return cr_fail(ret, "restart: no such in-kernel checkpoint");
+	if (ret)
+		return cr_fail(ret, "restart: the held checkpoint is another user's");
+
+	if (!in_place && (ns == &init_pid_ns || task_pid_vnr(current) != 1))
 		return cr_fail(-EINVAL, "restart: the caller must be pid 1 of a new pid namespace");
 	if (!thread_group_empty(current) || cr_mm_shared())
 		return cr_fail(-EINVAL,
 			       "restart: the caller must be single-threaded and not share its memory");
+	if (in_place && !cr_held_of(crid, current))
+		return cr_fail(-EINVAL,
+			       "restart: RESTART_IN_PLACE: the held checkpoint is not of the calling process");
+	busy = cr_restarter_busy();
+	if (busy)
+		return cr_fail(-EINVAL, busy);
 	return 0;
 }
 
@@ -551,7 +556,11 @@ static long cr_restart_caller(void)
  * A failure after that point kills the caller.  Credentials are never
  * restored: the restored process runs with the caller's.
  *
- * Checks, in this order: @flags, @crid, @fd, permission, caller.
+ * Checks, in this order, before the image is read: @flags, @crid, @fd,
+ * permission (the capability, then the owner of a held checkpoint),
+ * caller (pid 1 of a new pid namespace, or with RESTART_IN_PLACE the
+ * process of the held checkpoint; single-threaded, its memory its own,
+ * no children, no timer armed).
  *
  * With RESTART_IN_PLACE the caller is rolled back ("undo"): @crid is a
  * held checkpoint of the calling process alone (a self-checkpoint,
@@ -633,10 +642,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 	if (crid > 0) {
 		if (fd != -1)
 			return cr_fail(-EBADF, "restart: from a held checkpoint fd must be -1");
-		if (flags & RESTART_IN_PLACE)
-			ret = cr_restart_in_place_caller(crid);
-		else
-			ret = cr_restart_caller();
+		ret = cr_restart_checks(crid, flags);
 		if (ret)
 			return ret;
 		/* The image of the held checkpoint, in a file of the kernel's. */
@@ -653,7 +659,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 			ret = cr_fail(-EBADF, "restart: fd is not open for reading");
 			goto out;
 		}
-		ret = cr_restart_caller();
+		ret = cr_restart_checks(0, flags);
 		if (ret)
 			goto out;
 	}

@@ -190,16 +190,17 @@ int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
 /* -- the caller of restart() ------------------------------------------------ */
 
 /**
- * cr_check_restarter() - may the caller become the restored task?
- * @ctx: restart context
+ * cr_restarter_busy() - what keeps the caller from becoming a restored task
  *
- * Before anything changes: the caller (the new container's init) has no
+ * Checked by restart() before it reads anything: the caller (the new
+ * container's init, or the process rolled back in place) has no
  * children, and no timer armed that would fire into the restored task
- * (checkpoint refuses timers, so an image never has any).
+ * (checkpoint refuses timers, so an image never has any).  Single-threaded,
+ * the caller alone could change either before it is rebuilt.
  *
- * Return: 0 or -EINVAL with the reason.
+ * Return: NULL, or the reason (restart() fails with -EINVAL).
  */
-int cr_check_restarter(struct cr_ctx *ctx)
+const char *cr_restarter_busy(void)
 {
 	struct signal_struct *sig = current->signal;
 	bool children, timers = false;
@@ -209,8 +210,7 @@ int cr_check_restarter(struct cr_ctx *ctx)
 	children = !list_empty(&current->children) || !list_empty(&current->ptraced);
 	read_unlock(&tasklist_lock);
 	if (children)
-		return cr_err(ctx, -EINVAL,
-			      "restart: the caller has children: it must have none");
+		return "restart: the caller has children: it must have none";
 #ifdef CONFIG_POSIX_TIMERS
 	if (lock_task_sighand(current, &flags)) {
 		timers = !hlist_empty(&sig->posix_timers) || hrtimer_active(&sig->real_timer) ||
@@ -219,9 +219,8 @@ int cr_check_restarter(struct cr_ctx *ctx)
 	}
 #endif
 	if (timers)
-		return cr_err(ctx, -EINVAL,
-			      "restart: the caller has a timer armed (alarm, setitimer or timer_create)");
-	return cr_arch_check_restarter(ctx);
+		return "restart: the caller has a timer armed (alarm, setitimer or timer_create)";
+	return cr_arch_restarter_busy();
 }
 
 /**
@@ -430,14 +429,32 @@ int cr_sigpending_count(struct task_struct *t)
 static int cr_write_sigpending_one(struct cr_ctx *ctx, struct task_struct *t, bool shared)
 {
 	struct cr_hdr_sigpending *h;
+	struct sigpending *p;
+	bool stop, kill;
 	unsigned long flags;
 	size_t len;
 	int n, got;
 
 	if (!lock_task_sighand(t, &flags))
 		return cr_err(ctx, -ESRCH, "pid %d is exiting", task_pid_vnr(t));
-	n = cr_collect_sigpending(shared ? &t->signal->shared_pending : &t->pending, NULL, 0);
+	p = shared ? &t->signal->shared_pending : &t->pending;
+	n = cr_collect_sigpending(p, NULL, 0);
+	stop = sigismember(&p->signal, SIGSTOP);
+	kill = sigismember(&p->signal, SIGKILL);
 	unlock_task_sighand(t, &flags);
+	/*
+	 * Neither can be blocked, so neither stays pending for long: a
+	 * frozen task (or current, inside checkpoint() of itself) acts on
+	 * it once it runs.  An image with one would stop or kill whatever
+	 * restarts it, which restart() refuses.
+	 */
+	if (kill)
+		return cr_err(ctx, -ESRCH, "pid %d is being killed (SIGKILL pending)",
+			      task_pid_vnr(t));
+	if (stop)
+		return cr_err(ctx, -EOPNOTSUPP,
+			      "pid %d: a SIGSTOP is pending: job control stops are not supported yet",
+			      task_pid_vnr(t));
 	if (n < 0)
 		return cr_err(ctx, -EOPNOTSUPP,
 			      "pid %d: a timer's signal is pending: not supported yet",
@@ -471,7 +488,8 @@ static int cr_write_sigpending_one(struct cr_ctx *ctx, struct task_struct *t, bo
  *
  * Its own queue, then, for a thread group leader, its process's.
  *
- * Return: 0, -EOPNOTSUPP (a timer's signal), -EBUSY, -ESRCH or -ENOMEM.
+ * Return: 0, -EOPNOTSUPP (a timer's signal, a SIGSTOP), -EBUSY, -ESRCH
+ * (exiting, or SIGKILL pending) or -ENOMEM.
  */
 int cr_write_sigpending(struct cr_ctx *ctx, struct task_struct *t)
 {

@@ -19,6 +19,7 @@
 #include <asm/fpu/types.h>
 #include <asm/fpu/xstate.h>
 #include <asm/fsgsbase.h>
+#include <asm/pkru.h>
 #include <asm/prctl.h>
 #include <asm/proto.h>
 #include <asm/ptrace.h>
@@ -113,6 +114,27 @@ static bool cr_restart_from_scratch(long ret)
 	return ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND;
 }
 
+/*
+ * The user ds, es, fs and gs selectors of @t.  A task switched out has
+ * them in its thread struct; current has them in the registers only (the
+ * thread struct holds what it had at its last switch), as ptrace's
+ * get_segment_reg() knows.
+ */
+static void cr_task_segments(struct task_struct *t, u16 seg[4])
+{
+	if (t == current) {
+		savesegment(ds, seg[0]);
+		savesegment(es, seg[1]);
+		savesegment(fs, seg[2]);
+		savesegment(gs, seg[3]);
+		return;
+	}
+	seg[0] = t->thread.ds;
+	seg[1] = t->thread.es;
+	seg[2] = t->thread.fsindex;
+	seg[3] = t->thread.gsindex;
+}
+
 /**
  * cr_write_cpu() - write the general registers of @t
  * @ctx: checkpoint context
@@ -135,6 +157,7 @@ int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t)
 	struct mm_struct *mm;
 	unsigned long lam;
 	void *ldt = NULL;
+	u16 seg[4];
 
 	if (test_tsk_thread_flag(t, TIF_ADDR32) || regs->cs != __USER_CS ||
 	    regs->ss != __USER_DS)
@@ -151,7 +174,8 @@ int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t)
 	if (ldt)
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: an LDT is not supported",
 			      task_pid_vnr(t));
-	if (t->thread.fsindex || t->thread.gsindex)
+	cr_task_segments(t, seg);
+	if (seg[2] || seg[3])
 		return cr_err(ctx, -EOPNOTSUPP, "pid %d: fs/gs segment selectors are not supported",
 			      task_pid_vnr(t));
 	/* What restart could only rebuild as something else: refuse it. */
@@ -194,10 +218,10 @@ int cr_write_cpu(struct cr_ctx *ctx, struct task_struct *t)
 	h->ss = regs->ss;
 	h->fs_base = x86_fsbase_read_task(t);
 	h->gs_base = x86_gsbase_read_task(t);
-	h->ds = t->thread.ds;
-	h->es = t->thread.es;
-	h->fs = t->thread.fsindex;
-	h->gs = t->thread.gsindex;
+	h->ds = seg[0];
+	h->es = seg[1];
+	h->fs = seg[2];
+	h->gs = seg[3];
 	if (nr >= 0 && cr_restart_from_scratch(ret)) {
 		h->ax = nr;
 		h->ip -= 2;	/* syscall and int $0x80 are 2 bytes long */
@@ -310,6 +334,13 @@ int cr_write_fpu(struct cr_ctx *ctx, struct task_struct *t)
 		return -ENOMEM;
 	to.p = h + 1;
 	to.left = size;
+	/*
+	 * xstateregs_get() takes PKRU from the thread struct, which a task
+	 * updates only when it is switched out: current, checkpointing
+	 * itself, has its live value in the register.
+	 */
+	if (t == current && cpu_feature_enabled(X86_FEATURE_OSPKE))
+		current->thread.pkru = read_pkru();
 	ret = xstateregs_get(t, NULL, to);
 	if (ret)
 		return cr_err(ctx, ret, "pid %d: cannot read the XSAVE area", task_pid_vnr(t));
@@ -416,21 +447,20 @@ int cr_restore_fpu(struct cr_ctx *ctx, struct cr_rst_task *rt)
 }
 
 /**
- * cr_arch_check_restarter() - may the caller become a restored task?
- * @ctx: restart context
+ * cr_arch_restarter_busy() - what keeps the caller from becoming a restored task
  *
  * exec-like restart drops the caller's address space and FPU state; a
  * shadow stack it has enabled would stay enabled without its stack.
  *
- * Return: 0 or -EINVAL.
+ * Return: NULL, or the reason (restart() fails with -EINVAL).
  */
-int cr_arch_check_restarter(struct cr_ctx *ctx)
+const char *cr_arch_restarter_busy(void)
 {
 #ifdef CONFIG_X86_USER_SHADOW_STACK
 	if (current->thread.features & ARCH_SHSTK_SHSTK)
-		return cr_err(ctx, -EINVAL, "restart: the caller has a shadow stack enabled");
+		return "restart: the caller has a shadow stack enabled";
 #endif
-	return 0;
+	return NULL;
 }
 
 /**

@@ -296,6 +296,7 @@ int cr_held_add(struct cr_ctx *ctx, struct task_struct *root);
 int cr_held_op(int crid, struct file *file, unsigned long flags, char *why, size_t len);
 ssize_t cr_held_show(char *buf);
 bool cr_held_exists(int crid);
+int cr_held_access(int crid);
 bool cr_held_of(int crid, struct task_struct *t);
 struct file *cr_held_file(int crid, char *why, size_t len);
 int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp);
@@ -340,7 +341,7 @@ int cr_read_restart_block(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt);
 int cr_restore_sighand(struct cr_ctx *ctx, struct cr_rst_task *rt);
 long cr_resume(const struct cr_resume *res);
-int cr_check_restarter(struct cr_ctx *ctx);
+const char *cr_restarter_busy(void);
 void cr_reset_restarter(void);
 void cr_drop_signals(void);
 
@@ -358,7 +359,7 @@ int cr_arch_check_vdso(struct cr_ctx *ctx, u64 vvar_start, u64 vvar_end,
 		       u64 vdso_start, u64 vdso_end);
 int cr_arch_map_vdso(struct cr_ctx *ctx, u64 vvar_start);
 int cr_arch_check_head(struct cr_ctx *ctx, const struct cr_hdr_head *head);
-int cr_arch_check_restarter(struct cr_ctx *ctx);
+const char *cr_arch_restarter_busy(void);
 
 /* mm/checkpoint.c: the address space */
 int cr_write_mm(struct cr_ctx *ctx, struct task_struct *t);

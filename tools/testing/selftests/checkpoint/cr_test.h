@@ -7,12 +7,14 @@
 #define CR_TEST_H
 
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,30 @@
 
 #define CR_TEST_DIR	"/tmp/crtest"
 #define CR_CG_DIR	"/sys/fs/cgroup/crtest"
+
+/* PKRU, through the raw opcodes (older assemblers lack the mnemonics) */
+static inline uint32_t rdpkru(void)
+{
+	uint32_t eax, edx;
+
+	asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+	return eax;
+}
+
+static inline void wrpkru(uint32_t v)
+{
+	asm volatile(".byte 0x0f, 0x01, 0xef" : : "a"(v), "c"(0), "d"(0) : "memory");
+}
+
+static inline bool have_ospke(void)
+{
+	unsigned int a, b, c, d;
+
+	if (__get_cpuid_max(0, NULL) < 7)
+		return false;
+	__cpuid_count(7, 0, a, b, c, d);
+	return c & (1U << 4);
+}
 
 static inline double cr_now(void)
 {

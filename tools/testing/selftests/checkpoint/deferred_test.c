@@ -25,6 +25,7 @@
  */
 #include "cr_test.h"
 
+#include <linux/capability.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/prctl.h>
@@ -1112,6 +1113,9 @@ TEST_F_TIMEOUT(df, limit_per_user, 120)
 
 enum { RB_R_ANON = 11, RB_R_HEAP, RB_R_STACK, RB_R_FMAP };
 
+#define RB_PKRU		0xaaaaaaa8U	/* write-disable keys 1-15, key 0 open */
+#define RB_PKRU_AFTER	0x55555554U	/* access-disable keys 1-15 */
+
 /*
  * A system call with r12-r15 and xmm7 loaded from @regs[0..5], which
  * get what the registers hold after it: a process rolled back comes out
@@ -1217,6 +1221,7 @@ static int rb_process(uint64_t seed)
 	uint64_t regs[6], stack[RB_STACK / 8], *anon, *heap, *fmap;
 	struct sigaction sa = { .sa_handler = rb_handler }, old;
 	int data, data2, pfd[2], bad = 0, i, fd;
+	bool pkeys = have_ospke();
 	pid_t me = getpid();
 	char buf[64];
 	sigset_t set;
@@ -1254,6 +1259,9 @@ static int rb_process(uint64_t seed)
 	sigaction(SIGUSR2, &sa, NULL);
 
 	memcpy(regs, magic, sizeof(regs));
+	/* written right before: only the register has it, not the thread struct */
+	if (pkeys)
+		wrpkru(RB_PKRU);
 	crid = sys3_regs(__NR_checkpoint, 0, -1, CHECKPOINT_DEFERRED, regs);
 	if (crid < 0) {
 		char why[256] = "";
@@ -1265,7 +1273,8 @@ static int rb_process(uint64_t seed)
 	if (crid > 0) {
 		rb_file_set(RB_CRID, crid);
 		rb_file_set(RB_ROLLS, 0);
-		cr_line(RB_LOG, "checkpoint of itself: crid %ld\n", crid);
+		cr_line(RB_LOG, "checkpoint of itself: crid %ld%s\n", crid,
+			pkeys ? ", PKRU checked" : ", no OSPKE: PKRU not checked");
 	} else {
 		/* -- rolled back: everything as at the checkpoint */
 		crid = rb_file_long(RB_CRID);
@@ -1288,6 +1297,8 @@ static int rb_process(uint64_t seed)
 				   FMAP_SIZE - FMAP_COW_PAGES * 4096UL, seed, R_FILE, 0,
 				   FMAP_COW_PAGES * 512, NULL)))
 			RB_BAD("file mapping, never written: %ld words not the file's\n", n);
+		if (pkeys && rdpkru() != RB_PKRU)
+			RB_BAD("PKRU %#x, not %#x\n", rdpkru(), RB_PKRU);
 		if (getpid() != me)
 			RB_BAD("pid %d, was %d\n", getpid(), me);
 		if (lseek(data, 0, SEEK_CUR) != 1234)
@@ -1324,6 +1335,8 @@ static int rb_process(uint64_t seed)
 	rb_mutate(seed, rb_file_long(RB_ROLLS) + 1, anon, heap, stack, fmap, data, data2, pfd);
 	for (i = 0; i < 6; i++)
 		regs[i] = ~magic[i];
+	if (pkeys)
+		wrpkru(RB_PKRU_AFTER);
 	sys3_regs(__NR_restart, crid, -1, RESTART_IN_PLACE, regs);
 	{
 		char why[256] = "";
@@ -1377,6 +1390,7 @@ struct rb_try {
 	int threads;		/* has a thread at the checkpoint */
 	int late_child;		/* forks after the checkpoint, then reaps it */
 	uid_t uid;		/* checkpoints itself as @uid (0: stays root) */
+	int keep_cap;		/* as @uid, with CAP_CHECKPOINT_RESTORE */
 	long crid;		/* another process's crid to roll back to */
 };
 
@@ -1384,6 +1398,17 @@ static void *rb_idle(void *arg)
 {
 	pause();
 	return NULL;
+}
+
+/* Only CAP_CHECKPOINT_RESTORE, effective (kept across setresuid()). */
+static int rb_cap_restore(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+
+	data[CAP_CHECKPOINT_RESTORE / 32].permitted = 1U << (CAP_CHECKPOINT_RESTORE % 32);
+	data[CAP_CHECKPOINT_RESTORE / 32].effective = 1U << (CAP_CHECKPOINT_RESTORE % 32);
+	return syscall(SYS_capset, &hdr, data);
 }
 
 static int rb_try_process(const struct rb_try *t)
@@ -1395,7 +1420,11 @@ static int rb_try_process(const struct rb_try *t)
 	long crid;
 
 	cr_quiet_fds();
+	if (t->keep_cap && prctl(PR_SET_KEEPCAPS, 1))
+		return 2;
 	if (t->uid && (setresgid(t->uid, t->uid, t->uid) || setresuid(t->uid, t->uid, t->uid)))
+		return 2;
+	if (t->keep_cap && rb_cap_restore())
 		return 2;
 	/* the uid change made it non-dumpable, which may not checkpoint itself */
 	if (t->uid && prctl(PR_SET_DUMPABLE, 1))
@@ -1554,6 +1583,16 @@ TEST_F_TIMEOUT(df, rollback_errors, 120)
 	EXPECT_EQ(EINVAL, rb_err(_metadata, log, "other's", line, sizeof(line)));
 	EXPECT_NE(NULL, strstr(line, "not of the calling process"));
 	free(log);
+	/* another user's, with the capability: the owner is checked first */
+	t.uid = 65534;
+	t.keep_cap = 1;
+	log = rb_run(&t, &st);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(EPERM, rb_err(_metadata, log, "other's", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "another user's"));
+	free(log);
+	t.uid = 0;
+	t.keep_cap = 0;
 	EXPECT_EQ(0, drop(crid, self->why, sizeof(self->why)));
 	EXPECT_EQ(0, cr_running_and_thawed(pid, self->cgpath, &m_ticks));
 	cr_kill_wait(pid);

@@ -359,30 +359,64 @@ FIXTURE_TEARDOWN(rg)
 	unlink(self->img);
 }
 
+/* -- a SIGSTOP queued while frozen ------------------------------------------- */
+
+static int workload_stop_target(void *arg)
+{
+	cr_quiet_fds();
+	cr_write_str(RG_READY, "1");
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* The state letter of @pid in /proc, or '?'. */
+static char rg_state(pid_t pid)
+{
+	char path[64], buf[2048], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (cr_read_str(path, buf, sizeof(buf)) <= 0)
+		return '?';
+	p = strstr(buf, "\nState:\t");
+	return p ? p[8] : '?';
+}
+
+/*
+ * A SIGSTOP sent to a frozen container stays queued until the thaw: the
+ * checkpoint is refused (an image with it would stop its restarter, and
+ * restart() refuses it), and the container goes on untouched: thawed,
+ * it stops, and SIGCONT lets it run.
+ */
+TEST_F(rg, sigstop_queued_while_frozen_refused)
+{
+	char path[160], state = '?';
+	int i, ret;
+	pid_t pid;
+
+	pid = cr_start(self->cg, workload_stop_target, NULL);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, cr_wait_file(RG_READY, 30000));
+	ASSERT_EQ(0, cr_freeze_cg(self->cgpath));
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	cr_msleep(50);
+	ret = cr_checkpoint(pid, self->img, self->why, sizeof(self->why));
+	TH_LOG("checkpoint: %s (%s)", ret ? strerror(-ret) : "done", self->why);
+	EXPECT_EQ(-EOPNOTSUPP, ret);
+	EXPECT_NE(NULL, strstr(self->why, "SIGSTOP")) TH_LOG("reason: '%s'", self->why);
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", self->cgpath);
+	ASSERT_EQ(0, cr_write_str(path, "0"));
+	for (i = 0; i < 500 && (state = rg_state(pid)) != 'T'; i++)
+		cr_msleep(10);
+	EXPECT_EQ('T', state) TH_LOG("the queued SIGSTOP did not stop it after the thaw");
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	for (i = 0; i < 500 && (state = rg_state(pid)) == 'T'; i++)
+		cr_msleep(10);
+	EXPECT_EQ('S', state);
+	cr_kill_wait(pid);
+}
+
 /* -- 1. PKRU ---------------------------------------------------------------- */
-
-static uint32_t rdpkru(void)
-{
-	uint32_t eax, edx;
-
-	asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
-	return eax;
-}
-
-static void wrpkru(uint32_t v)
-{
-	asm volatile(".byte 0x0f, 0x01, 0xef" : : "a"(v), "c"(0), "d"(0) : "memory");
-}
-
-static bool have_ospke(void)
-{
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid_max(0, NULL) < 7)
-		return false;
-	__cpuid_count(7, 0, a, b, c, d);
-	return c & (1U << 4);
-}
 
 static int workload_pkru(void *arg)
 {
