@@ -1258,7 +1258,10 @@ static int cr_new_mm(struct cr_ctx *ctx)
 		mmput(mm);
 		return cr_err(ctx, ret, "cannot register the new address space with KSM");
 	}
+	/* The concurrency id is of the mm: given back, then taken anew, as by execve(). */
+	sched_mm_cid_before_execve(current);
 	ret = exec_mmap(mm);
+	sched_mm_cid_after_execve(current);
 	if (ret) {
 		mmput(mm);
 		return cr_err(ctx, ret, "cannot switch to a new address space");

@@ -29,6 +29,8 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "../kselftest_harness.h"
 
@@ -1391,6 +1393,7 @@ struct rb_try {
 	int late_child;		/* forks after the checkpoint, then reaps it */
 	uid_t uid;		/* checkpoints itself as @uid (0: stays root) */
 	int keep_cap;		/* as @uid, with CAP_CHECKPOINT_RESTORE */
+	int bound;		/* has a unix socket bound to an abstract name */
 	long crid;		/* another process's crid to roll back to */
 };
 
@@ -1413,8 +1416,11 @@ static int rb_cap_restore(void)
 
 static int rb_try_process(const struct rb_try *t)
 {
+	struct sockaddr_un sun = { .sun_family = AF_UNIX }, got;
+	socklen_t alen = 0, glen = sizeof(got);
 	uint64_t regs[6] = {};
 	char why[256] = "";
+	int sk = -1;
 	pthread_t th;
 	pid_t c = -1;
 	long crid;
@@ -1440,9 +1446,20 @@ static int rb_try_process(const struct rb_try *t)
 	}
 	if (t->threads && pthread_create(&th, NULL, rb_idle, NULL))
 		return 3;
+	if (t->bound) {
+		snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "cr-rollback-%d", getpid());
+		alen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(sun.sun_path + 1);
+		sk = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (sk < 0 || bind(sk, (struct sockaddr *)&sun, alen))
+			return 4;
+	}
 	crid = sys3_regs(__NR_checkpoint, 0, -1, CHECKPOINT_DEFERRED, regs);
 	if (crid == 0) {
 		crid = rb_file_long(RB_CRID);
+		if (t->bound)
+			cr_line(RB_LOG, "name back %d\n",
+				getsockname(sk, (struct sockaddr *)&got, &glen) ? errno :
+				glen != alen || memcmp(&got, &sun, alen) ? -2 : 0);
 		cr_line(RB_LOG, "rolled back, drop %d\n",
 			sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP) ? errno : 0);
 		return 0;
@@ -1464,6 +1481,12 @@ static int rb_try_process(const struct rb_try *t)
 		cr_line(RB_LOG, "with a child %d %s\n", errno, cr_reason(why, sizeof(why)) ?: "");
 		kill(c, SIGKILL);
 		waitpid(c, NULL, 0);
+	}
+	if (t->bound) {
+		/* its own socket holds the name: refused, before any change */
+		sys_restart(crid, -1, RESTART_IN_PLACE);
+		cr_line(RB_LOG, "bound %d %s\n", errno, cr_reason(why, sizeof(why)) ?: "");
+		close(sk);
 	}
 	/* the order of the checks: flags, crid, fd, permission, caller */
 	sys_restart(crid, 5, RESTART_IN_PLACE | RESTART_FROZEN);
@@ -1559,6 +1582,18 @@ TEST_F_TIMEOUT(df, rollback_errors, 120)
 	EXPECT_EQ(0, rb_err(_metadata, log, "rolled back, drop", line, sizeof(line)));
 	free(log);
 	t.late_child = 0;
+	EXPECT_EQ(0, held_count());
+
+	/* a name its socket still holds cannot be taken again; once closed, it is */
+	t.bound = 1;
+	log = rb_run(&t, &st);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(EADDRINUSE, rb_err(_metadata, log, "bound", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "abstract name"));
+	EXPECT_EQ(0, rb_err(_metadata, log, "name back", line, sizeof(line)));
+	EXPECT_EQ(0, rb_err(_metadata, log, "rolled back, drop", line, sizeof(line)));
+	free(log);
+	t.bound = 0;
 	EXPECT_EQ(0, held_count());
 
 	/* unprivileged: it may checkpoint itself, not roll back */
