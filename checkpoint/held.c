@@ -15,12 +15,14 @@
  * its owner has no process left, and once its container is gone after
  * one write-out to a file; the reaper runs every second while any is
  * held.  restart(crid, -1, flags) restarts from it (it stays held).
- * Limits: CR_HELD_MAX in the system, CR_HELD_USER_MAX per uid, and their
- * pages together at most a quarter of the RAM.
+ * Limits: CR_HELD_MAX in the system, CR_HELD_USER_MAX per uid, their
+ * pages together at most a quarter of the RAM, and each owner's charged
+ * to its locked memory (RLIMIT_MEMLOCK) unless it has CAP_IPC_LOCK.
  */
 
 #define pr_fmt(fmt) "checkpoint: " fmt
 
+#include <linux/capability.h>
 #include <linux/checkpoint.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
@@ -29,7 +31,9 @@
 #include <linux/pid.h>
 #include <linux/refcount.h>
 #include <linux/shmem_fs.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/uidgid.h>
@@ -43,6 +47,7 @@
 struct cr_held {
 	struct cr_ctx *ctx;
 	const struct cred *owner;
+	struct user_struct *user;	/* charged with @pages as locked memory, or NULL */
 	struct pid *root;	/* the container's root task */
 	u64 root_exec_id;	/* its self_exec_id: an execve() since is another program */
 	u64 records;		/* records in the arena */
@@ -68,6 +73,10 @@ static void cr_held_put(struct cr_held *hd)
 	if (!refcount_dec_and_test(&hd->ref))
 		return;
 	cr_ctx_free(hd->ctx);
+	if (hd->user) {
+		atomic_long_sub(hd->pages, &hd->user->locked_vm);
+		free_uid(hd->user);
+	}
 	put_cred(hd->owner);
 	put_pid(hd->root);
 	kfree(hd);
@@ -87,13 +96,39 @@ static void cr_held_remove(struct cr_held *hd)
 		cr_held_put(hd);
 }
 
+/*
+ * Held pages cannot be reclaimed, migrated or compacted, as pinned ones:
+ * they are charged to the owner's locked memory, against its
+ * RLIMIT_MEMLOCK, as io_uring charges its pinned buffers, unless it has
+ * CAP_IPC_LOCK.
+ */
+static int cr_held_charge(struct cr_ctx *ctx, struct cr_held *hd)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	struct user_struct *user = current_user();
+	long cur;
+
+	if (!hd->pages || capable(CAP_IPC_LOCK))
+		return 0;
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		if (cur + hd->pages > limit)
+			return cr_err(ctx, -ENOSPC,
+				      "holding %llu pages would take this user's locked memory (%ld pages) over RLIMIT_MEMLOCK (%lu pages)",
+				      hd->pages, cur, limit);
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, cur + hd->pages));
+	hd->user = get_uid(user);
+	return 0;
+}
+
 /**
  * cr_held_add() - hold the context of a deferred checkpoint under a crid
  * @ctx: its context, trimmed (cr_ctx_trim()); taken over on success
  * @root: the container's root task
  *
- * Return: the crid (> 0), or -ENOSPC (a limit on held checkpoints is
- * reached) or -ENOMEM, with the reason recorded in @ctx.
+ * Return: the crid (> 0), or -ENOSPC (a limit on held checkpoints, or
+ * the owner's RLIMIT_MEMLOCK, is reached) or -ENOMEM, with the reason
+ * recorded in @ctx.
  */
 int cr_held_add(struct cr_ctx *ctx, struct task_struct *root)
 {
@@ -119,6 +154,11 @@ int cr_held_add(struct cr_ctx *ctx, struct task_struct *root)
 		   ctx->data_pages * PAGE_SIZE + sizeof(struct cr_hdr_end);
 	mutex_init(&hd->lock);
 	refcount_set(&hd->ref, 1);
+	ret = cr_held_charge(ctx, hd);
+	if (ret) {
+		kfree(hd);
+		return ret;
+	}
 
 	xa_lock(&cr_helds);
 	xa_for_each(&cr_helds, i, o) {
@@ -149,6 +189,10 @@ int cr_held_add(struct cr_ctx *ctx, struct task_struct *root)
 	if (ret == -EBUSY)
 		ret = cr_err(ctx, -ENOSPC, "every crid is in use");
 	if (ret) {
+		if (hd->user) {
+			atomic_long_sub(hd->pages, &hd->user->locked_vm);
+			free_uid(hd->user);
+		}
 		kfree(hd);
 		return ret;
 	}

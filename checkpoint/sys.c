@@ -398,7 +398,8 @@ static long cr_crid_op(int crid, int fd, unsigned long flags)
  *  -ENOENT	no held checkpoint of that crid;
  *  -ENOSPC	(CHECKPOINT_DEFERRED with @fd -1) 64 checkpoints are held,
  *		16 by the caller's uid, or their pages would be more than
- *		a quarter of the RAM;
+ *		a quarter of the RAM, or take the caller's locked memory
+ *		over RLIMIT_MEMLOCK (without CAP_IPC_LOCK);
  *  -ESRCH	no process @pid in the caller's pid namespace, or a task
  *		of the container died during the checkpoint;
  *  -EPERM	the caller may not ptrace-attach to a task of the container,

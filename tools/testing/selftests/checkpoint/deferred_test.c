@@ -29,6 +29,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -1394,6 +1395,7 @@ struct rb_try {
 	uid_t uid;		/* checkpoints itself as @uid (0: stays root) */
 	int keep_cap;		/* as @uid, with CAP_CHECKPOINT_RESTORE */
 	int bound;		/* has a unix socket bound to an abstract name */
+	int memlock;		/* as @uid, checks the RLIMIT_MEMLOCK charge */
 	long crid;		/* another process's crid to roll back to */
 };
 
@@ -1401,6 +1403,38 @@ static void *rb_idle(void *arg)
 {
 	pause();
 	return NULL;
+}
+
+/*
+ * Unprivileged, a held checkpoint's pages are charged to the user's
+ * locked memory: with RLIMIT_MEMLOCK at 1.5 times one self-checkpoint, a
+ * second one is refused until the first is dropped.
+ */
+static int rb_memlock(const struct rb_try *t)
+{
+	char why[256] = "";
+	struct rlimit rl;
+	struct held h;
+	long a, b;
+
+	a = sys_checkpoint(0, -1, CHECKPOINT_DEFERRED);
+	if (a <= 0 || held_list(a, &h, NULL, 0) < 0 || h.crid != a || !h.pages)
+		return 5;
+	rl.rlim_cur = rl.rlim_max = h.pages * 4096 * 3 / 2;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		return 6;
+	b = sys_checkpoint(0, -1, CHECKPOINT_DEFERRED);
+	cr_line(RB_LOG, "second %d %s\n", b > 0 ? 0 : errno, cr_reason(why, sizeof(why)) ?: "");
+	if (b > 0)
+		sys_checkpoint(b, -1, CHECKPOINT_CRID_DROP);
+	if (sys_checkpoint(a, -1, CHECKPOINT_CRID_DROP))
+		return 7;
+	b = sys_checkpoint(0, -1, CHECKPOINT_DEFERRED);
+	cr_line(RB_LOG, "after the drop %d %s\n", b > 0 ? 0 : errno,
+		b > 0 ? "" : cr_reason(why, sizeof(why)) ?: "");
+	if (b > 0 && sys_checkpoint(b, -1, CHECKPOINT_CRID_DROP))
+		return 8;
+	return 0;
 }
 
 /* Only CAP_CHECKPOINT_RESTORE, effective (kept across setresuid()). */
@@ -1435,6 +1469,8 @@ static int rb_try_process(const struct rb_try *t)
 	/* the uid change made it non-dumpable, which may not checkpoint itself */
 	if (t->uid && prctl(PR_SET_DUMPABLE, 1))
 		return 2;
+	if (t->memlock)
+		return rb_memlock(t);
 	if (t->crid) {
 		sys_restart(t->crid, -1, RESTART_IN_PLACE);
 		cr_line(RB_LOG, "other's %d %s\n", errno, cr_reason(why, sizeof(why)) ?: "");
@@ -1605,6 +1641,19 @@ TEST_F_TIMEOUT(df, rollback_errors, 120)
 	EXPECT_NE(NULL, strstr(line, "CAP_CHECKPOINT_RESTORE"));
 	free(log);
 	t.uid = 0;
+	EXPECT_EQ(0, held_count());
+
+	/* unprivileged, held pages are charged to RLIMIT_MEMLOCK */
+	t.uid = 65534;
+	t.memlock = 1;
+	log = rb_run(&t, &st);
+	EXPECT_EQ(0, st);
+	EXPECT_EQ(ENOSPC, rb_err(_metadata, log, "second", line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, "RLIMIT_MEMLOCK"));
+	EXPECT_EQ(0, rb_err(_metadata, log, "after the drop", line, sizeof(line)));
+	free(log);
+	t.uid = 0;
+	t.memlock = 0;
 	EXPECT_EQ(0, held_count());
 
 	/* another process's checkpoint */
