@@ -378,7 +378,8 @@ int cr_write_held(struct cr_ctx *ctx, bool keep)
 	int ret = 0;
 
 	ctx->hold = false;
-	if (!(ctx->flags & CHECKPOINT_NO_PAGE_CSUM))
+	/* Without the page data, their checksums are not needed yet. */
+	if (!(ctx->flags & CHECKPOINT_NO_PAGE_CSUM) && !ctx->no_data)
 		ret = cr_pgarr_hash(ctx);
 	if (!ret)
 		ret = cr_write_tail(ctx, &end, keep);

@@ -26,6 +26,7 @@
 #include <linux/checkpoint.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
@@ -230,8 +231,8 @@ static struct cr_held *cr_held_get(int crid)
  * write-out to the caller's file (@count) is counted, one for restart()
  * is not.
  */
-static int cr_held_write(struct cr_held *hd, struct file *file, bool count, char *why,
-			 size_t len)
+static int cr_held_write(struct cr_held *hd, struct file *file, bool count, bool no_data,
+			 char *why, size_t len)
 {
 	struct cr_ctx *ctx = hd->ctx;
 	int ret;
@@ -249,7 +250,9 @@ static int cr_held_write(struct cr_held *hd, struct file *file, bool count, char
 	ctx->start_pos = ctx->pos;
 	cr_output_rewind(ctx);
 	ctx->records = hd->records;
+	ctx->no_data = no_data;
 	ret = cr_write_held(ctx, true);
+	ctx->no_data = false;
 	if (ctx->ppos)
 		*ctx->ppos = ctx->pos;
 	if (!ret)
@@ -293,7 +296,7 @@ int cr_held_op(int crid, struct file *file, unsigned long flags, char *why, size
 	}
 	/* Written back, it is dropped once its container is gone. */
 	if (!ret && (flags & CHECKPOINT_CRID_WRITE))
-		ret = cr_held_write(hd, file, true, why, len);
+		ret = cr_held_write(hd, file, true, false, why, len);
 	if (!ret && (flags & CHECKPOINT_CRID_DROP))
 		cr_held_remove(hd);
 	cr_held_put(hd);
@@ -443,27 +446,104 @@ bool cr_held_of(int crid, struct task_struct *t)
 	return of;
 }
 
+/*
+ * The page data of a held checkpoint, for restart(): its pages in image
+ * order.  The reference on the held checkpoint keeps them (a drop only
+ * takes it out of the table), and nothing changes them: they are held
+ * copy-on-write.
+ */
+struct cr_held_src {
+	struct cr_held *hd;
+	u64 nr;
+	struct page *pages[] __counted_by(nr);
+};
+
+/**
+ * cr_held_src_read() - copy page data of a held checkpoint
+ * @src: from cr_held_file()
+ * @off: offset in the page data (a multiple of the page size)
+ * @pages: the pages to fill
+ * @nr: how many
+ *
+ * Return: 0, or -ENODATA past the end of the page data.
+ */
+int cr_held_src_read(const struct cr_held_src *src, u64 off, struct page **pages,
+		     unsigned int nr)
+{
+	u64 first = off >> PAGE_SHIFT;
+	unsigned int i;
+
+	if (!IS_ALIGNED(off, PAGE_SIZE) || first > src->nr || nr > src->nr - first)
+		return -ENODATA;
+	for (i = 0; i < nr; i++)
+		copy_highpage(pages[i], src->pages[first + i]);
+	return 0;
+}
+
+/**
+ * cr_held_src_put() - release what cr_held_file() gave
+ * @src: the page data source, or NULL
+ */
+void cr_held_src_put(struct cr_held_src *src)
+{
+	if (!src)
+		return;
+	cr_held_put(src->hd);
+	kvfree(src);
+}
+
+static struct cr_held_src *cr_held_src_get(struct cr_held *hd)
+{
+	struct cr_held_src *src;
+	struct cr_pgarr *pa;
+	u64 n = 0;
+
+	src = kvmalloc(struct_size(src, pages, hd->pages), GFP_KERNEL_ACCOUNT);
+	if (!src)
+		return NULL;
+	src->nr = hd->pages;
+	list_for_each_entry(pa, &hd->ctx->pgarr, list) {
+		if (WARN_ON_ONCE(pa->nr > src->nr - n)) {
+			kvfree(src);
+			return NULL;
+		}
+		memcpy(&src->pages[n], pa->pages, pa->nr * sizeof(pa->pages[0]));
+		n += pa->nr;
+	}
+	if (WARN_ON_ONCE(n != src->nr)) {
+		kvfree(src);
+		return NULL;
+	}
+	refcount_inc(&hd->ref);
+	src->hd = hd;
+	return src;
+}
+
 /**
  * cr_held_file() - the image of a held checkpoint, for restart()
  * @crid: its crid
+ * @src: set to the source of its page data, to give restart()
  * @why: filled with the reason of a failure
  * @len: its size
  *
- * The image is written into an unlinked kernel tmpfs file, which
- * restart() then reads as any image: the records are checked as ever,
- * the page data copied once more.
+ * The records are written into an unlinked kernel tmpfs file, which
+ * restart() then reads and checks as any image; where the page data
+ * would be, the file has a hole: restart() copies them from the held
+ * pages through @src, once, without checksums (they are the pages
+ * themselves, held copy-on-write, not a copy that could have changed).
  *
  * Return: the file, positioned at the image, or an ERR_PTR: -ENOENT (no
  * such crid), -EPERM (not the owner's), -EFBIG (larger than the
  * caller's RLIMIT_FSIZE), -ENOMEM (also for what tmpfs reports as
  * -ENOSPC: it has no size limit here) or -EINTR.
  */
-struct file *cr_held_file(int crid, char *why, size_t len)
+struct file *cr_held_file(int crid, struct cr_held_src **src, char *why, size_t len)
 {
 	struct cr_held *hd = cr_held_get(crid);
 	struct file *file;
 	int ret;
 
+	*src = NULL;
 	if (!hd) {
 		snprintf(why, len, "restart: no held checkpoint %d", crid);
 		return ERR_PTR(-ENOENT);
@@ -480,20 +560,26 @@ struct file *cr_held_file(int crid, char *why, size_t len)
 		cr_held_put(hd);
 		return ERR_PTR(-EFBIG);
 	}
-	file = shmem_kernel_file_setup("checkpoint-image", 0, VM_NORESERVE);
+	*src = cr_held_src_get(hd);
+	file = *src ? shmem_kernel_file_setup("checkpoint-image", 0, VM_NORESERVE) :
+		      ERR_PTR(-ENOMEM);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		snprintf(why, len,
 			 "restart: out of memory for a file for the image of held checkpoint %d",
 			 crid);
 	} else {
-		ret = cr_held_write(hd, file, false, why, len);
+		ret = cr_held_write(hd, file, false, true, why, len);
 		if (ret)
 			fput(file);
 		else
 			file->f_pos = 0;
 	}
 	cr_held_put(hd);
+	if (ret) {
+		cr_held_src_put(*src);
+		*src = NULL;
+	}
 	/* The kernel's tmpfs has no size limit: only memory runs out. */
 	if (ret == -ENOSPC)
 		ret = -ENOMEM;

@@ -558,6 +558,16 @@ int cr_read_data(struct cr_ctx *ctx, u64 off, struct page **pages, unsigned int 
 		return cr_err(ctx, -EBADMSG,
 			      "page data at %#llx asked for at %#llx of a stream",
 			      ctx->data_offset + ctx->data_next, ctx->data_offset + off);
+	if (ctx->src) {
+		/* From a held checkpoint: its pages, not the file's hole. */
+		ret = cr_held_src_read(ctx->src, off, pages, nr);
+		if (ret)
+			return cr_err(ctx, ret, "page data at %#llx: past the held pages",
+				      ctx->data_offset + off);
+		ctx->data_next = off + (u64)nr * PAGE_SIZE;
+		ctx->st.data_ns += ktime_get_ns() - t0;
+		return 0;
+	}
 	for (i = 0; i < nr; i++)
 		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
 	iov_iter_bvec(&it, ITER_DEST, bv, nr, (size_t)nr * PAGE_SIZE);

@@ -304,6 +304,7 @@ void cr_ctx_free(struct cr_ctx *ctx)
 	kvfree(ctx->recs);
 	if (ctx->file)
 		fput(ctx->file);
+	cr_held_src_put(ctx->src);
 	kfree(ctx);
 }
 
@@ -621,6 +622,7 @@ static long cr_restart_checks(int crid, unsigned long flags)
 SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 {
 	struct file *held = NULL, *file;
+	struct cr_held_src *src = NULL;
 	struct cr_resume res = {};
 	char why[CR_ERRMSG_LEN] = "";
 	bool restored_child;
@@ -647,7 +649,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		if (ret)
 			return ret;
 		/* The image of the held checkpoint, in a file of the kernel's. */
-		held = cr_held_file(crid, why, sizeof(why));
+		held = cr_held_file(crid, &src, why, sizeof(why));
 		if (IS_ERR(held))
 			return cr_fail(PTR_ERR(held), why);
 		file = held;
@@ -669,6 +671,8 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		ret = cr_fail(-ENOMEM, "restart: out of memory");
 		goto out;
 	}
+	ctx->src = src;
+	src = NULL;
 	ret = cr_do_restart(ctx, &res);
 	/* The fd may be gone with the caller's fd table: ctx holds the file. */
 	cr_ctx_sync_pos(ctx);
@@ -684,6 +688,7 @@ SYSCALL_DEFINE3(restart, int, crid, int, fd, unsigned long, flags)
 		return res.ax;
 	return cr_resume(&res);
 out:
+	cr_held_src_put(src);
 	if (held)
 		fput(held);
 	else

@@ -26,7 +26,7 @@ phase static "$REPO/harness/static-checks.sh" | tee -a "$all"
 # The tests.  The guest's own status is not the verdict: results.py is.
 echo "== kselftests and KUnit (guest timeout ${GUEST_TIMEOUT}s, per test ${TEST_TIMEOUT}s)"
 phase tests "$REPO/harness/vm.sh" -q -n tests -t "$GUEST_TIMEOUT" -- \
-	"echo base: linux-source-6.12 $(base_version); cr-guest-info; CR_TEST_TIMEOUT=$TEST_TIMEOUT CR_RERUN='checkpoint/restore_test:hold checkpoint/tree_test:1 checkpoint/pipe_test:1 checkpoint/unix_test:hold checkpoint/fault_test:1' cr-run-tests /tests/checkpoint"
+	"echo base: linux-source-6.12 $(base_version); cr-guest-info; CR_TEST_TIMEOUT=$TEST_TIMEOUT CR_RERUN='checkpoint/restore_test:hold checkpoint/restore_test:crid checkpoint/unix_test:crid checkpoint/tree_test:1 checkpoint/pipe_test:1 checkpoint/unix_test:hold checkpoint/fault_test:1' cr-run-tests /tests/checkpoint"
 vm_rc=$?
 run=$BUILD/runs/tests
 # The guest must really have what QEMU gives it: concurrency and timing

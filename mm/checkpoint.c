@@ -1154,7 +1154,8 @@ static int cr_fill_vma(struct cr_ctx *ctx, struct cr_rst_vma *rv)
 	for (r = 0; r < rv->nr_pages_recs; r++) {
 		const struct cr_hdr_pages *p = (const void *)ctx->recs[rv->first_pages + r].h;
 		const struct cr_page_run *run = (const void *)(p + 1);
-		bool check = !(p->flags & CR_PAGES_NO_CSUM);
+		/* Pages copied from a held checkpoint are its very pages. */
+		bool check = !(p->flags & CR_PAGES_NO_CSUM) && !ctx->src;
 		unsigned int ri = 0, n, done;
 		struct xxh64_state csum;
 		u64 rp = 0;

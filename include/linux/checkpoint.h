@@ -129,6 +129,8 @@ struct cr_stats {
 /* Restart reads page data, and hashes them, this many pages at a time. */
 #define CR_DATA_BATCH	16
 
+struct cr_held_src;
+
 /**
  * struct cr_ctx - state of one checkpoint() or restart() call
  * @flags: the call's flags
@@ -166,6 +168,9 @@ struct cr_stats {
  * @stdio: checkpoint: the files of fds 0-2 of the root task
  * @tree: restart: the task tree being rebuilt
  * @usk: unix sockets seen (checkpoint) or made (restart), see net/unix/
+ * @no_data: checkpoint: a write-out leaves a hole for the page data
+ *	(the image restart() reads from a held checkpoint, see held.c)
+ * @src: restart: the held checkpoint the page data are copied from
  * @err: first error
  * @errmsg: its one-line reason
  */
@@ -202,6 +207,8 @@ struct cr_ctx {
 	struct file *stdio[3];
 	struct cr_rst_tree *tree;
 	struct cr_usk *usk;
+	bool no_data;
+	struct cr_held_src *src;
 	int err;
 	char errmsg[CR_ERRMSG_LEN];
 };
@@ -298,7 +305,10 @@ ssize_t cr_held_show(char *buf);
 bool cr_held_exists(int crid);
 int cr_held_access(int crid);
 bool cr_held_of(int crid, struct task_struct *t);
-struct file *cr_held_file(int crid, char *why, size_t len);
+struct file *cr_held_file(int crid, struct cr_held_src **src, char *why, size_t len);
+int cr_held_src_read(const struct cr_held_src *src, u64 off, struct page **pages,
+		     unsigned int nr);
+void cr_held_src_put(struct cr_held_src *src);
 int cr_may_freeze(struct cr_ctx *ctx, struct cgroup *cgrp);
 int cr_check_tree(struct cr_ctx *ctx, const struct cr_tree_task *tt, u32 nr,
 		  struct cr_rst_node *nodes);

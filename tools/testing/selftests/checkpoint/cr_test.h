@@ -249,11 +249,17 @@ static inline pid_t cr_start(int cgfd, int (*fn)(void *), void *arg)
 	return pid;
 }
 
+/* CR_TEST_DEFERRED=crid: the held checkpoint the next cr_restart_fd() uses. */
+static long cr_test_crid;
+
 /*
  * checkpoint(@pid, @fd, @flags) as the tests take it: with CR_TEST_DEFERRED=1
  * in the environment a deferred checkpoint (CHECKPOINT_DEFERRED), with
  * CR_TEST_DEFERRED=hold a held one written to @fd then dropped, so that
- * the same tests check that deferred images restart like direct ones.
+ * the same tests check that deferred images restart like direct ones;
+ * with CR_TEST_DEFERRED=crid a held one, not written (@fd gets nothing),
+ * which the next cr_restart_fd() restarts from instead of an image
+ * (restart from memory), then drops.
  * Returns 0, or -1 with errno.
  */
 static inline int cr_test_checkpoint(pid_t pid, int fd, unsigned long flags)
@@ -266,11 +272,18 @@ static inline int cr_test_checkpoint(pid_t pid, int fd, unsigned long flags)
 	if (!mode || !*mode || (flags & (CHECKPOINT_KILL | CHECKPOINT_LEAVE_FROZEN)))
 		return sys_checkpoint(pid, fd, flags) < 0 ? -1 : 0;
 	flags |= CHECKPOINT_DEFERRED;
-	if (strcmp(mode, "hold"))
+	if (strcmp(mode, "hold") && strcmp(mode, "crid"))
 		return sys_checkpoint(pid, fd, flags) < 0 ? -1 : 0;
 	crid = sys_checkpoint(pid, -1, flags);
 	if (crid <= 0)
 		return -1;
+	/* not written: once written, it would go with its container */
+	if (!strcmp(mode, "crid")) {
+		if (cr_test_crid > 0)
+			sys_checkpoint(cr_test_crid, -1, CHECKPOINT_CRID_DROP);
+		cr_test_crid = crid;
+		return 0;
+	}
 	if (sys_checkpoint(crid, fd, CHECKPOINT_CRID_WRITE) < 0) {
 		err = errno;
 		sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP);
@@ -363,9 +376,12 @@ static inline int cr_checkpoint(pid_t pid, const char *path, char *why, size_t l
  */
 static inline int cr_restart_fd(int cgfd, int img, pid_t *pid, char *why, size_t len)
 {
+	long crid = cr_test_crid;
 	int report[2], status, err;
 	ssize_t n;
 	char buf[300];
+
+	cr_test_crid = 0;
 
 	why[0] = '\0';
 	if (pipe2(report, O_CLOEXEC))
@@ -378,7 +394,7 @@ static inline int cr_restart_fd(int cgfd, int img, pid_t *pid, char *why, size_t
 		return -err;
 	}
 	if (*pid == 0) {
-		long r = sys_restart(RESTART_CRID_FD, img, 0);
+		long r = crid > 0 ? sys_restart(crid, -1, 0) : sys_restart(RESTART_CRID_FD, img, 0);
 
 		if (r > 0) {
 			/* restored as our child: say so, then reap it */
@@ -400,6 +416,9 @@ static inline int cr_restart_fd(int cgfd, int img, pid_t *pid, char *why, size_t
 	close(report[1]);
 	n = read(report[0], buf, sizeof(buf) - 1);
 	close(report[0]);
+	/* the restart is done with it (the report end is closed by then) */
+	if (crid > 0)
+		sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
