@@ -60,6 +60,10 @@
  *   notail (the tail and the END record as they are)
  *   fixcsum (the data_csum of every PAGES record set to what its data hash to)
  *   stream (restart() reads the image from a pipe)
+ *   deferred (what was restored is checkpointed with CHECKPOINT_DEFERRED:
+ *     captured, thawed, then written out of the kernel's held copy)
+ *   held (what was restored is checkpointed into a held checkpoint, a crid,
+ *     and that is restarted from memory, restart(crid, -1, 0), not a file)
  *   fixvmas (number the VMA and PAGES records after each MM again)
  *   move REC=ADDR (a VMA record: the area and its pages, the runs of the
  *     PAGES records after it, to start at ADDR)
@@ -883,7 +887,7 @@ struct seed {
 enum op_kind {
 	OP_SET, OP_ADD, OP_XOR, OP_FILL, OP_COPY, OP_RESIZE, OP_CUT, OP_DEL, OP_DELALL,
 	OP_DUP, OP_SWAP, OP_SPLICE, OP_REPLACE, OP_PATH, OP_NOTAIL, OP_FIXVMAS,
-	OP_MOVE, OP_FIXCSUM, OP_STREAM,
+	OP_MOVE, OP_FIXCSUM, OP_STREAM, OP_DEFERRED, OP_HELD,
 };
 
 static const char *const op_names[] = {
@@ -892,7 +896,7 @@ static const char *const op_names[] = {
 	[OP_DELALL] = "delall", [OP_DUP] = "dup", [OP_SWAP] = "swap", [OP_SPLICE] = "splice",
 	[OP_REPLACE] = "replace", [OP_PATH] = "path", [OP_NOTAIL] = "notail",
 	[OP_FIXVMAS] = "fixvmas", [OP_MOVE] = "move", [OP_FIXCSUM] = "fixcsum",
-	[OP_STREAM] = "stream",
+	[OP_STREAM] = "stream", [OP_DEFERRED] = "deferred", [OP_HELD] = "held",
 };
 
 struct ref {
@@ -1009,7 +1013,8 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 	struct rec *r;
 	uint64_t v;
 
-	if (op->kind == OP_NOTAIL || op->kind == OP_STREAM)
+	if (op->kind == OP_NOTAIL || op->kind == OP_STREAM || op->kind == OP_DEFERRED ||
+	    op->kind == OP_HELD)
 		return 0;
 	if (op->kind == OP_FIXVMAS) {
 		fix_vmas(im);
@@ -1271,7 +1276,7 @@ static void recipe_str(const struct recipe *rc, char *buf)
 
 		p += sprintf(p, "%s %s", i ? ";" : "", op_names[op->kind]);
 		if (op->kind == OP_NOTAIL || op->kind == OP_FIXVMAS || op->kind == OP_FIXCSUM ||
-		    op->kind == OP_STREAM)
+		    op->kind == OP_STREAM || op->kind == OP_DEFERRED || op->kind == OP_HELD)
 			continue;
 		*p++ = ' ';
 		switch (op->kind) {
@@ -1541,6 +1546,7 @@ static int recipe_parse(const char *text, struct recipe *rc, char *err, size_t e
 			break;
 		}
 		case OP_NOTAIL: case OP_FIXVMAS: case OP_FIXCSUM: case OP_STREAM:
+		case OP_DEFERRED: case OP_HELD:
 			break;
 		default:
 			bad = parse_ref(&s, &op->r);
@@ -1994,7 +2000,7 @@ static void couple(uint64_t *s, struct img *im, const struct seed *seeds, struct
 static void gen_case(uint64_t seed, unsigned int n, const struct seed *seeds, struct recipe *rc)
 {
 	uint64_t s = splitmix(seed * 0x100000001b3ULL + n);
-	unsigned int nops, tries = 0, ok = 0;
+	unsigned int nops, tries = 0, ok = 0, how;
 	struct img im;
 
 	memset(rc, 0, sizeof(*rc));
@@ -2030,6 +2036,15 @@ static void gen_case(uint64_t seed, unsigned int n, const struct seed *seeds, st
 	if (below(&s, 8) == 0 && rc->nr && rc->nr < FZ_MAX_OPS) {
 		memset(&rc->ops[rc->nr], 0, sizeof(rc->ops[0]));
 		rc->ops[rc->nr++].kind = OP_STREAM;
+	}
+	/*
+	 * what is restored is checkpointed (poke()): one case in 4 deferred,
+	 * one in 4 into a held checkpoint that the round trip restarts
+	 */
+	how = below(&s, 4);
+	if (how < 2 && rc->nr && rc->nr < FZ_MAX_OPS) {
+		memset(&rc->ops[rc->nr], 0, sizeof(rc->ops[0]));
+		rc->ops[rc->nr++].kind = how ? OP_HELD : OP_DEFERRED;
 	}
 	img_free(&im);
 }
@@ -2086,6 +2101,9 @@ struct fz {
 	int ckptfd;		/* checkpoints of restored processes */
 	bool roundtrip;		/* restart those checkpoints too */
 	bool in_roundtrip;
+	int ckpt_how;		/* how poke() checkpoints: 0, OP_DEFERRED, OP_HELD */
+	long held;		/* OP_HELD: the crid poke() took, until roundtrip() */
+	long restart_crid;	/* run_image(): restart from this crid, not an image */
 	int kmsg;
 	unsigned int cg_seq;
 	char cg[128];		/* the cgroup of the cases, while it empties */
@@ -2300,6 +2318,44 @@ static void case_cgroup_remove(struct fz *fz)
 }
 
 /*
+ * A deferred checkpoint of @pid, written to @fd out of the held copy while
+ * @pid runs on: 0 or -errno of the first call that failed.  The held
+ * checkpoint is dropped either way.
+ */
+static int checkpoint_deferred(pid_t pid, int fd)
+{
+	long crid = sys_checkpoint(pid, -1, CHECKPOINT_DEFERRED);
+	int err = 0;
+
+	if (crid <= 0)
+		return crid ? -errno : -EPROTO;
+	if (sys_checkpoint(crid, fd, CHECKPOINT_CRID_WRITE) < 0)
+		err = -errno;
+	if (sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+/* A held checkpoint of @pid, kept in @fz for roundtrip(): 0 or -errno. */
+static int checkpoint_held(struct fz *fz, pid_t pid)
+{
+	long crid = sys_checkpoint(pid, -1, CHECKPOINT_DEFERRED);
+
+	if (crid <= 0)
+		return crid ? -errno : -EPROTO;
+	fz->held = crid;
+	return 0;
+}
+
+/* Drop the held checkpoint of the case, if any. */
+static void drop_held(struct fz *fz)
+{
+	if (fz->held > 0)
+		sys_checkpoint(fz->held, -1, CHECKPOINT_CRID_DROP);
+	fz->held = 0;
+}
+
+/*
  * Use what was restored the way tools do: read its /proc files, checkpoint
  * it, send it a signal (a handler runs on its stack or sigaltstack, with
  * its XSAVE state).  Only a kernel report counts.
@@ -2330,8 +2386,13 @@ static void poke(struct fz *fz, pid_t pid, struct result *res)
 	res->ckpt = 0;
 	if (fz->in_roundtrip)
 		return;
-	if (ftruncate(fz->ckptfd, 0) || lseek(fz->ckptfd, 0, SEEK_SET) ||
-	    sys_checkpoint(pid, fz->ckptfd, 0))
+	if (ftruncate(fz->ckptfd, 0) || lseek(fz->ckptfd, 0, SEEK_SET))
+		res->ckpt = -errno;
+	else if (fz->ckpt_how == OP_DEFERRED)
+		res->ckpt = checkpoint_deferred(pid, fz->ckptfd);
+	else if (fz->ckpt_how == OP_HELD)
+		res->ckpt = checkpoint_held(fz, pid);
+	else if (sys_checkpoint(pid, fz->ckptfd, 0))
 		res->ckpt = -errno;
 	kill(pid, SIGUSR1);
 	cr_msleep(5);
@@ -2389,7 +2450,7 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, bool stream
 {
 	char cg[128], file[160], msg[FZ_REASON + 32], ponr[FZ_REASON] = "";
 	int rep[2], cgfd, pidfd, status, n, imgfd = fz->imgfd;
-	bool reaped = false, bad = data_bad(img, len);
+	bool reaped = false, bad = img && data_bad(img, len);
 	double t0 = cr_now();
 	pid_t pid, writer = -1;
 	struct pollfd p;
@@ -2404,8 +2465,9 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, bool stream
 			snprintf(res->reason, sizeof(res->reason), "the image's pipe: %m");
 			return;
 		}
-	} else if (pwrite(fz->imgfd, img, len, 0) != (ssize_t)len || ftruncate(fz->imgfd, len) ||
-		   lseek(fz->imgfd, 0, SEEK_SET)) {
+	} else if (!fz->restart_crid &&
+		   (pwrite(fz->imgfd, img, len, 0) != (ssize_t)len || ftruncate(fz->imgfd, len) ||
+		    lseek(fz->imgfd, 0, SEEK_SET))) {
 		res->v = V_SETUP;
 		snprintf(res->reason, sizeof(res->reason), "writing the image: %m");
 		return;
@@ -2424,7 +2486,8 @@ static void run_image(struct fz *fz, const uint8_t *img, size_t len, bool stream
 	}
 	pid = cr_clone(cgfd);
 	if (pid == 0) {
-		long r = sys_restart(RESTART_CRID_FD, imgfd, 0);
+		long r = fz->restart_crid ? sys_restart(fz->restart_crid, -1, 0) :
+			 sys_restart(RESTART_CRID_FD, imgfd, 0);
 		int err = errno;
 		char why[FZ_REASON];
 
@@ -2596,6 +2659,16 @@ static void roundtrip(struct fz *fz, struct result *res)
 	struct result r;
 	uint8_t *img;
 
+	if (fz->held > 0) {
+		/* restart from memory: the held checkpoint is the image */
+		fz->in_roundtrip = true;
+		fz->restart_crid = fz->held;
+		run_image(fz, NULL, 0, false, &r);
+		fz->restart_crid = 0;
+		fz->in_roundtrip = false;
+		drop_held(fz);
+		goto verdict;
+	}
 	if (len <= 0)
 		return;
 	img = xmalloc(len);
@@ -2607,6 +2680,7 @@ static void roundtrip(struct fz *fz, struct result *res)
 	run_image(fz, img, len, false, &r);
 	fz->in_roundtrip = false;
 	free(img);
+verdict:
 	if (r.v == V_RESTORED)
 		return;
 	res->v = r.v == V_REPORT ? V_REPORT : V_ROUNDTRIP;
@@ -2628,10 +2702,14 @@ static void run_recipe(struct fz *fz, const struct recipe *rc, struct result *re
 			 rc->shape >= 0 ? shapes[rc->shape].name : "?");
 		return;
 	}
+	fz->ckpt_how = recipe_has(rc, OP_HELD) ? OP_HELD :
+		       recipe_has(rc, OP_DEFERRED) ? OP_DEFERRED : 0;
 	run_image(fz, img, len, recipe_has(rc, OP_STREAM), res);
 	free(img);
+	fz->ckpt_how = 0;
 	if (fz->roundtrip && res->v == V_RESTORED && !res->ckpt)
 		roundtrip(fz, res);
+	drop_held(fz);
 }
 
 /* -- kept cases -------------------------------------------------------------- */
@@ -3007,6 +3085,7 @@ static int make_seeds(struct fz *fz)
 struct stats {
 	unsigned long n[V_NR];
 	unsigned long ckpt[256];	/* checkpoint() of restored processes, by errno */
+	unsigned long how[3];		/* ... direct, deferred, held and restarted from it */
 	unsigned long errs[256];
 	char ponr[8][160];
 	unsigned long ponr_n[8];
@@ -3056,6 +3135,8 @@ static void count(struct stats *st, const struct result *res, const struct recip
 	st->n[res->v]++;
 	if (res->v == V_RESTORED && res->ckpt <= 0 && res->ckpt > -256)
 		st->ckpt[-res->ckpt]++;
+	if (res->v == V_RESTORED)
+		st->how[recipe_has(rc, OP_HELD) ? 2 : recipe_has(rc, OP_DEFERRED) ? 1 : 0]++;
 	if (res->v == V_REFUSED && res->err > 0 && res->err < 256)
 		st->errs[res->err]++;
 	if (res->v != V_KILLED)
@@ -3372,7 +3453,8 @@ int main(int argc, char **argv)
 	for (int e = 0; e < 256; e++)
 		if (st.ckpt[e])
 			printf(" %s %lu;", e ? errname(e) : "ok", st.ckpt[e]);
-	printf("\n");
+	printf(" direct %lu, deferred %lu, held and restarted from memory %lu\n",
+	       st.how[0], st.how[1], st.how[2]);
 	for (unsigned int i = 0; i < NF(st.ponr) && st.ponr[i][0]; i++)
 		printf("# killed after the point of no return (%lu): %s\n#   first: %s\n",
 		       st.ponr_n[i], strchr(strchr(st.ponr[i], ' ') + 1, ' ') + 1,
