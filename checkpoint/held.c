@@ -101,7 +101,8 @@ static void cr_held_remove(struct cr_held *hd)
  * Held pages cannot be reclaimed, migrated or compacted, as pinned ones:
  * they are charged to the owner's locked memory, against its
  * RLIMIT_MEMLOCK, as io_uring charges its pinned buffers, unless it has
- * CAP_IPC_LOCK.
+ * CAP_IPC_LOCK.  As there, the account is the user_struct of the real
+ * uid (where mlock() counts too); the crid belongs to the effective uid.
  */
 static int cr_held_charge(struct cr_ctx *ctx, struct cr_held *hd)
 {

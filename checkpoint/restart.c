@@ -933,18 +933,52 @@ static void cr_tree_abort(struct cr_ctx *ctx)
 	}
 }
 
-/* The caller's children are gone: killed, and reaped here. */
-static void cr_reap_all(void)
+/*
+ * Reap the created tasks that are the caller's zombies: true once every
+ * one has exited and none is left for the caller to reap.  A killed
+ * task's children go to the caller (the reaper of the new container)
+ * before it exits; a task that was never created, a thread and a task
+ * reaped by another are done once they have exited.
+ */
+static bool cr_tree_reap(struct cr_rst_tree *tree)
 {
-	long ret;
+	bool done = true;
+	unsigned int i;
 
-	for (;;) {
-		ret = kernel_wait4(-1, NULL, __WALL | WNOHANG, NULL);
-		if (ret == -ECHILD)
-			break;
-		if (ret == 0 || ret == -ERESTARTSYS)
-			schedule_timeout_uninterruptible(1);
+	for (i = 0; i < tree->nr; i++) {
+		struct task_struct *t = tree->nodes[i].task;
+		bool mine;
+		pid_t pid;
+
+		if (!t || t == current)
+			continue;
+		read_lock(&tasklist_lock);
+		if (!pid_alive(t) || (t->exit_state && !thread_group_leader(t))) {
+			read_unlock(&tasklist_lock);
+			continue;
+		}
+		mine = rcu_access_pointer(t->real_parent) == current;
+		pid = t->exit_state && mine ? task_tgid_vnr(t) : 0;
+		if (!t->exit_state)
+			done = false;
+		read_unlock(&tasklist_lock);
+		/* the caller alone reaps its children: the zombie is still there */
+		if (pid > 0 && kernel_wait4(pid, NULL, __WALL | WNOHANG, NULL) <= 0)
+			done = false;
 	}
+	return done;
+}
+
+/*
+ * The created tasks are killed: reap them.  Only they are waited for,
+ * not a child the caller got otherwise (an orphan of a task that entered
+ * the container with setns(), reparented to its init), and a fatal
+ * signal ends the wait: the caller's exit then kills the container.
+ */
+static void cr_reap_all(struct cr_rst_tree *tree)
+{
+	while (!cr_tree_reap(tree) && !fatal_signal_pending(current))
+		schedule_timeout_killable(1);
 }
 
 /* The caller is done with the ctx once every created task is. */
@@ -1171,7 +1205,7 @@ int cr_do_restart(struct cr_ctx *ctx, struct cr_resume *res)
 					   ctx->errmsg[0] ? ctx->errmsg : "error");
 			force_fatal_sig(SIGKILL);
 		} else {
-			cr_reap_all();
+			cr_reap_all(tree);
 		}
 		goto free;
 	}

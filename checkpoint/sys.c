@@ -614,6 +614,8 @@ static long cr_restart_checks(int crid, unsigned long flags)
  *  -EADDRINUSE	a unix socket's path or abstract name is taken;
  *  -ETOOMANYREFS	more files in flight than the caller may have;
  *  -EBUSY	a restored socket was reached from outside meanwhile;
+ *  -EEXIST	a pid of the image was taken in the new container meanwhile
+ *		(by a process that entered it with setns());
  *  -EINTR	a fatal signal arrived, or a signal while the image was
  *		read before the point of no return;
  *  -ENOMEM	out of memory;

@@ -30,4 +30,9 @@ fi
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 rm -f "$hdr" "$hdr.orig"
+# The tree holds the patch as written now: build-kernel.sh must not try
+# to unapply the version it applied before (it no longer matches).
+if [ -f "$BUILD/.applied/$(basename "$out")" ]; then
+	cp "$out" "$BUILD/.applied/$(basename "$out")"
+fi
 echo "wrote $out"

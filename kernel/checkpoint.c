@@ -196,7 +196,10 @@ int cr_restore_task(struct cr_ctx *ctx, struct cr_rst_task *rt)
  * container's init, or the process rolled back in place) has no
  * children, and no timer armed that would fire into the restored task
  * (checkpoint refuses timers, so an image never has any).  Single-threaded,
- * the caller alone could change either before it is rebuilt.
+ * the caller alone arms timers and creates children; a child can still
+ * come to it later as an orphan reparented to the container's init (a
+ * task that entered the container with setns()).  That child is left
+ * alone: a failed restart reaps the tasks it created, and no other.
  *
  * Return: NULL, or the reason (restart() fails with -EINVAL).
  */

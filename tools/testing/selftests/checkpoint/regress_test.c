@@ -410,9 +410,10 @@ TEST_F(rg, sigstop_queued_while_frozen_refused)
 		cr_msleep(10);
 	EXPECT_EQ('T', state) TH_LOG("the queued SIGSTOP did not stop it after the thaw");
 	ASSERT_EQ(0, kill(pid, SIGCONT));
-	for (i = 0; i < 500 && (state = rg_state(pid)) == 'T'; i++)
+	/* running on (R for a moment), back in its pause() */
+	for (i = 0; i < 500 && (state = rg_state(pid)) != 'S'; i++)
 		cr_msleep(10);
-	EXPECT_EQ('S', state);
+	EXPECT_EQ('S', state) TH_LOG("SIGCONT did not let it run on to its pause()");
 	cr_kill_wait(pid);
 }
 

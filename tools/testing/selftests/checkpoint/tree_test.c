@@ -22,8 +22,10 @@
  * many with an eventfd, inet socket, unix socket holding an unread
  * out-of-band byte, timer, vfork() or
  * timed futex wait (EOPNOTSUPP): every task then keeps running, thawed.
- * Failed restarts (a deleted file, every allocation failing in turn)
- * leave no task behind but the restarter.  Also: a zombie session
+ * Failed restarts (a deleted file, every allocation failing in turn,
+ * a pid taken by an orphan of a task that entered the container with
+ * setns()) leave no task behind but the restarter, and a child they did
+ * not create alone.  Also: a zombie session
  * leader, restored zombies and sessions checkpointed again, a subtree
  * with its own session, a non-SIGCHLD exit signal, fd tables and fs info
  * shared by fork, CLONE_FILES and unshare(), a leader that exited before
@@ -2870,6 +2872,166 @@ TEST_F_TIMEOUT(tt, restart_missing_file, 240)
 	EXPECT_EQ(1, e->b->n);
 	EXPECT_EQ(125, tt_release(&r));
 	EXPECT_EQ(0, tt_cg_empty(e->cgpath));
+}
+
+/* -- 12b. a failed restart and a child it did not create ------------------------ */
+
+static void fc_kid(long unused)
+{
+	tt_up();
+	tt_idle();
+}
+
+static int wl_two_kids(void *arg)
+{
+	tt_enter("tt-init", -1);
+	tt_spawn("tt-kid", fc_kid, 0);
+	tt_spawn("tt-kid", fc_kid, 0);
+	tt_up();
+	tt_idle();
+}
+
+/* Is @pid in restart(), waiting (for the image)?  Within 10 s. */
+static int tt_wait_in_restart(pid_t pid)
+{
+	char path[64], buf[256], st[512], *c;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	for (i = 0; i < 1000; i++) {
+		snprintf(st, sizeof(st), "/proc/%d/stat", pid);
+		if (cr_read_str(path, buf, sizeof(buf)) > 0 && atoi(buf) == __NR_restart &&
+		    cr_read_str(st, st, sizeof(st)) > 0 && (c = strrchr(st, ')')) && c[2] == 'S')
+			return 0;
+		cr_msleep(10);
+	}
+	return -1;
+}
+
+/*
+ * From outside, enter the pid namespace of @init with setns() and fork a
+ * process there whose child, "tt-foreign", pauses: once its parent exits,
+ * it is an orphan reparented to @init.  0, or -1.
+ */
+static int tt_foreign_child(pid_t init)
+{
+	int pidfd = syscall(SYS_pidfd_open, init, 0);
+	pid_t p;
+
+	if (pidfd < 0)
+		return -1;
+	fflush(NULL);
+	p = fork();
+	if (p == 0) {
+		pid_t mid;
+
+		if (setns(pidfd, CLONE_NEWPID))
+			_exit(1);
+		mid = fork();
+		if (mid == 0) {
+			if (fork() == 0) {
+				prctl(PR_SET_NAME, "tt-foreign");
+				tt_idle();
+			}
+			_exit(0);
+		}
+		_exit(mid > 0 && waitpid(mid, NULL, 0) == mid ? 0 : 1);
+	}
+	close(pidfd);
+	return p > 0 && cr_wait_exit(p) == 0 ? 0 : -1;
+}
+
+/*
+ * A task enters the new container with setns() while its init is in
+ * restart(), reading the image from a pipe: that task's orphan becomes
+ * init's child, with pid 3, which the image's third task needs.  restart()
+ * fails (EEXIST, naming pid 3) having created pid 2: it kills and reaps
+ * that task only.  It does not wait for the orphan, which is not its own
+ * (it would wait forever: the orphan pauses), and leaves it alone, still
+ * init's child.
+ */
+TEST_F_TIMEOUT(tt, restart_foreign_child, 240)
+{
+	struct tt_env *e = &self->e;
+	int pfd[2], rep[2], hold[2], err = 0;
+	char buf[600] = "";
+	struct pollfd pl;
+	struct tt_task *f;
+	char *img;
+	off_t len;
+	pid_t init, writer;
+	ssize_t n;
+
+	tt_start(_metadata, e, wl_two_kids, 3, 0, 3);
+	tt_checkpoint_kill(_metadata, e, e->init, 0);
+	len = cr_file_size(e->img);
+	img = cr_load_file(e->img);
+	ASSERT_NE(NULL, img);
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(rep, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(hold, O_CLOEXEC));
+	init = cr_clone(e->cg);
+	ASSERT_LE(0, init);
+	if (init == 0) {
+		long ret;
+
+		close(pfd[1]);
+		close(rep[0]);
+		close(hold[1]);
+		ret = sys_restart(RESTART_CRID_FD, pfd[0], 0);
+		snprintf(buf, sizeof(buf), "%d %ld ", errno, ret);
+		cr_reason(buf + strlen(buf), sizeof(buf) - strlen(buf));
+		if (write(rep[1], buf, strlen(buf)) < 0 || read(hold[0], buf, 1) < 0)
+			_exit(126);
+		_exit(125);
+	}
+	close(pfd[0]);
+	close(rep[1]);
+	close(hold[0]);
+	ASSERT_EQ(0, tt_wait_in_restart(init));
+	ASSERT_EQ(0, tt_foreign_child(init));
+	tt_snap(init, e->b);
+	f = tt_named(e->b, "tt-foreign");
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(3, f->pid);
+	EXPECT_EQ(init, f->hppid);
+	/* the image, from a writer of its own: restart() stops reading it when it fails */
+	fflush(NULL);
+	writer = fork();
+	if (writer == 0) {
+		close(hold[1]);
+		_exit(write(pfd[1], img, len) == len ? 0 : 1);
+	}
+	ASSERT_LT(0, writer);
+	close(pfd[1]);
+	free(img);
+	pl = (struct pollfd){ rep[0], POLLIN, 0 };
+	ASSERT_EQ(1, poll(&pl, 1, 30000)) {
+		TH_LOG("restart() did not return in 30 s: waiting for the orphan?");
+		kill(f->hpid, SIGKILL);
+	}
+	n = read(rep[0], buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	err = atoi(buf);
+	EXPECT_EQ(-1, atol(strchr(buf, ' ') + 1)) TH_LOG("restart(): %s", buf);
+	EXPECT_EQ(EEXIST, err) TH_LOG("restart(): %s", buf);
+	EXPECT_NE(NULL, strstr(buf, "pid 3")) TH_LOG("reason: %s", buf);
+	/* pid 2 it created is gone; the orphan lives on, init's child */
+	EXPECT_EQ(0, tt_cg_others(e->cgpath, init, e->msg, sizeof(e->msg)))
+		TH_LOG("left in the cgroup: %s", e->msg);
+	tt_snap(init, e->b);
+	EXPECT_EQ(2, e->b->n);
+	f = tt_named(e->b, "tt-foreign");
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(init, f->hppid);
+	EXPECT_EQ(0, f->zombie);
+	kill(f->hpid, SIGKILL);
+	kill(writer, SIGKILL);
+	cr_wait_exit(writer);
+	close(hold[1]);
+	EXPECT_EQ(125, cr_wait_exit(init));
+	close(rep[0]);
 }
 
 /* -- 11. refusals: one task of many ----------------------------------------------- */
