@@ -947,24 +947,32 @@ static bool cr_tree_reap(struct cr_rst_tree *tree)
 
 	for (i = 0; i < tree->nr; i++) {
 		struct task_struct *t = tree->nodes[i].task;
+		int exit_state;
 		bool mine;
 		pid_t pid;
 
 		if (!t || t == current)
 			continue;
 		read_lock(&tasklist_lock);
-		if (!pid_alive(t) || (t->exit_state && !thread_group_leader(t))) {
+		exit_state = READ_ONCE(t->exit_state);
+		if (!pid_alive(t) || (exit_state && !thread_group_leader(t))) {
 			read_unlock(&tasklist_lock);
 			continue;
 		}
 		mine = rcu_access_pointer(t->real_parent) == current;
-		pid = t->exit_state && mine ? task_tgid_vnr(t) : 0;
-		if (!t->exit_state)
+		pid = exit_state && mine ? task_tgid_vnr(t) : 0;
+		if (!exit_state)
 			done = false;
 		read_unlock(&tasklist_lock);
-		/* the caller alone reaps its children: the zombie is still there */
-		if (pid > 0 && kernel_wait4(pid, NULL, __WALL | WNOHANG, NULL) <= 0)
+		/*
+		 * The caller alone reaps its children: the zombie is still
+		 * there.  Reaped or not, look once more: a task reaped may
+		 * have let another be reaped (its leader, say).
+		 */
+		if (pid > 0) {
+			kernel_wait4(pid, NULL, __WALL | WNOHANG, NULL);
 			done = false;
+		}
 	}
 	return done;
 }

@@ -2929,10 +2929,10 @@ static int tt_foreign_child(pid_t init)
 			_exit(1);
 		mid = fork();
 		if (mid == 0) {
-			if (fork() == 0) {
-				prctl(PR_SET_NAME, "tt-foreign");
+			/* named before the fork: the orphan has its name at once */
+			prctl(PR_SET_NAME, "tt-foreign");
+			if (fork() == 0)
 				tt_idle();
-			}
 			_exit(0);
 		}
 		_exit(mid > 0 && waitpid(mid, NULL, 0) == mid ? 0 : 1);
