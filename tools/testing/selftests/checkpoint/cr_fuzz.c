@@ -1006,6 +1006,12 @@ static void fix_csums(struct img *im)
 }
 
 /* Apply @op to @im: 0, or -1 if it does not apply (the record is absent). */
+/* Ops that name no record: they say how the case runs, or fix it up. */
+static bool op_is_mode(enum op_kind kind)
+{
+	return kind == OP_NOTAIL || kind == OP_STREAM || kind == OP_DEFERRED || kind == OP_HELD;
+}
+
 static int op_apply(const struct op *op, struct img *im, const struct seed *seeds)
 {
 	int i = img_find(im, op->r.type, op->r.nth), j;
@@ -1013,8 +1019,7 @@ static int op_apply(const struct op *op, struct img *im, const struct seed *seed
 	struct rec *r;
 	uint64_t v;
 
-	if (op->kind == OP_NOTAIL || op->kind == OP_STREAM || op->kind == OP_DEFERRED ||
-	    op->kind == OP_HELD)
+	if (op_is_mode(op->kind))
 		return 0;
 	if (op->kind == OP_FIXVMAS) {
 		fix_vmas(im);
@@ -1275,8 +1280,7 @@ static void recipe_str(const struct recipe *rc, char *buf)
 		const struct op *op = &rc->ops[i];
 
 		p += sprintf(p, "%s %s", i ? ";" : "", op_names[op->kind]);
-		if (op->kind == OP_NOTAIL || op->kind == OP_FIXVMAS || op->kind == OP_FIXCSUM ||
-		    op->kind == OP_STREAM || op->kind == OP_DEFERRED || op->kind == OP_HELD)
+		if (op_is_mode(op->kind) || op->kind == OP_FIXVMAS || op->kind == OP_FIXCSUM)
 			continue;
 		*p++ = ' ';
 		switch (op->kind) {
@@ -2318,25 +2322,6 @@ static void case_cgroup_remove(struct fz *fz)
 	case_cgroup_leave(fz);
 }
 
-/*
- * A deferred checkpoint of @pid, written to @fd out of the held copy while
- * @pid runs on: 0 or -errno of the first call that failed.  The held
- * checkpoint is dropped either way.
- */
-static int checkpoint_deferred(pid_t pid, int fd)
-{
-	long crid = sys_checkpoint(pid, -1, CHECKPOINT_DEFERRED);
-	int err = 0;
-
-	if (crid <= 0)
-		return crid ? -errno : -EPROTO;
-	if (sys_checkpoint(crid, fd, CHECKPOINT_CRID_WRITE) < 0)
-		err = -errno;
-	if (sys_checkpoint(crid, -1, CHECKPOINT_CRID_DROP) < 0 && !err)
-		err = -errno;
-	return err;
-}
-
 /* A held checkpoint of @pid, kept in @fz for roundtrip(): 0 or -errno. */
 static int checkpoint_held(struct fz *fz, pid_t pid)
 {
@@ -2357,6 +2342,20 @@ static void drop_held(struct fz *fz)
 		fz->drop_failed++;
 	}
 	fz->held = 0;
+}
+
+/*
+ * A deferred checkpoint of @pid, written to @fd out of the held copy while
+ * @pid runs on, then dropped: 0 or -errno.
+ */
+static int checkpoint_deferred(struct fz *fz, pid_t pid, int fd)
+{
+	int err = checkpoint_held(fz, pid);
+
+	if (!err && sys_checkpoint(fz->held, fd, CHECKPOINT_CRID_WRITE) < 0)
+		err = -errno;
+	drop_held(fz);
+	return err;
 }
 
 /*
@@ -2393,7 +2392,7 @@ static void poke(struct fz *fz, pid_t pid, struct result *res)
 	if (ftruncate(fz->ckptfd, 0) || lseek(fz->ckptfd, 0, SEEK_SET))
 		res->ckpt = -errno;
 	else if (fz->ckpt_how == OP_DEFERRED)
-		res->ckpt = checkpoint_deferred(pid, fz->ckptfd);
+		res->ckpt = checkpoint_deferred(fz, pid, fz->ckptfd);
 	else if (fz->ckpt_how == OP_HELD)
 		res->ckpt = checkpoint_held(fz, pid);
 	else if (sys_checkpoint(pid, fz->ckptfd, 0))
